@@ -1,0 +1,29 @@
+# One-command entry points. Each installs into .venv from scratch when needed (fresh machine: ~5 min).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first and pinned: 2.13.0 is the CPU build on this machine's disk; an unpinned torch pulls CUDA.
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: ingest the bundled sample corpus into the local store and show what is there.
+demo: install
+	$(BIN)/briefing ingest corpus/
+	$(BIN)/briefing stats
+	$(BIN)/briefing sources
+
+## test: the whole test suite, offline, no API key (starts its own Chroma server on loopback).
+test: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .briefing .pytest_cache

@@ -1,0 +1,3 @@
+from briefing.cli import app
+
+app(prog_name="briefing")

@@ -1,0 +1,319 @@
+"""The store's catalog: a SQLite file beside the vectors holding articles, chunks and the file manifest.
+
+Chroma holds the vectors; the catalog is the source of truth for what was ingested. It makes
+re-ingest idempotent (file content hashes), lets `sources` and `stats` answer without opening
+Chroma, and feeds the keyword index. Writes to Chroma happen before the catalog commits a file, and
+deletions after, so a crash leaves at worst orphan vectors, which ``Store.reconcile`` removes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from briefing.models import Article, ArticleInfo, Chunk, SourceRef
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, digest TEXT, articles INTEGER NOT NULL, duplicates INTEGER NOT NULL,
+    chunks INTEGER NOT NULL, skipped TEXT NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL, publisher TEXT, url TEXT,
+    published TEXT, published_ts REAL, source_path TEXT NOT NULL, source_id TEXT, text TEXT NOT NULL,
+    content_hash TEXT NOT NULL, minhash BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS articles_by_path ON articles (source_path);
+CREATE INDEX IF NOT EXISTS articles_by_time ON articles (published_ts);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, article_id TEXT NOT NULL, position INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
+CREATE TABLE IF NOT EXISTS alternates (
+    article_id TEXT NOT NULL, source_path TEXT NOT NULL, title TEXT, publisher TEXT, url TEXT,
+    published TEXT);
+CREATE INDEX IF NOT EXISTS alternates_by_article ON alternates (article_id);
+CREATE INDEX IF NOT EXISTS alternates_by_path ON alternates (source_path);
+"""
+
+
+@dataclass
+class FileRecord:
+    """Everything one input file contributes, written in one transaction."""
+
+    path: str
+    digest: str
+    articles: list[Article] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    signatures: dict[str, np.ndarray] = field(default_factory=dict)
+    content_hashes: dict[str, str] = field(default_factory=dict)
+    alternates: list[tuple[str, SourceRef]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.alternates)
+
+
+@dataclass
+class FileState:
+    digest: str | None
+    articles: int
+    duplicates: int
+    chunks: int
+    skipped: list[str]
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- meta ---------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def revision(self) -> int:
+        """Bumped by every write: the keyword index records the revision it was built from."""
+        return int(self.get_meta("revision") or 0)
+
+    # --- manifest -----------------------------------------------------------------------------
+
+    def file_state(self, path: str) -> FileState | None:
+        row = self.db.execute(
+            "SELECT digest, articles, duplicates, chunks, skipped FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        return FileState(row[0], row[1], row[2], row[3], json.loads(row[4])) if row else None
+
+    def file_paths(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
+
+    def article_ids_of_file(self, path: str) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM articles WHERE source_path = ?", (path,))}
+
+    def dedupe_entries(self) -> Iterator[tuple[str, str, np.ndarray]]:
+        for article_id, content_hash, blob in self.db.execute("SELECT id, content_hash, minhash FROM articles"):
+            yield article_id, content_hash, np.frombuffer(blob, dtype=np.uint32)
+
+    def keys(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, id FROM articles"))
+
+    def chunk_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for batch in _batches(list(article_ids), 500):
+            marks = ",".join("?" * len(batch))
+            out.update(self.db.execute(f"SELECT id, text FROM chunks WHERE article_id IN ({marks})", batch))
+        return out
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def write_files(self, records: list[FileRecord]) -> list[str]:
+        """Replace what each file contributed with its new content. Returns chunk ids now gone."""
+        with self._transaction():
+            gone: set[str] = set()
+            for record in records:
+                gone |= self._forget_file(record.path)
+                self._insert(record)
+            self._bump_revision()
+            kept = self._existing_chunk_ids(gone)
+        return sorted(gone - kept)
+
+    def remove_files(self, paths: list[str]) -> tuple[list[str], int]:
+        """Drop files and what they contributed; returns the chunk ids gone and the articles removed."""
+        with self._transaction():
+            gone: set[str] = set()
+            articles = 0
+            for path in paths:
+                articles += len(self.article_ids_of_file(path))
+                gone |= self._forget_file(path)
+                self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+            self._bump_revision()
+        return sorted(gone), articles
+
+    def _forget_file(self, path: str) -> set[str]:
+        owned = sorted(self.article_ids_of_file(path))
+        gone: set[str] = set()
+        for batch in _batches(owned, 500):
+            marks = ",".join("?" * len(batch))
+            gone |= {r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)}
+            # Files that had a story folded into a removed article must be read again to keep it.
+            self.db.execute(
+                f"UPDATE files SET digest = NULL WHERE path IN (SELECT source_path FROM alternates "
+                f"WHERE article_id IN ({marks}) AND source_path != ?)",
+                [*batch, path],
+            )
+            for table, column in (("chunks", "article_id"), ("alternates", "article_id"), ("articles", "id")):
+                self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
+        self.db.execute("DELETE FROM alternates WHERE source_path = ?", (path,))
+        return gone
+
+    def _insert(self, record: FileRecord) -> None:
+        self.db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    a.id, a.key, a.title, a.publisher, a.url, _iso(a.published), _ts(a.published),
+                    a.source_path, a.source_id, a.text, record.content_hashes[a.id],
+                    record.signatures[a.id].tobytes(),
+                )
+                for a in record.articles
+            ],
+        )  # fmt: skip
+        self.db.executemany(
+            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?)",
+            [(c.id, c.article_id, c.position, c.start, c.end, c.text) for c in record.chunks],
+        )
+        self.db.executemany(
+            "INSERT INTO alternates VALUES (?,?,?,?,?,?)",
+            [(aid, s.source_path, s.title, s.publisher, s.url, _iso(s.published)) for aid, s in record.alternates],
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
+            (
+                record.path, record.digest, len(record.articles), record.duplicates, len(record.chunks),
+                json.dumps(record.skipped), datetime.now(timezone.utc).isoformat(),
+            ),
+        )  # fmt: skip
+
+    def _existing_chunk_ids(self, ids: set[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(sorted(ids), 500):
+            marks = ",".join("?" * len(batch))
+            found |= {r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", batch)}
+        return found
+
+    def _bump_revision(self) -> None:
+        self.set_meta("revision", str(self.revision + 1))
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def all_chunks(self) -> list[tuple[str, str, str]]:
+        """(chunk id, article title, chunk text) of every chunk, in id order."""
+        return list(
+            self.db.execute("SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id")
+        )
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM chunks")}
+
+    def chunks_with_articles(self, ids: Iterable[str]) -> list[tuple[Chunk, Article]]:
+        out = []
+        for batch in _batches(sorted(ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f'SELECT c.id, c.article_id, c.text, c.start, c."end", c.position, {_ARTICLE_COLUMNS} '
+                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+                batch,
+            )
+            for row in rows:
+                chunk = Chunk(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], position=row[5])
+                out.append((chunk, _article(row[6:])))
+        return out
+
+    def list_articles(
+        self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
+    ) -> list[ArticleInfo]:
+        where, params = _article_filter(since, until, publisher)
+        rows = self.db.execute(
+            "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.source_path, "
+            "(SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id), "
+            "(SELECT COUNT(*) FROM alternates l WHERE l.article_id = a.id) "
+            f"FROM articles a {where} ORDER BY a.published_ts IS NULL, a.published_ts, a.title",
+            params,
+        )
+        return [
+            ArticleInfo(
+                id=r[0], key=r[1], title=r[2], publisher=r[3], url=r[4], published=_parse_iso(r[5]),
+                source_path=r[6], chunks=r[7], alternates=r[8],
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def counts(self) -> dict[str, int]:
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "articles": one("SELECT COUNT(*) FROM articles"),
+            "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "alternates": one("SELECT COUNT(*) FROM alternates"),
+            "publishers": one("SELECT COUNT(DISTINCT publisher) FROM articles WHERE publisher IS NOT NULL"),
+            "undated": one("SELECT COUNT(*) FROM articles WHERE published_ts IS NULL"),
+            "files": one("SELECT COUNT(*) FROM files"),
+        }
+
+    def date_range(self) -> tuple[datetime | None, datetime | None]:
+        low, high = self.db.execute("SELECT MIN(published_ts), MAX(published_ts) FROM articles").fetchone()
+        to_dt = lambda ts: datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None  # noqa: E731
+        return to_dt(low), to_dt(high)
+
+
+_ARTICLE_COLUMNS = "a.id, a.key, a.title, a.publisher, a.url, a.published, a.text, a.source_path, a.source_id"
+
+
+def _article(row: tuple) -> Article:
+    return Article(
+        id=row[0], key=row[1], title=row[2], publisher=row[3], url=row[4], published=_parse_iso(row[5]),
+        text=row[6], source_path=row[7], source_id=row[8],
+    )  # fmt: skip
+
+
+def _article_filter(since: datetime | None, until: datetime | None, publisher: str | None) -> tuple[str, list]:
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("a.published_ts >= ?")
+        params.append(since.timestamp())
+    if until is not None:
+        clauses.append("a.published_ts <= ?")
+        params.append(until.timestamp())
+    if publisher:
+        clauses.append("LOWER(a.publisher) = LOWER(?)")
+        params.append(publisher)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value else None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

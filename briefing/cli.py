@@ -1,0 +1,155 @@
+"""The `briefing` command line: parse options, call one core function, print.
+
+Only typer is imported at module level so `briefing --help` returns at once; each command imports
+what it needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from briefing.errors import BriefingError
+
+app = typer.Typer(
+    help="Sourced news briefings: ingest articles, then brief on them with every sentence cited and checked.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Published at or after: YYYY-MM-DD, ISO time, or 24h / 7d ago.")
+]
+UntilOption = Annotated[str | None, typer.Option("--until", help="Published at or before (a bare date covers that day).")]
+SourceOption = Annotated[str | None, typer.Option("--source", help="Only this publisher (case-insensitive).")]
+
+
+def _debug() -> bool:
+    return os.environ.get("BRIEFING_DEBUG", "").lower() in {"1", "true", "yes"}
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def reports_errors(command):
+    """Turn errors into one `Error: ...` line on stderr and exit 1 (full traceback with BRIEFING_DEBUG=1)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except BriefingError as exc:
+            if _debug():
+                raise
+            _fail(str(exc))
+        except Exception as exc:  # an unexpected failure still gets one line, not a traceback
+            if _debug():
+                raise
+            _fail(f"{type(exc).__name__}: {exc} (set BRIEFING_DEBUG=1 for the traceback)")
+
+    return wrapper
+
+
+def _settings():
+    from pydantic import ValidationError
+
+    from briefing.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(p) for p in problem["loc"])
+        raise BriefingError(f"invalid setting BRIEFING_{field.upper()}: {problem['msg']}") from None
+
+
+def _window(since: str | None, until: str | None):
+    from briefing.dates import parse_bound
+
+    try:
+        return parse_bound(since), parse_bound(until, end=True)
+    except ValueError as exc:
+        raise BriefingError(str(exc)) from None
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@app.callback()
+def main(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "openai", "chromadb", "urllib3", "sentence_transformers", "trafilatura"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@app.command()
+@reports_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove articles whose files are gone.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest articles (Markdown, text, HTML, JSON, JSONL, RSS/Atom) into the store."""
+    from briefing.ingest import ingest as run_ingest
+    from briefing.views import IngestProgress, print_ingest_report, print_skipped
+
+    settings = _settings()
+    with IngestProgress(enabled=not as_json) as progress:
+        report = run_ingest(paths, settings, prune=prune, on_progress=progress.update)
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+    else:
+        print_ingest_report(report)
+    print_skipped(report.skipped)
+    if strict and report.skipped:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def sources(since: SinceOption = None, until: UntilOption = None, source: SourceOption = None, as_json: JsonOption = False) -> None:
+    """List ingested articles: date, publisher, title, chunk count."""
+    from briefing.store import open_catalog
+    from briefing.views import print_sources
+
+    start, end = _window(since, until)
+    catalog = open_catalog(_settings())
+    articles = catalog.list_articles(start, end, source) if catalog else []
+    if as_json:
+        _print_json([a.model_dump(mode="json") for a in articles])
+    else:
+        print_sources(articles, empty_hint=catalog is None)
+
+
+@app.command()
+@reports_errors
+def stats(as_json: JsonOption = False) -> None:
+    """Counts, date range, size and embedder of the store."""
+    from briefing.llm import make_embedder
+    from briefing.store import store_stats
+    from briefing.views import print_stats
+
+    settings = _settings()
+    result = store_stats(settings, make_embedder(settings))
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    else:
+        print_stats(result)

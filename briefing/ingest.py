@@ -1,0 +1,199 @@
+"""Ingest: files → cleaned, deduplicated articles → sentence-aware chunks → the store.
+
+Files whose content hash matches the manifest are not read again; a changed file replaces what it
+contributed, and only chunks whose text changed are embedded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from briefing.catalog import FileRecord
+from briefing.dedupe import DuplicateIndex, content_hash, minhash
+from briefing.embeddings import Embedder
+from briefing.errors import InputError
+from briefing.llm import make_embedder
+from briefing.loaders import discover, load_file
+from briefing.models import Article, Chunk, IngestReport, RawArticle, Skipped, SourceRef
+from briefing.settings import Settings
+from briefing.store import Store
+from briefing.text import chunk_spans, clean, split_sentences
+
+ProgressCallback = Callable[[Path, IngestReport], None]
+
+FLUSH_CHUNKS = 256  # chunks gathered across files before one embed + write
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def make_chunks(article: Article, settings: Settings) -> list[Chunk]:
+    spans = chunk_spans(article.text, settings.chunk_words, settings.chunk_overlap_words)
+    return [
+        Chunk(id=f"{article.key}-{i}", article_id=article.id, text=article.text[s:e], start=s, end=e, position=i)
+        for i, (s, e) in enumerate(spans)
+    ]
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    prune: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the configured store and report what happened."""
+    started = time.perf_counter()
+    files, skipped = discover(paths)
+    report = IngestReport(files=len(files), skipped=skipped)
+    with Store(settings, embedder or make_embedder(settings)) as store:
+        if store.catalog.get_meta("vectors_pending") == "1":
+            store.reconcile()
+        run = _IngestRun(store, settings, report)
+        for path in files:
+            run.add_file(path)
+            if on_progress:
+                on_progress(path, report)
+        run.flush()
+        if prune:
+            _prune(store, report)
+        store.keyword_index()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _prune(store: Store, report: IngestReport) -> None:
+    gone = [path for path in store.catalog.file_paths() if not Path(path).exists()]
+    if gone:
+        report.removed_articles = store.remove_files(gone)
+        report.removed_files = len(gone)
+
+
+class _IngestRun:
+    """State of one ingest: duplicate index, chunk keys in use, and files waiting to be written."""
+
+    def __init__(self, store: Store, settings: Settings, report: IngestReport):
+        self.store = store
+        self.settings = settings
+        self.report = report
+        self.duplicates = DuplicateIndex(settings.near_duplicate_threshold)
+        for article_id, text_hash, signature in store.catalog.dedupe_entries():
+            self.duplicates.add(article_id, text_hash, signature)
+        self.keys = store.catalog.keys()
+        self.pending: list[FileRecord] = []
+        self.to_embed: list[tuple[Chunk, Article]] = []
+
+    def add_file(self, path: Path) -> None:
+        key = str(path.resolve())
+        try:
+            digest = file_digest(path)
+        except OSError as exc:
+            self.report.skipped.append(Skipped(path=str(path), reason=f"cannot read file ({exc.strerror or exc})"))
+            return
+        state = self.store.catalog.file_state(key)
+        if state is not None and state.digest == digest:
+            self._count_unchanged(state)
+            return
+        try:
+            loaded = load_file(path)
+        except InputError as exc:
+            self.report.skipped.append(Skipped(path=exc.location, reason=exc.reason))
+            return
+        self._add_loaded(key, digest, loaded.articles, loaded.skipped)
+
+    def _count_unchanged(self, state) -> None:
+        self.report.unchanged_files += 1
+        self.report.articles += state.articles
+        self.report.chunks += state.chunks
+        self.report.duplicates += state.duplicates
+        self.report.skipped.extend(Skipped(**item) for item in state.skipped)
+
+    def _add_loaded(self, key: str, digest: str, raws: list[RawArticle], skipped: list[Skipped]) -> None:
+        old_ids = self.store.catalog.article_ids_of_file(key)
+        self.duplicates.remove(old_ids)
+        self.keys = {k: a for k, a in self.keys.items() if a not in old_ids}
+        previous_texts = self.store.catalog.chunk_texts(old_ids)
+        record = FileRecord(path=key, digest=digest)
+        for raw in raws:
+            problem = self._add_article(raw, key, record, previous_texts)
+            if problem:
+                skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
+        record.skipped = [item.model_dump() for item in skipped]
+        self.report.skipped.extend(skipped)
+        self.report.articles += len(record.articles)
+        self.report.chunks += len(record.chunks)
+        self.report.duplicates += record.duplicates
+        self.pending.append(record)
+        if len(self.to_embed) >= FLUSH_CHUNKS:
+            self.flush()
+
+    def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: dict[str, str]) -> str | None:
+        """Add one article (or fold it into a known one); returns why it was skipped, if it was."""
+        text = clean(raw.text)
+        if not text:
+            return "no text after cleaning"
+        text_hash = content_hash(text)
+        source = SourceRef(
+            title=raw.title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key
+        )
+        if original := self.duplicates.exact(text_hash):
+            record.alternates.append((original, source))
+            self.report.exact_duplicates += 1
+            return None
+        signature = minhash(text)
+        if near := self.duplicates.near(signature):
+            record.alternates.append((near[0], source))
+            self.report.near_duplicates += 1
+            return None
+        article = self._article(raw, key, text, text_hash)
+        chunks = make_chunks(article, self.settings)
+        record.articles.append(article)
+        record.chunks.extend(chunks)
+        record.signatures[article.id] = signature
+        record.content_hashes[article.id] = text_hash
+        self.duplicates.add(article.id, text_hash, signature)
+        self.to_embed.extend((c, article) for c in chunks if previous.get(c.id) != c.text)
+        return None
+
+    def _article(self, raw: RawArticle, key: str, text: str, text_hash: str) -> Article:
+        article_id = text_hash[:16]
+        return Article(
+            id=article_id,
+            key=self._chunk_key(article_id),
+            title=raw.title or _title_from_text(text),
+            publisher=raw.publisher,
+            url=raw.url,
+            published=raw.published,
+            text=text,
+            source_path=key,
+            source_id=raw.source_id,
+        )
+
+    def _chunk_key(self, article_id: str) -> str:
+        """8 hex characters of the article id, longer only if another article already has them."""
+        for length in (8, 12, 16):
+            key = article_id[:length]
+            if self.keys.get(key, article_id) == article_id:
+                self.keys[key] = article_id
+                return key
+        raise AssertionError("16-hex article ids are unique")
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.report.embedded += self.store.write(self.pending, self.to_embed)
+        self.pending, self.to_embed = [], []
+
+
+def _title_from_text(text: str) -> str:
+    first = split_sentences(text)[0] if text else "Untitled"
+    return first if len(first) <= 100 else first[:97].rsplit(" ", 1)[0] + "..."

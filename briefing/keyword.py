@@ -1,0 +1,91 @@
+"""The BM25 keyword index over chunk texts (bm25s), rebuilt whenever the catalog's revision moves."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+
+from briefing.text import indexed_text
+
+STOPWORDS = frozenset(
+    """a an and are as at be been but by for from had has have he her his i in is it its of on or
+    our she that the their them they this to was we were what when where which who will with would
+    you your not no said says after before over than then there these those also into about more
+    most such can could may might do does did so if up out""".split()
+)
+
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG when imported; keep it as quiet as ours.
+    logging.getLogger("bm25s").setLevel(max(logging.getLogger(__name__).getEffectiveLevel(), logging.INFO))
+    return bm25s
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without stopwords; a crude plural strip so 'troops' meets 'troop'."""
+    tokens = []
+    for word in re.findall(r"\w+", text.casefold()):
+        if word in STOPWORDS:
+            continue
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        tokens.append(word)
+    return tokens
+
+
+class KeywordIndex:
+    """BM25 over chunk ids; ``revision`` is the catalog revision the index reflects."""
+
+    def __init__(self, ids: list[str], retriever, revision: int):
+        self.ids = ids
+        self.retriever = retriever
+        self.revision = revision
+
+    @classmethod
+    def build(cls, chunks: list[tuple[str, str, str]], revision: int) -> KeywordIndex:
+        """Index (chunk id, title, text) triples; the title counts as part of each chunk."""
+        bm25s = _bm25s()
+        retriever = None
+        if chunks:
+            retriever = bm25s.BM25()
+            corpus = [tokenize(indexed_text(title, text)) or ["\u2205"] for _, title, text in chunks]
+            retriever.index(corpus, show_progress=False)
+        return cls([chunk_id for chunk_id, _, _ in chunks], retriever, revision)
+
+    def save(self, folder: Path) -> None:
+        """Write to a temp folder, then swap it in, so a reader never sees half an index."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.retriever is not None:
+            self.retriever.save(str(tmp / "bm25"))
+        (tmp / "ids.json").write_text(json.dumps({"revision": self.revision, "ids": self.ids}))
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        bm25s = _bm25s()
+        try:
+            meta = json.loads((folder / "ids.json").read_text())
+        except (OSError, ValueError):
+            return None
+        retriever = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None
+        return cls(meta["ids"], retriever, meta["revision"])
+
+    def search(self, query: str, k: int = 10) -> list[tuple[str, float]]:
+        tokens = tokenize(query)
+        if self.retriever is None or not tokens:
+            return []
+        scores = self.retriever.get_scores(tokens)
+        top = scores.argsort()[::-1][:k]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

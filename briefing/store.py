@@ -1,0 +1,248 @@
+"""The store: Chroma vectors + the SQLite catalog + the BM25 keyword index, kept in step.
+
+This is the only module that imports chromadb. Embedded mode keeps Chroma's files under the home
+folder; with ``BRIEFING_CHROMA_HOST`` set the same code talks to a Chroma server instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timezone
+from pathlib import Path
+
+import numpy as np
+
+from briefing.catalog import Catalog, FileRecord
+from briefing.embeddings import Embedder
+from briefing.errors import EmbedderMismatchError, StoreError
+from briefing.keyword import KeywordIndex
+from briefing.models import Article, Chunk, StoreStats
+from briefing.settings import Settings
+from briefing.text import indexed_text
+
+log = logging.getLogger(__name__)
+
+
+def chroma_client(settings: Settings):
+    """A Chroma client for the configured mode, telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host is None:
+        path = settings.store_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    except Exception as exc:  # chromadb raises bare ValueError/ConnectionError variants here
+        raise StoreError(
+            f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({_first_line(exc)})"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def chunk_metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
+    """Chroma metadata of a chunk; Chroma allows no None, so missing values are '' or -1."""
+    published = article.published
+    return {
+        "article_id": article.id,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": article.title,
+        "publisher": article.publisher or "",
+        "url": article.url or "",
+        "published_ts": int(published.timestamp()) if published else -1,
+        "day": int(published.astimezone(timezone.utc).strftime("%Y%m%d")) if published else -1,
+    }
+
+
+class Store:
+    """Open with ``Store(settings, embedder)``; the embedder's name is checked against the store's."""
+
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self.catalog = Catalog(settings.store_dir / "catalog.sqlite")
+        self._check_catalog_embedder()
+        self._collection = None
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        if self.settings.chroma_host is None:
+            return str(self.settings.store_dir)
+        return f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
+
+    # --- embedder identity --------------------------------------------------------------------
+
+    def _check_catalog_embedder(self) -> None:
+        recorded = self.catalog.get_meta("embedder")
+        if recorded is None:
+            self.catalog.set_meta("embedder", self.embedder.name)
+        elif recorded != self.embedder.name:
+            raise self._mismatch(recorded)
+
+    def _mismatch(self, recorded: str) -> EmbedderMismatchError:
+        return EmbedderMismatchError(
+            f"the store at {self.location} was built with embedder '{recorded}', but the configured "
+            f"embedder is '{self.embedder.name}'; use the same embedder, or another BRIEFING_HOME "
+            f"or BRIEFING_COLLECTION"
+        )
+
+    @property
+    def collection(self):
+        """The Chroma collection, opened on first use (importing chromadb costs about a second)."""
+        if self._collection is None:
+            self._collection = self._open_collection()
+        return self._collection
+
+    def _open_collection(self):
+        client = chroma_client(self.settings)
+        metadata = {"embedder": self.embedder.name}
+        if self.embedder.dimension:
+            metadata["dimension"] = self.embedder.dimension
+        try:
+            collection = client.get_or_create_collection(
+                self.settings.collection,
+                metadata=metadata,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:  # connection failures surface here in server mode
+            raise StoreError(f"cannot open collection '{self.settings.collection}' at {self.location}: "
+                             f"{_first_line(exc)}") from None  # fmt: skip
+        recorded = (collection.metadata or {}).get("embedder")
+        if recorded and recorded != self.embedder.name:
+            raise self._mismatch(recorded)
+        return collection
+
+    def _check_dimension(self, vectors: np.ndarray) -> None:
+        recorded = (self.collection.metadata or {}).get("dimension")
+        if recorded and vectors.shape[1] != recorded:
+            raise EmbedderMismatchError(
+                f"the store at {self.location} holds {recorded}-dimensional vectors, but embedder "
+                f"'{self.embedder.name}' gives {vectors.shape[1]}"
+            )
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def write(self, records: list[FileRecord], to_embed: list[tuple[Chunk, Article]]) -> int:
+        """Embed and upsert new chunks, then commit the files to the catalog, then drop stale vectors.
+
+        ``vectors_pending`` stays set while Chroma and the catalog may disagree; the next ingest
+        reconciles them if this process died in between.
+        """
+        self.catalog.set_meta("vectors_pending", "1")
+        if to_embed:
+            self._upsert(to_embed)
+        gone = self.catalog.write_files(records)
+        self._delete_vectors(gone)
+        self.catalog.set_meta("vectors_pending", "0")
+        return len(to_embed)
+
+    def _upsert(self, items: list[tuple[Chunk, Article]], batch: int = 1000) -> None:
+        collection = self.collection  # fail on an unreachable server before loading the embedder
+        for i in range(0, len(items), batch):
+            part = items[i : i + batch]
+            vectors = self.embedder.embed([indexed_text(article.title, chunk.text) for chunk, article in part])
+            self._check_dimension(vectors)
+            collection.upsert(
+                ids=[chunk.id for chunk, _ in part],
+                embeddings=vectors,
+                documents=[chunk.text for chunk, _ in part],
+                metadatas=[chunk_metadata(chunk, article) for chunk, article in part],
+            )
+
+    def _delete_vectors(self, ids: list[str], batch: int = 1000) -> None:
+        for i in range(0, len(ids), batch):
+            self.collection.delete(ids=ids[i : i + batch])
+
+    def remove_files(self, paths: list[str]) -> int:
+        self.catalog.set_meta("vectors_pending", "1")
+        gone, articles = self.catalog.remove_files(paths)
+        self._delete_vectors(gone)
+        self.catalog.set_meta("vectors_pending", "0")
+        return articles
+
+    def reconcile(self) -> tuple[int, int]:
+        """Make Chroma hold exactly the catalog's chunks; returns (orphans removed, missing embedded).
+
+        Needed after a crash between a Chroma write and the catalog commit, or when a server's data
+        was lost while the catalog survived.
+        """
+        wanted = self.catalog.chunk_ids()
+        stored = set(self.collection.get(include=[])["ids"])
+        orphans = sorted(stored - wanted)
+        self._delete_vectors(orphans)
+        missing = self.catalog.chunks_with_articles(wanted - stored)
+        if missing:
+            self._upsert(missing)
+        self.catalog.set_meta("vectors_pending", "0")
+        return len(orphans), len(missing)
+
+    # --- keyword index ------------------------------------------------------------------------
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.settings.store_dir / "keyword"
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index, rebuilt first if the catalog changed since it was saved."""
+        index = KeywordIndex.load(self.keyword_dir)
+        if index is None or index.revision != self.catalog.revision:
+            index = KeywordIndex.build(self.catalog.all_chunks(), self.catalog.revision)
+            index.save(self.keyword_dir)
+        return index
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def stats(self, count_vectors: bool = True) -> StoreStats:
+        counts = self.catalog.counts()
+        earliest, latest = self.catalog.date_range()
+        return StoreStats(
+            location=self.location,
+            collection=self.settings.collection,
+            embedder=self.catalog.get_meta("embedder") or self.embedder.name,
+            dimension=self.embedder.dimension,
+            vectors=self.collection.count() if count_vectors else -1,
+            earliest=earliest,
+            latest=latest,
+            size_bytes=_folder_size(self.settings.store_dir),
+            **counts,
+        )
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def open_catalog(settings: Settings) -> Catalog | None:
+    """The catalog for read-only listings, without opening Chroma; None if nothing was ingested yet."""
+    path = settings.store_dir / "catalog.sqlite"
+    return Catalog(path) if path.exists() else None
+
+
+def store_stats(settings: Settings, embedder: Embedder) -> StoreStats:
+    with Store(settings, embedder) as store:
+        return store.stats()

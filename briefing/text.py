@@ -1,0 +1,216 @@
+"""Text normalization, boilerplate removal, sentence splitting and sentence-aware chunking.
+
+The sentence splitter here is the one every later stage uses (verification re-splits drafts with
+it), so chunks and checked sentences agree on what a sentence is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_BOILERPLATE = re.compile(
+    r"""^(
+        (photo|image|picture|video|graphic|illustration)s?(\s+credits?)?\s*[:/|].*
+      | (photo|image)\s+by\s+.*
+      | credit\s*:.*
+      | (continue|keep)\s+reading.*
+      | read\s+(more|the\s+full\s+(story|article)).*
+      | click\s+here.*
+      | (sign\s+up|subscribe)\b.*(newsletter|updates|free).*
+      | advertisement | sponsored(\s+content)?
+      | share\s+(this|on)\b.*
+      | follow\s+us\b.*
+      | all\s+rights\s+reserved\.?
+      | ©.*
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalize(text: str) -> str:
+    """NFKC, one space between words, stripped lines, at most one blank line between paragraphs."""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = [_SPACE_RUN.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def is_boilerplate(line: str) -> bool:
+    return bool(_BOILERPLATE.match(line.strip()))
+
+
+def clean(text: str) -> str:
+    """Normalize text and drop boilerplate lines (photo credits, "Continue reading...")."""
+    kept = [line for line in normalize(text).split("\n") if not is_boilerplate(line)]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def text_key(text: str) -> str:
+    """The form two texts must share to count as exact duplicates: case, punctuation and spacing ignored."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def indexed_text(title: str, chunk_text: str) -> str:
+    """What is embedded and keyword-indexed for a chunk: its article's headline, then its text.
+
+    Feed items are often a headline plus one summary sentence; the headline carries the topic.
+    """
+    return f"{title}\n{chunk_text}"
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+(?:[-'’.]\w+)*", text.casefold())
+
+
+# --- sentences -------------------------------------------------------------------------------
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "sgt", "maj", "capt", "cmdr", "adm", "sen",
+    "rep", "gov", "pres", "st", "jr", "sr", "no", "nos", "vs", "etc", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "ltd", "co", "dept",
+    "est", "approx", "fig", "vol", "mt", "ft", "u.s", "u.k", "u.n", "e.u", "e.g", "i.e", "a.m",
+    "p.m", "d.c", "al",
+}  # fmt: skip
+
+# A candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_CANDIDATE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f\u0400-\u04ff]")
+
+
+def _ends_in_abbreviation(text: str, dot: int) -> bool:
+    """True when the period at ``dot`` closes an abbreviation or an initial, not a sentence."""
+    if text[dot] != ".":
+        return False
+    start = dot
+    while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
+        start -= 1
+    token = text[start:dot].casefold()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``; line breaks always end a sentence."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        spans.extend((offset + s, offset + e) for s, e in _line_sentence_spans(line))
+        offset += len(line) + 1
+    return spans
+
+
+def _line_sentence_spans(line: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for match in _CANDIDATE_END.finditer(line):
+        end = match.end()
+        if not _NEXT_STARTS_SENTENCE.match(line, end):
+            continue
+        if _ends_in_abbreviation(line, match.start()) and match.end() - match.start() == 1:
+            continue
+        spans.append((start, end))
+        start = end
+    spans.append((start, len(line)))
+    return [trimmed for s, e in spans if (trimmed := _trim(line, s, e))]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+# --- chunks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    words: int
+    ends_paragraph: bool
+
+
+def _sentence_units(text: str, max_words: int) -> list[Span]:
+    """Sentences with word counts; a pathological sentence longer than ``max_words`` is cut at spaces."""
+    units = []
+    for start, end in sentence_spans(text):
+        ends_paragraph = text.startswith("\n\n", end) or end == len(text)
+        pieces = _split_long(text, start, end, max_words)
+        for i, (s, e) in enumerate(pieces):
+            last = i == len(pieces) - 1
+            units.append(Span(s, e, len(text[s:e].split()), ends_paragraph and last))
+    return units
+
+
+def _split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
+    bounds = [m.span() for m in re.finditer(r"\S+", text[start:end])]
+    if len(bounds) <= max_words:
+        return [(start, end)]
+    return [
+        (start + bounds[i][0], start + bounds[min(i + max_words, len(bounds)) - 1][1])
+        for i in range(0, len(bounds), max_words)
+    ]
+
+
+def chunk_spans(text: str, target_words: int = 160, overlap_words: int = 30) -> list[tuple[int, int]]:
+    """Spans of chunks made of whole sentences, about ``target_words`` long.
+
+    A chunk may stop early at a paragraph end once it is 70% full, grows past the target rather than
+    leave a tail under a third of the target, and never exceeds 1.5x the target (but for a single
+    over-long sentence). The next chunk repeats trailing sentences worth up to ``overlap_words``.
+    """
+    max_words = int(target_words * 1.5)
+    units = _sentence_units(text, max_words)
+    words_after = _suffix_sums([u.words for u in units])
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j = _chunk_end(units, words_after, i, target_words, max_words)
+        chunks.append((units[i].start, units[j - 1].end))
+        if j >= len(units):
+            break
+        i = _overlap_start(units, i, j, overlap_words)
+    return chunks
+
+
+def _suffix_sums(values: list[int]) -> list[int]:
+    """``out[j]`` is the sum of ``values[j:]``."""
+    out = [0] * (len(values) + 1)
+    for j in range(len(values) - 1, -1, -1):
+        out[j] = out[j + 1] + values[j]
+    return out
+
+
+def _chunk_end(units: list[Span], words_after: list[int], i: int, target: int, max_words: int) -> int:
+    total = 0
+    j = i
+    while j < len(units):
+        if total and total + units[j].words > max_words:
+            break
+        total += units[j].words
+        j += 1
+        rest = words_after[j]
+        if total >= target or (units[j - 1].ends_paragraph and total >= 0.7 * target):
+            if rest and rest < target / 3 and total + rest <= max_words:
+                continue
+            break
+    return j
+
+
+def _overlap_start(units: list[Span], i: int, j: int, overlap_words: int) -> int:
+    k, carried = j, 0
+    while k - 1 > i and carried + units[k - 1].words <= overlap_words:
+        k -= 1
+        carried += units[k].words
+    return k

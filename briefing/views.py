@@ -1,0 +1,129 @@
+"""Terminal output for the CLI: progress bars and tables (rich). Briefs are rendered in render.py."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from briefing.models import ArticleInfo, IngestReport, Skipped, StoreStats
+
+PIPE_WIDTH = 160  # tables written to a pipe or file are not wrapped at 80 columns
+
+
+def _console(err: bool = False) -> Console:
+    """A console made at print time, so it writes to whatever sys.stdout/stderr is then."""
+    stream = sys.stderr if err else sys.stdout
+    return Console(stderr=err, width=None if stream.isatty() else PIPE_WIDTH)
+
+
+class IngestProgress:
+    """A progress bar over files, with files and chunks per second; silent when disabled."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        stderr = _console(err=True)
+        self.progress = Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rates]}"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+            disable=not (enabled and stderr.is_terminal),
+        )
+        self.task = None
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> IngestProgress:
+        self.progress.__enter__()
+        self.task = self.progress.add_task("ingest", total=None, rates="")
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def update(self, path: Path, report: IngestReport) -> None:
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        done = self.progress.tasks[0].completed + 1
+        rates = f"{done / elapsed:.1f} files/s · {report.chunks / elapsed:.0f} chunks/s · {path.name}"
+        self.progress.update(self.task, total=report.files, completed=done, rates=rates)
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    duplicates = str(report.duplicates)
+    if report.exact_duplicates or report.near_duplicates:
+        duplicates += f" (found now: {report.exact_duplicates} exact, {report.near_duplicates} near)"
+    rows = [
+        ("files", f"{report.files} ({report.unchanged_files} unchanged)"),
+        ("articles", str(report.articles)),
+        ("chunks", str(report.chunks)),
+        ("embedded", str(report.embedded)),
+        ("duplicates", duplicates),
+        ("skipped", str(len(report.skipped))),
+        ("seconds", f"{report.seconds:.1f}"),
+    ]
+    if report.removed_files:
+        rows.append(("pruned", f"{report.removed_files} files ({report.removed_articles} articles)"))
+    _print_fields("Ingest summary", rows)
+
+
+def print_skipped(skipped: list[Skipped]) -> None:
+    for item in skipped:
+        _console(err=True).print(f"skipped {item.message()}", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_sources(articles: list[ArticleInfo], empty_hint: bool = False) -> None:
+    if not articles:
+        hint = "nothing ingested yet: run `briefing ingest PATH`" if empty_hint else "no articles match"
+        _console().print(hint)
+        return
+    table = Table(show_header=True, header_style="bold", title=f"{len(articles)} articles")
+    table.add_column("published (UTC)", no_wrap=True)
+    table.add_column("publisher")
+    table.add_column("title")
+    table.add_column("chunks", justify="right")
+    table.add_column("also in", justify="right")
+    for article in articles:
+        date = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "undated"
+        table.add_row(date, article.publisher or "?", article.title, str(article.chunks), str(article.alternates or ""))
+    _console().print(table)
+
+
+def print_stats(stats: StoreStats) -> None:
+    span = "–".join(d.strftime("%Y-%m-%d") for d in (stats.earliest, stats.latest) if d) or "none"
+    rows = [
+        ("location", stats.location),
+        ("collection", stats.collection),
+        ("embedder", f"{stats.embedder} ({stats.dimension or '?'}-d)"),
+        ("articles", f"{stats.articles} ({stats.undated} undated, {stats.publishers} publishers)"),
+        ("alternate sources", str(stats.alternates)),
+        ("chunks", f"{stats.chunks} ({stats.vectors} vectors)"),
+        ("files", str(stats.files)),
+        ("published", span),
+        ("size on disk", _size(stats.size_bytes)),
+    ]
+    _print_fields("Store", rows)
+
+
+def _print_fields(title: str, rows: list[tuple[str, str]]) -> None:
+    table = Table(show_header=False, title=title, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for name, value in rows:
+        table.add_row(name, value)
+    _console().print(table)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"

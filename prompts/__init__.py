@@ -1,0 +1,1 @@
+"""Prompt files, loaded by name (see briefing.prompting)."""

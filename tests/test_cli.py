@@ -1,0 +1,130 @@
+"""The command line: exact user-facing text, JSON shapes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing.cli import app
+from tests.conftest import CORPUS, FIXTURES, ROOT, HashingEmbedder
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """Replaces the configured embedder with the hashing fake, for CLI tests about our output."""
+    embedder = HashingEmbedder()
+    monkeypatch.setattr("briefing.ingest.make_embedder", lambda settings: embedder)
+    monkeypatch.setattr("briefing.llm.make_embedder", lambda settings: embedder)
+    return embedder
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("ingest", "sources", "stats"):
+        assert command in result.output
+
+
+def test_ingest_json_summary(fake_model):
+    result = runner.invoke(app, ["ingest", str(FIXTURES / "formats"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert {"files", "articles", "chunks", "embedded", "duplicates", "skipped"} <= set(summary)
+    assert (summary["files"], summary["articles"], summary["skipped"]) == (7, 11, [])
+    again = json.loads(runner.invoke(app, ["ingest", str(FIXTURES / "formats"), "--json"]).stdout)
+    assert again["embedded"] == 0 and again["articles"] == 11
+
+
+def test_ingest_table_and_skipped_lines(tmp_path, fake_model):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "t", "text": "Kursk fighting continued."}\n42\n')
+    result = runner.invoke(app, ["ingest", str(bad)])
+    assert result.exit_code == 0
+    assert "Ingest summary" in result.stdout and "embedded" in result.stdout
+    assert result.stderr == f"skipped {bad}:2: expected a JSON object, got int\n"
+    strict = runner.invoke(app, ["ingest", str(bad), "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_sources_lists_and_filters(fake_model):
+    runner.invoke(app, ["ingest", str(FIXTURES / "formats")])
+    everything = json.loads(runner.invoke(app, ["sources", "--json"]).stdout)
+    assert len(everything) == 11
+    window = json.loads(runner.invoke(app, ["sources", "--json", "--since", "2024-11-01", "--until", "2024-11-30"]).stdout)
+    assert sorted(a["title"] for a in window) == [
+        "Kyiv says North Korean units reached the front",
+        "Pentagon raises estimate",
+        "Weather: first snow in the capital",
+        "Zelensky says 11,000 North Korean troops in Kursk",
+    ]
+    by_source = json.loads(runner.invoke(app, ["sources", "--json", "--source", "line daily (SAMPLE)"]).stdout)
+    assert {a["publisher"] for a in by_source} == {"Line Daily (sample)"} and len(by_source) == 3
+    table = runner.invoke(app, ["sources"])
+    assert "Pentagon raises estimate" in table.stdout and "2024-11-04 18:00" in table.stdout
+
+
+def test_sources_before_any_ingest():
+    result = runner.invoke(app, ["sources"])
+    assert result.exit_code == 0
+    assert result.stdout == "nothing ingested yet: run `briefing ingest PATH`\n"
+
+
+def test_stats_json(fake_model):
+    runner.invoke(app, ["ingest", str(FIXTURES / "formats")])
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert (stats["articles"], stats["vectors"], stats["embedder"]) == (11, stats["chunks"], "fake:hashing-64")
+    assert stats["earliest"].startswith("2024-10-19") and stats["latest"].startswith("2024-12-19")
+    assert stats["undated"] == 2 and stats["size_bytes"] > 0
+
+
+def test_bad_date_is_a_one_line_error():
+    result = runner.invoke(app, ["sources", "--since", "last tuesday"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: invalid date 'last tuesday': use YYYY-MM-DD, an ISO timestamp, or 24h / 7d\n"
+
+
+def test_bad_setting_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("BRIEFING_CHUNK_WORDS", "lots")
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: invalid setting BRIEFING_CHUNK_WORDS: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_unreachable_chroma_server_is_a_clear_error(monkeypatch, fake_model):
+    monkeypatch.setenv("BRIEFING_CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("BRIEFING_CHROMA_PORT", "9")
+    result = runner.invoke(app, ["ingest", str(FIXTURES / "formats" / "items.jsonl")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot reach the Chroma server at 127.0.0.1:9 (")
+    assert fake_model.embedded == 0
+
+
+def test_debug_shows_the_traceback(monkeypatch):
+    monkeypatch.setenv("BRIEFING_DEBUG", "1")
+    result = runner.invoke(app, ["sources", "--since", "nonsense"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, Exception) and "invalid date" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_real_ingest_of_the_sample_corpus_with_the_packaged_model(isolated_home):
+    """End to end through the installed command, with the real all-MiniLM-L6-v2 from the package."""
+    env = {**os.environ, "BRIEFING_HOME": str(isolated_home)}
+    briefing = [sys.executable, "-m", "briefing"]
+    first = subprocess.run([*briefing, "ingest", str(CORPUS), "--json"], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    assert summary["files"] >= 15 and summary["duplicates"] >= 1 and summary["skipped"] == []
+    assert summary["embedded"] == summary["chunks"] > summary["articles"]
+    again = json.loads(subprocess.run([*briefing, "ingest", str(CORPUS), "--json"], env=env, capture_output=True,
+                                      text=True, cwd=ROOT).stdout)  # fmt: skip
+    assert again["embedded"] == 0
+    stats = json.loads(subprocess.run([*briefing, "stats", "--json"], env=env, capture_output=True, text=True).stdout)
+    assert stats["embedder"] == "local:all-MiniLM-L6-v2" and stats["dimension"] == 384
+    assert stats["vectors"] == stats["chunks"] == summary["chunks"]

@@ -1,0 +1,112 @@
+import pytest
+
+from briefing.text import chunk_spans, clean, normalize, sentence_spans, split_sentences
+
+
+def test_normalize_unicode_and_whitespace():
+    raw = "North\u00a0Korean  troops\t\tarrived.\r\n\r\n\r\n\r\nＫｕｒｓｋ region  \n"
+    assert normalize(raw) == "North Korean troops arrived.\n\nKursk region"
+
+
+def test_clean_drops_photo_credits_and_continue_reading():
+    raw = (
+        "Photo Credit: Getty Images\n"
+        "Image: Reuters / sample\n"
+        "Troops were seen near Kursk.\n"
+        "Continue reading...\n"
+        "Read more: other stories\n"
+        "Advertisement\n"
+        "Officials confirmed the report."
+    )
+    assert clean(raw) == "Troops were seen near Kursk.\nOfficials confirmed the report."
+
+
+def test_clean_keeps_sentences_that_merely_mention_photos():
+    text = "The photo showed soldiers at a base. Credit rating agencies were not consulted."
+    assert clean(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "The U.S. said 3,000 troops moved. Seoul agreed.",
+            ["The U.S. said 3,000 troops moved.", "Seoul agreed."],
+        ),
+        (
+            "Gen. Kim Yong Bok spoke on Oct. 23. Mr. Austin replied.",
+            ["Gen. Kim Yong Bok spoke on Oct. 23.", "Mr. Austin replied."],
+        ),
+        (
+            '"They are in Kursk," he said. The figure was 10.5 percent higher!',
+            ['"They are in Kursk," he said.', "The figure was 10.5 percent higher!"],
+        ),
+        ("Is it true? “Yes,” she said.", ["Is it true?", "“Yes,” she said."]),
+        ("J. R. Smith arrived. He left.", ["J. R. Smith arrived.", "He left."]),
+        ("Headline without a period\nFirst line. Second line.", ["Headline without a period", "First line.", "Second line."]),
+        ("lower case after period. continues here", ["lower case after period. continues here"]),
+    ],
+)
+def test_sentence_splitting(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_sentence_spans_index_the_original_text():
+    text = "  One sentence here.   Another one!\n\nThird?"
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["One sentence here.", "Another one!", "Third?"]
+
+
+def _article(sentences: int, words_each: int = 12, paragraph_every: int = 5) -> str:
+    parts = []
+    for i in range(sentences):
+        words = " ".join(f"w{i}x{j}" for j in range(words_each - 1))
+        parts.append(f"Sentence{i} {words}.")
+        parts.append("\n\n" if (i + 1) % paragraph_every == 0 else " ")
+    return "".join(parts).strip()
+
+
+def test_chunks_are_whole_sentences_with_exact_offsets():
+    text = _article(60)
+    sentence_starts = {s for s, _ in sentence_spans(text)}
+    sentence_ends = {e for _, e in sentence_spans(text)}
+    chunks = chunk_spans(text, target_words=160, overlap_words=30)
+    assert len(chunks) > 3
+    for start, end in chunks:
+        assert start in sentence_starts and end in sentence_ends
+        words = len(text[start:end].split())
+        assert 100 <= words <= 250, words
+
+
+def test_chunks_cover_the_article_and_overlap_by_whole_sentences():
+    text = _article(60)
+    chunks = chunk_spans(text, target_words=160, overlap_words=30)
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(text)
+    for (s1, e1), (s2, e2) in zip(chunks, chunks[1:]):
+        assert s2 < e1, "consecutive chunks share trailing sentences"
+        overlap = text[s2:e1]
+        assert 0 < len(overlap.split()) <= 30
+        assert overlap.strip().endswith(".")
+
+
+def test_no_overlap_when_disabled():
+    text = _article(40)
+    chunks = chunk_spans(text, target_words=160, overlap_words=0)
+    for (_, e1), (s2, _) in zip(chunks, chunks[1:]):
+        assert s2 >= e1
+
+
+def test_short_article_is_one_chunk():
+    text = "Only one sentence in this feed item."
+    assert chunk_spans(text) == [(0, len(text))]
+
+
+def test_small_tail_is_merged_rather_than_left_alone():
+    text = _article(15, words_each=12, paragraph_every=100)  # 180 words: a 160-word chunk would leave a 20-word tail
+    assert chunk_spans(text, target_words=160, overlap_words=0) == [(0, len(text))]
+
+
+def test_overlong_sentence_is_cut_at_spaces():
+    text = " ".join(f"word{i}" for i in range(1000)) + "."
+    chunks = chunk_spans(text, target_words=160, overlap_words=0)
+    assert all(len(text[s:e].split()) <= 240 for s, e in chunks)
+    assert " ".join(text[s:e] for s, e in chunks) == text
