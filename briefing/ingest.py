@@ -22,9 +22,11 @@ from briefing.settings import Settings
 from briefing.store import Store
 from briefing.text import chunk_spans, clean, split_sentences
 
-ProgressCallback = Callable[[Path, IngestReport], None]
+ProgressCallback = Callable[[Path | None, IngestReport], None]
+"""Called with the file just done (None after an embedding batch or at the start) and the report so far."""
 
-FLUSH_CHUNKS = 256  # chunks gathered across files before one embed + write
+EMBED_BATCH = 128  # chunks gathered, across files or within one, before they are embedded and upserted
+COMMIT_FILES = 64  # files gathered before one catalog transaction
 
 
 def file_digest(path: Path) -> str:
@@ -58,11 +60,11 @@ def ingest(
     with Store(settings, embedder or make_embedder(settings)) as store:
         if store.catalog.get_meta("vectors_pending") == "1":
             store.reconcile()
-        run = _IngestRun(store, settings, report)
+        run = _IngestRun(store, settings, report, on_progress)
+        run.progress(None)
         for path in files:
             run.add_file(path)
-            if on_progress:
-                on_progress(path, report)
+            run.progress(path)
         run.flush()
         if prune:
             _prune(store, report)
@@ -81,10 +83,11 @@ def _prune(store: Store, report: IngestReport) -> None:
 class _IngestRun:
     """State of one ingest: duplicate index, chunk keys in use, and files waiting to be written."""
 
-    def __init__(self, store: Store, settings: Settings, report: IngestReport):
+    def __init__(self, store: Store, settings: Settings, report: IngestReport, on_progress: ProgressCallback | None):
         self.store = store
         self.settings = settings
         self.report = report
+        self.on_progress = on_progress
         self.duplicates = DuplicateIndex(settings.near_duplicate_threshold)
         for article_id, text_hash, signature in store.catalog.dedupe_entries():
             self.duplicates.add(article_id, text_hash, signature)
@@ -133,7 +136,7 @@ class _IngestRun:
         self.report.chunks += len(record.chunks)
         self.report.duplicates += record.duplicates
         self.pending.append(record)
-        if len(self.to_embed) >= FLUSH_CHUNKS:
+        if len(self.pending) >= COMMIT_FILES:
             self.flush()
 
     def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: dict[str, str]) -> str | None:
@@ -162,6 +165,8 @@ class _IngestRun:
         record.content_hashes[article.id] = text_hash
         self.duplicates.add(article.id, text_hash, signature)
         self.to_embed.extend((c, article) for c in chunks if previous.get(c.id) != c.text)
+        if len(self.to_embed) >= EMBED_BATCH:
+            self.embed_pending()
         return None
 
     def _article(self, raw: RawArticle, key: str, text: str, text_hash: str) -> Article:
@@ -187,11 +192,21 @@ class _IngestRun:
                 return key
         raise AssertionError("16-hex article ids are unique")
 
+    def embed_pending(self) -> None:
+        self.report.embedded += self.store.add_vectors(self.to_embed)
+        self.to_embed = []
+        self.progress(None)
+
     def flush(self) -> None:
-        if not self.pending:
-            return
-        self.report.embedded += self.store.write(self.pending, self.to_embed)
-        self.pending, self.to_embed = [], []
+        """Embed what is left, then commit every pending file to the catalog in one transaction."""
+        self.embed_pending()
+        if self.pending:
+            self.store.commit(self.pending)
+            self.pending = []
+
+    def progress(self, path: Path | None) -> None:
+        if self.on_progress:
+            self.on_progress(path, self.report)
 
 
 def _title_from_text(text: str) -> str:

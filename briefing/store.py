@@ -140,19 +140,23 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def write(self, records: list[FileRecord], to_embed: list[tuple[Chunk, Article]]) -> int:
-        """Embed and upsert new chunks, then commit the files to the catalog, then drop stale vectors.
+    def add_vectors(self, items: list[tuple[Chunk, Article]]) -> int:
+        """Embed and upsert chunks ahead of their catalog commit (see ``commit``)."""
+        if items:
+            self.catalog.set_meta("vectors_pending", "1")
+            self._upsert(items)
+        return len(items)
 
-        ``vectors_pending`` stays set while Chroma and the catalog may disagree; the next ingest
-        reconciles them if this process died in between.
+    def commit(self, records: list[FileRecord]) -> None:
+        """Commit files to the catalog, then drop the vectors of chunks they no longer have.
+
+        ``vectors_pending`` stays set from the first ``add_vectors`` until here, while Chroma and
+        the catalog may disagree; the next ingest reconciles them if this process died meanwhile.
         """
         self.catalog.set_meta("vectors_pending", "1")
-        if to_embed:
-            self._upsert(to_embed)
         gone = self.catalog.write_files(records)
         self._delete_vectors(gone)
         self.catalog.set_meta("vectors_pending", "0")
-        return len(to_embed)
 
     def _upsert(self, items: list[tuple[Chunk, Article]], batch: int = 1000) -> None:
         collection = self.collection  # fail on an unreachable server before loading the embedder

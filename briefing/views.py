@@ -49,10 +49,12 @@ class IngestProgress:
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
 
-    def update(self, path: Path, report: IngestReport) -> None:
+    def update(self, path: Path | None, report: IngestReport) -> None:
+        """Advance on each file done; refresh the rates after each embedding batch too."""
         elapsed = max(time.perf_counter() - self.started, 1e-6)
-        done = self.progress.tasks[0].completed + 1
-        rates = f"{done / elapsed:.1f} files/s · {report.chunks / elapsed:.0f} chunks/s · {path.name}"
+        task = self.progress.tasks[0]
+        done = task.completed + (path is not None)
+        rates = f"{done / elapsed:.1f} files/s · {report.embedded} embedded · {report.embedded / elapsed:.0f} chunks/s"
         self.progress.update(self.task, total=report.files, completed=done, rates=rates)
 
 
