@@ -231,6 +231,14 @@ class Catalog:
                 out.append((chunk, _article(row[6:])))
         return out
 
+    def chunk_ids_where(
+        self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
+    ) -> set[str]:
+        """Ids of chunks whose article falls in the window and, if given, is by the publisher."""
+        where, params = _article_filter(since, until, publisher)
+        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}", params)
+        return {row[0] for row in rows}
+
     def list_articles(
         self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
     ) -> list[ArticleInfo]:

@@ -153,3 +153,58 @@ def stats(as_json: JsonOption = False) -> None:
         _print_json(result.model_dump(mode="json"))
     else:
         print_stats(result)
+
+
+ProviderOption = Annotated[
+    str | None, typer.Option("--provider", help="auto | openai | local | extractive (default: BRIEFING_PROVIDER).")
+]
+JudgeOption = Annotated[str | None, typer.Option("--judge", help="lexical | llm (default: BRIEFING_JUDGE).")]
+KOption = Annotated[int | None, typer.Option("-k", help="Evidence chunks to retrieve (default: BRIEFING_EVIDENCE_K).")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="md | json | html")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")]
+
+
+def _filters(since: str | None, until: str | None, source: str | None):
+    from briefing.models import RetrievalFilter
+
+    start, end = _window(since, until)
+    return RetrievalFilter(since=start, until=end, source=source)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from briefing.render import write_atomic
+
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+@reports_errors
+def brief(
+    query: Annotated[str, typer.Argument(help="What the brief is about.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: SourceOption = None,
+    k: KOption = None,
+    provider: ProviderOption = None,
+    judge: JudgeOption = None,
+    fmt: FormatOption = "md",
+    output: OutputOption = None,
+) -> None:
+    """Write a brief in which every sentence cites its sources and was checked against them."""
+    from briefing.brief import write_brief
+    from briefing.render import render
+
+    briefing = write_brief(query, _settings(), provider=provider, judge=judge, k=k, filters=_filters(since, until, source))
+    _emit(render(briefing, fmt), output)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON schema of a brief as written by `--format json`."""
+    from briefing.render import json_schema
+
+    typer.echo(json_schema(), nl=False)

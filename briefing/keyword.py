@@ -8,6 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from briefing.text import indexed_text
 
 STOPWORDS = frozenset(
@@ -82,10 +84,14 @@ class KeywordIndex:
         retriever = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None
         return cls(meta["ids"], retriever, meta["revision"])
 
-    def search(self, query: str, k: int = 10) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int = 10, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` chunks by BM25 score (above zero), only among ``allowed`` ids when given."""
         tokens = tokenize(query)
         if self.retriever is None or not tokens:
             return []
         scores = self.retriever.get_scores(tokens)
-        top = scores.argsort()[::-1][:k]
+        if allowed is not None:
+            mask = np.fromiter((cid in allowed for cid in self.ids), dtype=bool, count=len(self.ids))
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[:k]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

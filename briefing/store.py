@@ -17,7 +17,7 @@ from briefing.catalog import Catalog, FileRecord
 from briefing.embeddings import Embedder
 from briefing.errors import EmbedderMismatchError, StoreError
 from briefing.keyword import KeywordIndex
-from briefing.models import Article, Chunk, StoreStats
+from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
 from briefing.text import indexed_text
 
@@ -213,6 +213,45 @@ class Store:
         return index
 
     # --- reads --------------------------------------------------------------------------------
+
+    def publisher_names(self, source: str | None) -> list[str]:
+        """Stored spellings of a publisher name given in any case."""
+        if not source:
+            return []
+        rows = self.catalog.db.execute(
+            "SELECT DISTINCT publisher FROM articles WHERE LOWER(publisher) = LOWER(?)", (source,)
+        )
+        return [row[0] for row in rows]
+
+    def _where(self, filters: RetrievalFilter) -> dict | None:
+        clauses: list[dict] = []
+        if filters.since or filters.until:
+            clauses.append({"published_ts": {"$gte": int(filters.since.timestamp()) if filters.since else 0}})
+        if filters.until:
+            clauses.append({"published_ts": {"$lte": int(filters.until.timestamp())}})
+        if filters.source:
+            clauses.append({"publisher": {"$in": self.publisher_names(filters.source) or [filters.source]}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def dense_search(self, vector: np.ndarray, n: int, filters: RetrievalFilter) -> list[tuple[str, float]]:
+        """Nearest chunks to ``vector`` within the filters, as (chunk id, cosine similarity)."""
+        if n <= 0 or self.collection.count() == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
+            where=self._where(filters),
+            include=["distances"],
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+
+    def vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
 
     def stats(self, count_vectors: bool = True) -> StoreStats:
         counts = self.catalog.counts()

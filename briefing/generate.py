@@ -1,0 +1,272 @@
+"""Generate: a cited draft from numbered evidence, by a model or (``extractive``) by selection.
+
+The prompt lists the evidence first (key, publisher, date, title, text) inside delimiters and
+says that article text is data, never instructions; its wording lives in ``prompts/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from pydantic import BaseModel, Field
+
+from briefing.judge import content_terms
+from briefing.llm import LLMError
+from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
+from briefing.prompting import render_prompt
+from briefing.text import sentence_spans, text_key
+from briefing.verify import looks_like_instruction
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("Key developments", "Where sources disagree", "What to watch")
+DEVELOPMENTS, DISAGREE, WATCH = SECTIONS
+
+
+def format_evidence(evidence: list[Evidence]) -> str:
+    blocks = []
+    for item in evidence:
+        date = item.published.strftime("%Y-%m-%d") if item.published else "undated"
+        blocks.append(f"[{item.key}] | {item.publisher or 'unknown publisher'} | {date} | {item.title}\n{item.text}")
+    return "\n\n".join(blocks)
+
+
+# --- with a model ----------------------------------------------------------------------------
+
+
+class _Citation(BaseModel):
+    key: str = Field(max_length=40)
+    quote: str = Field(max_length=400)
+
+
+class _Sentence(BaseModel):
+    section: str = Field(max_length=40)
+    text: str = Field(max_length=400)
+    citations: list[_Citation] = Field(min_length=1, max_length=3)
+
+
+class _Headline(BaseModel):
+    text: str = Field(max_length=200)
+    citations: list[_Citation] = Field(min_length=1, max_length=2)
+
+
+class DraftAnswer(BaseModel):
+    """The JSON a model must produce; bounded so a small local model cannot run on forever."""
+
+    headline: _Headline
+    sentences: list[_Sentence] = Field(min_length=1, max_length=12)
+
+
+class RepairAnswer(BaseModel):
+    text: str = Field(max_length=400)
+    citations: list[_Citation] = Field(min_length=1, max_length=3)
+
+
+def _citations(items: list[_Citation]) -> list[DraftCitation]:
+    return [DraftCitation(key=c.key, quote=c.quote) for c in items]
+
+
+def narrowed_schema(schema: type[BaseModel], keys: list[str], sections: tuple[str, ...] | None = None) -> dict:
+    """``schema`` as JSON schema with citation keys (and sections) limited to the given values.
+
+    Providers that honour JSON schema (llama.cpp grammars, OpenAI) then cannot emit an unknown key;
+    verification still checks every key, for providers that don't.
+    """
+    json_schema = schema.model_json_schema()
+    json_schema["$defs"]["_Citation"]["properties"]["key"] = {"enum": keys, "type": "string"}
+    if sections and "_Sentence" in json_schema["$defs"]:
+        json_schema["$defs"]["_Sentence"]["properties"]["section"] = {"enum": list(sections), "type": "string"}
+    return json_schema
+
+
+def draft_brief(query: str, evidence: list[Evidence], llm) -> Draft:
+    """Ask the model for a brief on ``query`` written only from ``evidence``."""
+    messages = [
+        ("system", render_prompt("brief_system")),
+        ("human", render_prompt("brief_user", evidence=format_evidence(evidence), query=query, sections=", ".join(SECTIONS))),
+    ]
+    answer = llm.generate(messages, DraftAnswer, narrowed_schema(DraftAnswer, [e.key for e in evidence], SECTIONS))
+    return Draft(
+        headline=DraftSentence(section="headline", text=answer.headline.text, citations=_citations(answer.headline.citations)),
+        sentences=[DraftSentence(section=s.section, text=s.text, citations=_citations(s.citations)) for s in answer.sentences],
+    )
+
+
+def make_repairer(llm):
+    """A function that rewrites one failing sentence from the given evidence only."""
+
+    def repair(sentence: str, evidence: list[Evidence]) -> DraftSentence | None:
+        messages = [
+            ("system", render_prompt("repair_system")),
+            ("human", render_prompt("repair_user", sentence=sentence, evidence=format_evidence(evidence))),
+        ]
+        try:
+            answer = llm.generate(messages, RepairAnswer, narrowed_schema(RepairAnswer, [e.key for e in evidence]))
+        except LLMError as exc:  # a failed repair leaves the sentence to replacement or removal
+            log.warning("repair failed: %s", exc)
+            return None
+        return DraftSentence(text=answer.text, citations=_citations(answer.citations))
+
+    return repair
+
+
+# --- without a model -------------------------------------------------------------------------
+
+_NEEDS_CONTEXT = re.compile(r"(he|she|they|it|this|that|these|those|but|and|also|however|the (move|decision|figure|report))\b", re.I)
+_PRONOUN = re.compile(r"\b(he|she|they|them|it|its|this|these|those|his|her|their)\b", re.I)
+_FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
+
+
+def extractive_brief(query: str, evidence: list[Evidence], developments: int = 6) -> Draft:
+    """Pick and order the most relevant, diverse source sentences, deterministically.
+
+    Sentences that give different figures about the same subject from different articles go to
+    "Where sources disagree"; forward-looking ones to "What to watch"; the rest are in date order.
+    """
+    candidates = _candidate_sentences(query, evidence)
+    if not candidates:
+        return Draft(headline=DraftSentence(section="headline", text=""), sentences=[])
+    ranked = sorted(candidates, key=lambda c: (-c.relevance, c.order))
+    used: set[str] = set()
+    headline = next((c for c in ranked if not _PRONOUN.search(c.text)), ranked[0])
+    used.add(headline.id)
+    disagreements = [c for pair in _disagreements([c for c in ranked if c.id not in used]) for c in pair]
+    used.update(c.id for c in disagreements)
+    watch = [c for c in ranked if c.id not in used and _FUTURE.search(c.text)][:2]
+    used.update(c.id for c in watch)
+    picked = _diverse(ranked, used, developments)
+    sentences = (
+        [c.draft(DEVELOPMENTS) for c in sorted(picked, key=lambda c: (c.date, c.order))]
+        + [c.draft(DISAGREE) for c in disagreements]
+        + [c.draft(WATCH) for c in watch]
+    )
+    return Draft(headline=headline.draft("headline"), sentences=sentences)
+
+
+class _Candidate:
+    def __init__(self, evidence: Evidence, text: str, order: int, relevance: float):
+        self.evidence = evidence
+        self.text = text
+        self.order = order
+        self.relevance = relevance
+        self.terms = content_terms(text)
+        self.figures = figures(text)
+        self.subjects = {term for _, subject in self.figures for term in subject}
+        self.id = f"{evidence.key}:{order}"
+        self.date = evidence.published.isoformat() if evidence.published else ""
+
+    def draft(self, section: str) -> DraftSentence:
+        citation = DraftCitation(key=self.evidence.key, quote=self.text)
+        return DraftSentence(section=section, text=self.text, citations=[citation], origin="source")
+
+
+def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2) -> list[DraftSentence]:
+    """Source sentences that give different figures for the same thing, as drafted pairs."""
+    ranked = sorted(_candidate_sentences(query, evidence), key=lambda c: (-c.relevance, c.order))
+    return [c.draft(DISAGREE) for pair in _disagreements(ranked, pairs) for c in pair]
+
+
+def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidate]:
+    query_terms = content_terms(query)
+    out, seen = [], set()
+    for rank, item in enumerate(evidence):
+        prior = 1.0 / (1 + rank)  # retrieval order already blends dense, keyword and diversity
+        for start, end in sentence_spans(item.text):
+            text = item.text[start:end]
+            key = text_key(text)
+            if len(text.split()) < 6 or key in seen or looks_like_instruction(text) or text.endswith((":", "?")):
+                continue
+            seen.add(key)
+            overlap = len(query_terms & content_terms(text)) / max(len(query_terms), 1)
+            relevance = 0.6 * overlap + 0.4 * prior
+            if _NEEDS_CONTEXT.match(text):
+                relevance *= 0.5  # "He said..." reads badly out of its article
+            out.append(_Candidate(item, text, len(out), relevance))
+    return out
+
+
+_MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
+_FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+
+
+def figures(text: str) -> list[tuple[float, frozenset[str]]]:
+    """Quantities in ``text`` with what they count: the first content terms after each number.
+
+    Years and days of the month are dates, not figures, and are left out.
+    """
+    out = []
+    for match in _FIGURE.finditer(text):
+        value = float(match.group().replace(",", ""))
+        if 1900 <= value <= 2100 or _MONTH.search(text[max(0, match.start() - 6) : match.start()]):
+            continue
+        following = re.sub(r"^[\s\d,.–-]*(to|and|or)?[\s\d,.–-]*", "", text[match.end() : match.end() + 60])
+        subject = frozenset(list(_ordered_terms(following))[:2])
+        if subject:
+            out.append((value, subject))
+    return out
+
+
+def _ordered_terms(text: str) -> dict[str, None]:
+    from briefing.judge import STOPWORDS, tokens
+
+    return dict.fromkeys(t.term for t in tokens(text) if t.term not in STOPWORDS and len(t.term) > 1)
+
+
+_LOSS_TERMS = frozenset({"kill", "wound", "casualti", "captur", "miss", "loss", "lost"})
+
+
+def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Candidate, _Candidate]]:
+    """Pairs from different articles giving different figures for the same thing, widest gap first.
+
+    "The same thing" means the words right after the figures agree (e.g. "North Korean troops") and
+    both or neither count losses; sentences that lean on a pronoun are left out.
+    """
+    usable = [c for c in ranked if c.figures and not _NEEDS_CONTEXT.match(c.text)]
+    scored = []
+    for i, a in enumerate(usable):
+        for b in usable[i + 1 :]:
+            gap = _figure_gap(a, b)
+            if gap and a.evidence.article_id != b.evidence.article_id:
+                scored.append((-gap, i, a, b))
+    found: list[tuple[_Candidate, _Candidate]] = []
+    taken: set[str] = set()
+    for _, _, a, b in sorted(scored, key=lambda item: item[:2]):
+        if a.id not in taken and b.id not in taken and len(found) < pairs:
+            found.append(tuple(sorted((a, b), key=lambda c: (c.date, c.order))))
+            taken.update((a.id, b.id))
+    return found
+
+
+def _figure_gap(a: _Candidate, b: _Candidate) -> float:
+    """Ratio between the two sentences' figures for a shared subject; 0 when they are not comparable."""
+    if (a.terms & _LOSS_TERMS) != (b.terms & _LOSS_TERMS):
+        return 0.0
+    best = 0.0
+    for value_a, subject_a in a.figures:
+        for value_b, subject_b in b.figures:
+            if len(subject_a & subject_b) >= 2 and value_a != value_b and min(value_a, value_b) > 0:
+                best = max(best, max(value_a, value_b) / min(value_a, value_b))
+    if any(va == vb for va, _ in a.figures for vb, _ in b.figures):
+        return 0.0  # a shared figure means the sources agree on something; not a clean disagreement
+    return best
+
+
+def _diverse(ranked: list[_Candidate], used: set[str], limit: int, per_article: int = 2) -> list[_Candidate]:
+    """Greedy pick by relevance, skipping near-repeats (term Jaccard ≥ 0.5) and crowded articles."""
+    picked: list[_Candidate] = []
+    per: dict[str, int] = {}
+    for candidate in ranked:
+        if len(picked) == limit:
+            break
+        if candidate.id in used or per.get(candidate.evidence.article_id, 0) >= per_article:
+            continue
+        if any(_jaccard(candidate.terms, p.terms) >= 0.5 for p in picked):
+            continue
+        picked.append(candidate)
+        per[candidate.evidence.article_id] = per.get(candidate.evidence.article_id, 0) + 1
+    return picked
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0

@@ -1,0 +1,265 @@
+"""Support judges: does the cited text support a sentence? All share ``Judge``; each verdict has a
+score and a reason.
+
+``LexicalJudge`` is the deterministic default (no LLM): content words covered, numbers and named
+entities present, negation and swapped roles caught. ``LLMJudge`` asks a model for a verdict.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from briefing.models import Verdict
+from briefing.text import split_sentences
+
+
+class Judge(Protocol):
+    name: str
+
+    def judge(self, claim: str, sources: list[str]) -> Verdict: ...
+
+
+# --- terms -----------------------------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """a an and are as at be been being but by for from had has have he her hers him his i in is it
+    its of on or our she that the their them they this those these to was we were what when where
+    which who whom whose will with would you your also than then there into about over after before
+    up out so if do does did can could may might must shall should just very more most such only own
+    same other another any each both all some its it's said says say told according stated added
+    noted while during since until per via one's yet however still already""".split()
+)
+
+# Words that mean the same in news reports, mapped to one term (after stemming).
+_SYNONYM_GROUPS = [
+    ("troop", "soldier", "forc", "personnel", "servicemen", "fighter"),
+    ("kill", "dead", "die", "death", "fatal"),
+    ("wound", "injur", "injuri", "hurt"),
+    ("send", "sent", "deploy", "dispatch", "ship", "transfer"),
+    ("estim", "assess", "assessment", "believ"),
+    ("attack", "strike", "struck", "assault", "hit"),
+    ("russia", "russian", "moscow", "kremlin"),
+    ("ukrain", "ukrainian", "kyiv", "kiev"),
+    ("pyongyang", "north_korea"),
+    ("seoul", "south_korea"),
+    ("us", "u.s", "american", "washington", "united_states"),
+    ("nis", "spy", "intellig"),
+    ("about", "around", "approxim", "roughly", "some", "nearli"),
+]
+_CANONICAL = {word: group[0] for group in _SYNONYM_GROUPS for word in group}
+_MULTIWORD = [
+    (re.compile(r"\bnorth korea(?:n|ns)?\b", re.I), "north_korea"),
+    (re.compile(r"\bsouth korea(?:n|ns)?\b", re.I), "south_korea"),
+    (re.compile(r"\bunited states\b", re.I), "united_states"),
+    (re.compile(r"\bu\.s\.(?=\W|$)", re.I), "us"),
+]
+NEGATIONS = frozenset({"not", "no", "never", "n't", "none", "neither", "nor", "without", "deni", "deny", "refus", "reject"})
+DIRECTIONAL = frozenset({"to", "from", "against", "into", "toward", "towards", "by"})
+NOT_DIRECTIONAL_AFTER = frozenset({"according", "due", "up", "close", "next", "prior", "compared", "similar", "owing"})
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "fifty": 50,
+    "hundred": 100, "thousand": 1000, "dozen": 12,
+}  # fmt: skip
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(thousand|million|billion|trillion)\b)?", re.I)
+
+
+@functools.cache
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class Token:
+    word: str
+    term: str
+    negation: bool
+    entity: bool  # capitalized and not a stopword
+    initial: bool  # first word of the text, where capitals say nothing about names
+    directional: bool
+
+
+def _normalize_multiword(text: str) -> str:
+    for pattern, replacement in _MULTIWORD:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def tokens(text: str) -> list[Token]:
+    """Every word of ``text`` as a canonical term, with flags for negation, entity and direction."""
+    text = _normalize_multiword(text.replace("’", "'"))
+    out = []
+    words = re.findall(r"n't|[A-Za-z_][A-Za-z_'.]*[A-Za-z_]|[A-Za-z]", text)
+    for index, word in enumerate(words):
+        lower = word.lower().strip("'.")
+        lower = lower[:-2] if lower.endswith("'s") else lower
+        stem = _stemmer().stemWord(lower) if "_" not in lower else lower
+        term = _CANONICAL.get(lower) or _CANONICAL.get(stem) or stem
+        entity = (word[0].isupper() or "_" in lower) and lower not in STOPWORDS
+        after = words[index - 1].lower() if index else ""
+        directional = lower in DIRECTIONAL and after not in NOT_DIRECTIONAL_AFTER
+        out.append(Token(word, term, stem in NEGATIONS or lower in NEGATIONS, entity, index == 0, directional))
+    return out
+
+
+def content_terms(text: str) -> set[str]:
+    return {t.term for t in tokens(text) if t.term not in STOPWORDS and not t.negation and len(t.term) > 1}
+
+
+def numbers(text: str) -> set[float]:
+    """Numbers in ``text``: digits with separators, scales ("12 million") and small number words."""
+    found = set()
+    for match in _NUMBER.finditer(text):
+        value = float(match.group(1).replace(",", ""))
+        found.add(value * _SCALES.get((match.group(2) or "").lower(), 1))
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _NUMBER_WORDS:
+            found.add(float(_NUMBER_WORDS[word]))
+    return found
+
+
+def _matches(term: str, pool: set[str]) -> bool:
+    """Exact, or one a prefix of the other for longer words (Korea/Korean, Ukraine/Ukrainian)."""
+    if term in pool:
+        return True
+    return len(term) >= 4 and any(len(p) >= 4 and (p.startswith(term) or term.startswith(p)) for p in pool)
+
+
+# --- the lexical judge -----------------------------------------------------------------------
+
+
+class LexicalJudge:
+    """Deterministic support check; ``threshold`` is the share of claim terms the source must cover."""
+
+    name = "lexical"
+
+    def __init__(self, threshold: float = 0.7):
+        self.threshold = threshold
+
+    def judge(self, claim: str, sources: list[str]) -> Verdict:
+        claim_terms = content_terms(claim)
+        if not claim_terms:
+            return self._verdict(False, 0.0, "the sentence states nothing checkable")
+        source_text = "\n".join(sources)
+        pool = content_terms(source_text)
+        covered = {t for t in claim_terms if _matches(t, pool)}
+        coverage = len(covered) / len(claim_terms)
+        problems = self._problems(claim, source_text, claim_terms)
+        if problems:
+            return self._verdict(False, round(coverage * 0.5, 3), "; ".join(problems))
+        if coverage < self.threshold:
+            missing = ", ".join(sorted(claim_terms - covered)[:5])
+            return self._verdict(False, round(coverage, 3), f"only {coverage:.0%} of its content is in the source (missing: {missing})")
+        return self._verdict(True, round(coverage, 3), f"{coverage:.0%} of its content words, all numbers and names are in the source")
+
+    def _problems(self, claim: str, source_text: str, claim_terms: set[str]) -> list[str]:
+        problems = []
+        missing_numbers = numbers(claim) - numbers(source_text)
+        if missing_numbers:
+            problems.append("number not in the source: " + ", ".join(f"{n:g}" for n in sorted(missing_numbers)))
+        pool = content_terms(source_text)
+        claim_tokens = tokens(claim)
+        missing_entities = sorted(
+            {t.word for t in claim_tokens if t.entity and not t.initial and not _matches(t.term, pool)}
+        )
+        if missing_entities:
+            problems.append("name not in the source: " + ", ".join(missing_entities))
+        best = _best_sentence(claim_terms, source_text)
+        if best is not None:
+            best_tokens = tokens(best)
+            if any(t.negation for t in claim_tokens) != any(t.negation for t in best_tokens):
+                problems.append("negation differs from the source")
+            swapped = _swapped_roles(claim_tokens, best_tokens)
+            if swapped:
+                problems.append(f"{swapped[0]} and {swapped[1]} are in opposite roles in the source")
+        return problems
+
+    def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
+        return Verdict(supported=supported, score=score, reason=reason, judge=self.name)
+
+
+def _best_sentence(claim_terms: set[str], source_text: str) -> str | None:
+    """The source sentence (or pair of adjacent sentences) covering most of the claim's terms."""
+    sentences = split_sentences(source_text)
+    windows = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+    best, best_cover = None, 0.0
+    for window in windows:
+        pool = content_terms(window)
+        cover = sum(_matches(t, pool) for t in claim_terms) / len(claim_terms)
+        if cover > best_cover + 1e-9 or (abs(cover - best_cover) < 1e-9 and best and len(window) < len(best)):
+            best, best_cover = window, cover
+    return best if best_cover >= 0.5 else None
+
+
+_PASSIVE = re.compile(r"\b(is|are|was|were|be|been|being)\s+(\w+ly\s+)?\w+(ed|en|wn|nt|ne)\b", re.I)
+
+
+def _swapped_roles(claim: list[Token], source: list[Token]) -> tuple[str, str] | None:
+    """Two entities joined by a directional word ("X sent troops to Y") in reverse order in the source.
+
+    A passive agent ("sent to Y by X") expects the reverse order, so "by" between them flips the test.
+    """
+    first_seen: dict[str, int] = {}
+    for position, token in enumerate(source):
+        first_seen.setdefault(token.term, position)
+    entities = [(i, t) for i, t in enumerate(claim) if t.entity]
+    for (i, a), (j, b) in zip(entities, entities[1:]):
+        between = claim[i + 1 : j]
+        if a.term == b.term or not any(t.directional for t in between):
+            continue
+        if a.term not in first_seen or b.term not in first_seen:
+            continue
+        passive = any(t.word.lower() == "by" for t in between) and _PASSIVE.search(" ".join(t.word for t in claim))
+        if (first_seen[a.term] > first_seen[b.term]) != bool(passive):
+            return a.word.replace("_", " "), b.word.replace("_", " ")
+    return None
+
+
+# --- the LLM judge ---------------------------------------------------------------------------
+
+
+class JudgeAnswer(BaseModel):
+    supported: bool
+    reason: str
+
+
+class LLMJudge:
+    """Asks a model (through ``StructuredLLM``) for a supported/unsupported verdict with a reason."""
+
+    name = "llm"
+
+    def __init__(self, llm):
+        self.llm = llm
+
+    def judge(self, claim: str, sources: list[str]) -> Verdict:
+        from briefing.prompting import render_prompt
+
+        messages = [
+            ("system", render_prompt("judge_system")),
+            ("human", render_prompt("judge_user", claim=claim, source="\n\n".join(sources))),
+        ]
+        answer = self.llm.generate(messages, JudgeAnswer)
+        return Verdict(supported=answer.supported, score=1.0 if answer.supported else 0.0,
+                       reason=answer.reason, judge=self.name)  # fmt: skip
+
+
+def make_judge(name: str, llm=None) -> Judge:
+    """``lexical`` (default, no LLM) or ``llm`` (needs a model provider, not extractive)."""
+    from briefing.errors import ConfigError
+
+    if name == "lexical":
+        return LexicalJudge()
+    if name == "llm":
+        if llm is None:
+            raise ConfigError("the llm judge needs a model: use --provider openai or local, or --judge lexical")
+        return LLMJudge(llm)
+    raise ConfigError(f"unknown judge '{name}' (choose lexical or llm)")

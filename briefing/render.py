@@ -1,0 +1,222 @@
+"""Render a Briefing as Markdown (footnotes), JSON (the whole audit record) or one HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefing.models import Briefing, CheckedSentence, Citation, Evidence
+
+FORMATS = ("md", "json", "html")
+NO_EVIDENCE = "No articles match this query in the selected window and sources."
+
+
+@dataclass
+class Footnotes:
+    """Footnote numbers by article, in order of first citation."""
+
+    numbers: dict[str, int]
+    articles: list[Evidence]
+
+    @classmethod
+    def of(cls, briefing: Briefing) -> Footnotes:
+        by_key = {e.key: e for e in briefing.evidence}
+        numbers: dict[str, int] = {}
+        articles: list[Evidence] = []
+        for sentence in shown(briefing):
+            for citation in valid(sentence):
+                evidence = by_key[citation.key]
+                if evidence.article_id not in numbers:
+                    numbers[evidence.article_id] = len(numbers) + 1
+                    articles.append(evidence)
+        return cls(numbers, articles)
+
+    def markers(self, sentence: CheckedSentence, by_key: dict[str, Evidence]) -> list[int]:
+        return list(dict.fromkeys(self.numbers[by_key[c.key].article_id] for c in valid(sentence)))
+
+    def keys_of(self, article_id: str, briefing: Briefing) -> list[str]:
+        cited = {c.key for s in shown(briefing) for c in valid(s)}
+        return [e.key for e in briefing.evidence if e.article_id == article_id and e.key in cited]
+
+
+def shown(briefing: Briefing) -> list[CheckedSentence]:
+    return [s for s in briefing.sentences() if s.shown]
+
+
+def valid(sentence: CheckedSentence) -> list[Citation]:
+    return [c for c in sentence.citations if c.valid]
+
+
+def footer(briefing: Briefing) -> str:
+    n = briefing.counts()
+    return (
+        f"{n['sentences']} sentences: {n['kept']} verified, {n['repaired']} repaired, {n['replaced']} replaced, "
+        f"{n['dropped']} dropped · judge={briefing.judge} · model={briefing.model}"
+    )
+
+
+def title(briefing: Briefing) -> str:
+    return briefing.headline.text if briefing.headline else f"Briefing: {briefing.query}"
+
+
+def scope(briefing: Briefing) -> str:
+    parts = [f"“{briefing.query}”"]
+    if briefing.filters.since or briefing.filters.until:
+        since = briefing.filters.since.strftime("%Y-%m-%d %H:%M") if briefing.filters.since else "…"
+        until = briefing.filters.until.strftime("%Y-%m-%d %H:%M") if briefing.filters.until else "…"
+        parts.append(f"published {since} – {until} UTC")
+    if briefing.filters.source:
+        parts.append(f"source: {briefing.filters.source}")
+    parts.append(f"{len(briefing.evidence)} evidence chunks")
+    return " · ".join(parts)
+
+
+def _sentence_text(sentence: CheckedSentence, by_key: dict[str, Evidence]) -> str:
+    if not sentence.quotation:
+        return sentence.text
+    publisher = by_key[valid(sentence)[0].key].publisher or "source"
+    return f"“{sentence.text}” ({publisher})"
+
+
+def _date(evidence: Evidence) -> str:
+    return evidence.published.strftime("%Y-%m-%d") if evidence.published else "undated"
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+
+def to_markdown(briefing: Briefing) -> str:
+    notes = Footnotes.of(briefing)
+    by_key = {e.key: e for e in briefing.evidence}
+    head = briefing.headline
+    heading = f"# {title(briefing)}" + (_md_markers(notes.markers(head, by_key)) if head else "")
+    lines = [heading, "", f"_{scope(briefing)}_", ""]
+    if not briefing.evidence:
+        lines += [NO_EVIDENCE, ""]
+    for section in briefing.sections:
+        visible = [s for s in section.sentences if s.shown]
+        if not visible:
+            continue
+        lines += [f"## {section.title}", ""]
+        lines += [f"- {_sentence_text(s, by_key)}{_md_markers(notes.markers(s, by_key))}" for s in visible]
+        lines.append("")
+    if notes.articles:
+        lines += ["## Sources", ""]
+        for number, evidence in enumerate(notes.articles, start=1):
+            keys = ", ".join(notes.keys_of(evidence.article_id, briefing))
+            url = f" <{evidence.url}>" if evidence.url else ""
+            lines.append(f"{number}. {evidence.publisher or 'Unknown'}, “{evidence.title}”, {_date(evidence)}.{url} (keys: {keys})")
+        lines.append("")
+    lines += ["---", footer(briefing), ""]
+    return "\n".join(lines)
+
+
+def _md_markers(numbers: list[int]) -> str:
+    return "".join(f" [{n}]" for n in numbers)
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def to_json(briefing: Briefing) -> str:
+    return briefing.model_dump_json(indent=2) + "\n"
+
+
+def json_schema() -> str:
+    return json.dumps(Briefing.model_json_schema(), indent=2) + "\n"
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+_CSS = """
+body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.6rem;line-height:1.25}h2{font-size:1.1rem;margin-top:1.8rem;border-bottom:1px solid #ddd}
+.scope,.footer{color:#666;font-size:.9rem}.quote{font-style:italic}
+a.cite{position:relative;text-decoration:none;font-size:.75em;vertical-align:super;color:#0a58ca;cursor:pointer}
+a.cite .tip{display:none;position:absolute;left:0;top:1.6em;z-index:9;width:22rem;background:#fffbe6;
+border:1px solid #e0c97a;padding:.5rem .6rem;font:13px/1.4 system-ui,sans-serif;color:#222;box-shadow:0 2px 8px #0002}
+a.cite:hover .tip,a.cite:focus .tip{display:block}
+ol.sources li{margin-bottom:.4rem}ol.sources li:target{background:#fffbe6}
+details{margin-top:1.5rem;color:#555;font-size:.9rem}
+"""
+
+
+def to_html(briefing: Briefing) -> str:
+    notes = Footnotes.of(briefing)
+    by_key = {e.key: e for e in briefing.evidence}
+    esc = html.escape
+    body = [f"<h1>{esc(title(briefing))}{_html_markers(briefing.headline, notes, by_key) if briefing.headline else ''}</h1>",
+            f'<p class="scope">{esc(scope(briefing))}</p>']  # fmt: skip
+    if not briefing.evidence:
+        body.append(f"<p>{esc(NO_EVIDENCE)}</p>")
+    for section in briefing.sections:
+        visible = [s for s in section.sentences if s.shown]
+        if visible:
+            items = "".join(f"<li>{_html_sentence(s, by_key)}{_html_markers(s, notes, by_key)}</li>" for s in visible)
+            body.append(f"<h2>{esc(section.title)}</h2><ul>{items}</ul>")
+    if notes.articles:
+        sources = "".join(_html_source(n, e) for n, e in enumerate(notes.articles, start=1))
+        body.append(f'<h2>Sources</h2><ol class="sources">{sources}</ol>')
+    dropped = [s for s in briefing.sentences() if not s.shown]
+    if dropped:
+        rows = "".join(f"<li>{esc(s.text)} — <em>{esc(s.verdict.reason)}</em></li>" for s in dropped)
+        body.append(f"<details><summary>{len(dropped)} drafted sentences removed by verification</summary><ul>{rows}</ul></details>")
+    body.append(f'<p class="footer">{esc(footer(briefing))}</p>')
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{esc(title(briefing))}</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def _html_sentence(sentence: CheckedSentence, by_key: dict[str, Evidence]) -> str:
+    text = html.escape(_sentence_text(sentence, by_key))
+    return f'<span class="quote">{text}</span>' if sentence.quotation else text
+
+
+def _html_markers(sentence: CheckedSentence, notes: Footnotes, by_key: dict[str, Evidence]) -> str:
+    out = []
+    for citation in valid(sentence):
+        evidence = by_key[citation.key]
+        number = notes.numbers[evidence.article_id]
+        tip = f"“{citation.quote}” — {evidence.publisher or 'Unknown'}, {_date(evidence)} ({citation.key})"
+        out.append(f'<a class="cite" href="#source-{number}" data-key="{html.escape(citation.key)}">[{number}]'
+                   f'<span class="tip">{html.escape(tip)}</span></a>')  # fmt: skip
+    return "".join(dict.fromkeys(out))
+
+
+def _html_source(number: int, evidence: Evidence) -> str:
+    esc = html.escape
+    link = f' <a href="{esc(evidence.url)}">{esc(evidence.url)}</a>' if evidence.url else ""
+    return f'<li id="source-{number}">{esc(evidence.publisher or "Unknown")}, “{esc(evidence.title)}”, {_date(evidence)}.{link}</li>'
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def render(briefing: Briefing, fmt: str) -> str:
+    renderers = {"md": to_markdown, "json": to_json, "html": to_html}
+    if fmt not in renderers:
+        from briefing.errors import ConfigError
+
+        raise ConfigError(f"unknown format '{fmt}' (choose {', '.join(FORMATS)})")
+    return renderers[fmt](briefing)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temp file beside ``path``, then rename over it: readers see old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,128 @@
+"""Retrieve: hybrid search (dense Chroma + BM25, fused by reciprocal rank), then MMR with caps.
+
+Caps keep one article (at most ``per_article`` chunks) or one outlet (at most ``per_publisher``)
+from filling the evidence, so disagreeing sources get a seat.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from briefing.models import Evidence, RetrievalFilter
+from briefing.store import Store
+
+RRF_K = 60  # the usual constant of reciprocal rank fusion
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Fused score per id: the sum over rankings of 1 / (k + rank), ranks starting at 1."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return dict(sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def retrieve(
+    query: str,
+    store: Store,
+    *,
+    k: int = 8,
+    filters: RetrievalFilter | None = None,
+    candidates: int = 40,
+    per_article: int = 2,
+    per_publisher: int | None = None,
+    mmr_lambda: float = 0.7,
+) -> list[Evidence]:
+    """The ``k`` most relevant, diverse chunks for ``query`` within ``filters``."""
+    filters = filters or RetrievalFilter()
+    query_vector = store.embedder.embed([query])[0]
+    dense = store.dense_search(query_vector, candidates, filters)
+    allowed = None
+    if filters.since or filters.until or filters.source:
+        allowed = store.catalog.chunk_ids_where(filters.since, filters.until, filters.source)
+    keyword = store.keyword_index().search(query, candidates, allowed)
+    fused = reciprocal_rank_fusion([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
+    pool = list(fused)[:candidates]
+    if not pool:
+        return []
+    vectors = store.vectors_of(pool)
+    pool = [cid for cid in pool if cid in vectors]
+    rows = {chunk.id: (chunk, article) for chunk, article in store.catalog.chunks_with_articles(pool)}
+    pool = [cid for cid in pool if cid in rows]
+    cap = per_publisher or max(2, math.ceil(k * 0.4))
+    chosen = mmr_select(
+        pool,
+        relevance=np.array([fused[cid] for cid in pool]),
+        vectors=np.stack([vectors[cid] for cid in pool]) if pool else np.empty((0, 1)),
+        k=k,
+        mmr_lambda=mmr_lambda,
+        groups=[(rows[cid][1].id, per_article) for cid in pool],
+        outlets=[(rows[cid][1].publisher or rows[cid][1].id, cap) for cid in pool],
+    )
+    similarity = {cid: float(vectors[cid] @ query_vector) for cid in chosen}
+    return [_evidence(*rows[cid], fused[cid], similarity[cid]) for cid in chosen]
+
+
+def mmr_select(
+    ids: list[str],
+    relevance: np.ndarray,
+    vectors: np.ndarray,
+    k: int,
+    mmr_lambda: float,
+    groups: list[tuple[str, int]],
+    outlets: list[tuple[str, int]],
+) -> list[str]:
+    """Maximal marginal relevance under per-article and per-outlet caps.
+
+    The outlet cap is a preference: once no candidate fits it, it is lifted (the article cap is not).
+    """
+    if not ids:
+        return []
+    relevance = relevance / relevance.max()
+    similarity = vectors @ vectors.T
+    chosen: list[int] = []
+    per_group: Counter[str] = Counter()
+    per_outlet: Counter[str] = Counter()
+    for respect_outlets in (True, False):
+        while len(chosen) < k:
+            best = _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets,
+                                   per_group, per_outlet, respect_outlets)  # fmt: skip
+            if best is None:
+                break
+            chosen.append(best)
+            per_group[groups[best][0]] += 1
+            per_outlet[outlets[best][0]] += 1
+    return [ids[i] for i in chosen]
+
+
+def _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets, per_group, per_outlet, respect_outlets):
+    best, best_score = None, -math.inf
+    for i in range(len(ids)):
+        if i in chosen or per_group[groups[i][0]] >= groups[i][1]:
+            continue
+        if respect_outlets and per_outlet[outlets[i][0]] >= outlets[i][1]:
+            continue
+        redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+        score = mmr_lambda * relevance[i] - (1 - mmr_lambda) * redundancy
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _evidence(chunk, article, score: float, similarity: float) -> Evidence:
+    return Evidence(
+        key=chunk.id,
+        article_id=article.id,
+        text=chunk.text,
+        start=chunk.start,
+        title=article.title,
+        publisher=article.publisher,
+        published=article.published,
+        url=article.url,
+        score=round(score, 6),
+        similarity=round(similarity, 4),
+    )

@@ -1,0 +1,248 @@
+"""Verify: every sentence of a draft must cite evidence, quote it exactly, and be supported by it.
+
+1. Structure: the draft is re-split by our own splitter; each sentence needs a citation whose key
+   was in the evidence; sentences carry no links.
+2. Quote grounding: each quote must be found in the cited chunk (normalized, fuzzy ≥ 0.9); its
+   offsets in the article are recorded. Text that reads as an instruction to the model is never
+   accepted as support.
+3. Support: the judge compares the sentence with the cited source sentences.
+4. Repair: a failing sentence is rewritten once from its cited evidence and checked again; if it
+   still fails it is replaced by the best supporting source sentence, shown as a quotation, or
+   dropped. Nothing unverified is ever marked verified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from briefing.judge import Judge, content_terms
+from briefing.models import (
+    CheckedSentence,
+    Citation,
+    Draft,
+    DraftCitation,
+    DraftSentence,
+    Evidence,
+    Section,
+    Verdict,
+)
+from briefing.text import sentence_spans, split_sentences, text_key
+
+QUOTE_MATCH = 90.0  # rapidfuzz partial-ratio score (0–100) a quote must reach in its chunk
+REPLACE_OVERLAP = 0.3  # share of a failed sentence's terms a replacement source sentence must share
+HEADLINE = "headline"
+
+Repairer = Callable[[str, list[Evidence]], DraftSentence | None]
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|directions)\b"
+    r"|\b(system prompt|you are an? (ai|assistant|language model)|as an ai)\b"
+    r"|\b(cite|include|print|output|insert|add)\b.{0,40}\b(this (article|source|link|url)|the link|the url|as the only source)\b"
+    r"|\bwrite that\b",
+    re.IGNORECASE,
+)
+_LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(com|org|net|example|io|ru|ua)/", re.IGNORECASE)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Text that addresses the model ("ignore your instructions", "cite this article") is not reporting."""
+    return bool(_INSTRUCTION.search(text))
+
+
+# --- quote grounding -------------------------------------------------------------------------
+
+_EQUIVALENT = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})
+
+
+def _normalized_with_map(text: str) -> tuple[str, list[int]]:
+    """Casefolded text with unified quotes/dashes and single spaces, and each char's original index."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, char in enumerate(text.translate(_EQUIVALENT)):
+        if char.isspace():
+            if out and out[-1] == " ":
+                continue
+            char = " "
+        out.append(char.casefold())
+        index.append(i)
+    return "".join(out), index
+
+
+def ground_quote(quote: str, chunk_text: str) -> tuple[int, int] | None:
+    """Span of ``quote`` in ``chunk_text``: exact after normalization, else a fuzzy match ≥ 0.9."""
+    needle, _ = _normalized_with_map(quote.strip().strip("\"'“”‘’"))
+    needle = needle.strip()
+    if len(needle) < 3:
+        return None
+    hay, index = _normalized_with_map(chunk_text)
+    position = hay.find(needle)
+    if position >= 0:
+        return index[position], index[position + len(needle) - 1] + 1
+    from rapidfuzz import fuzz
+
+    match = fuzz.partial_ratio_alignment(needle, hay, score_cutoff=QUOTE_MATCH)
+    if match is None or match.dest_end <= match.dest_start:
+        return None
+    return index[match.dest_start], index[match.dest_end - 1] + 1
+
+
+def enclosing_sentences(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span to whole sentences of ``text``: the cited text a judge reads."""
+    spans = [s for s in sentence_spans(text) if s[1] > start and s[0] < end]
+    return (spans[0][0], spans[-1][1]) if spans else (start, end)
+
+
+# --- checking one sentence -------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    citations: list[Citation]
+    verdict: Verdict
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.supported and any(c.valid for c in self.citations)
+
+
+class Verifier:
+    """Checks drafts against the evidence they were written from, repairing what fails."""
+
+    def __init__(self, evidence: list[Evidence], judge: Judge, repairer: Repairer | None = None, max_repairs: int = 8):
+        self.evidence = {e.key: e for e in evidence}
+        self.judge = judge
+        self.repairer = repairer
+        self.repairs_left = max_repairs  # each repair is a model call: bound the cost of a bad draft
+        self._shown: set[str] = set()
+
+    def verify(self, draft: Draft) -> tuple[CheckedSentence | None, list[Section]]:
+        headline = self._verify_headline(draft.headline)
+        sections: dict[str, list[CheckedSentence]] = {}
+        for drafted in draft.sentences:
+            for checked in self.verify_sentence(drafted):
+                sections.setdefault(drafted.section.strip() or "Key developments", []).append(checked)
+        return headline, [Section(title=title, sentences=items) for title, items in sections.items()]
+
+    def _verify_headline(self, drafted: DraftSentence) -> CheckedSentence | None:
+        text = " ".join(split_sentences(drafted.text))
+        if not text:
+            return None
+        checked = self._settle(HEADLINE, text, drafted.citations, allow_replace=False)
+        return checked if checked.shown else None
+
+    def verify_sentence(self, drafted: DraftSentence) -> list[CheckedSentence]:
+        """Re-split the drafted text; each piece keeps the drafted citations and is settled alone."""
+        settled = [self._settle(drafted.section, piece, drafted.citations) for piece in split_sentences(drafted.text)]
+        return [s.model_copy(update={"origin": drafted.origin}) if s.action != "replaced" else s for s in settled]
+
+    def _settle(self, section: str, text: str, citations: list[DraftCitation], allow_replace: bool = True) -> CheckedSentence:
+        if text_key(text) in self._shown:
+            return self._dropped(section, text, citations, "repeats an earlier sentence")
+        check = self.check(text, citations)
+        if check.passed:
+            return self._shown_as(section, text, check, "kept")
+        repaired = self._repair(section, text, citations)
+        if repaired is not None:
+            return repaired
+        replacement = self._replacement(text, check) if allow_replace else None
+        if replacement is not None:
+            return replacement.model_copy(update={"section": section, "original": text})
+        return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,
+                               action="dropped", original=text)  # fmt: skip
+
+    def check(self, text: str, citations: list[DraftCitation]) -> Check:
+        """Structure, grounding and support of one sentence; never modifies anything."""
+        if _LINK.search(text):
+            return Check([], self._fail("the sentence contains a link"))
+        if not citations:
+            return Check([], self._fail("no citation"))
+        checked = [self._ground(c) for c in citations]
+        valid = [c for c in checked if c.valid]
+        if not valid:
+            return Check(checked, self._fail("; ".join(dict.fromkeys(c.problem for c in checked if c.problem))))
+        sources = [self._cited_text(c) for c in valid]
+        return Check(checked, self.judge.judge(text, sources), sources)
+
+    def _ground(self, citation: DraftCitation) -> Citation:
+        evidence = self.evidence.get(citation.key.strip())
+        if evidence is None:
+            return Citation(key=citation.key, quote=citation.quote, valid=False, problem=f"key {citation.key!r} is not in the evidence")
+        span = ground_quote(citation.quote, evidence.text)
+        if span is None:
+            return Citation(key=evidence.key, quote=citation.quote, url=evidence.url, valid=False,
+                            problem=f"quote not found in {evidence.key}")  # fmt: skip
+        start, end = enclosing_sentences(evidence.text, *span)
+        if looks_like_instruction(evidence.text[start:end]):
+            return Citation(key=evidence.key, quote=citation.quote, url=evidence.url, valid=False,
+                            problem=f"cited text in {evidence.key} is an instruction embedded in the article, not reporting")  # fmt: skip
+        return Citation(key=evidence.key, quote=evidence.text[span[0] : span[1]], start=evidence.start + span[0],
+                        end=evidence.start + span[1], url=evidence.url)  # fmt: skip
+
+    def _cited_text(self, citation: Citation) -> str:
+        evidence = self.evidence[citation.key]
+        start, end = enclosing_sentences(evidence.text, citation.start - evidence.start, citation.end - evidence.start)
+        return evidence.text[start:end]
+
+    def _fail(self, reason: str) -> Verdict:
+        return Verdict(supported=False, score=0.0, reason=reason, judge=self.judge.name)
+
+    # --- repair and replacement ---------------------------------------------------------------
+
+    def _repair(self, section: str, text: str, citations: list[DraftCitation]) -> CheckedSentence | None:
+        """One rewrite by the model from the cited evidence only, checked like any sentence."""
+        cited = [self.evidence[k] for k in dict.fromkeys(c.key.strip() for c in citations) if k in self.evidence]
+        if self.repairer is None or not cited or self.repairs_left <= 0:
+            return None
+        self.repairs_left -= 1
+        rewritten = self.repairer(text, cited)
+        if rewritten is None:
+            return None
+        allowed = {e.key for e in cited}
+        own = [c for c in rewritten.citations if c.key.strip() in allowed]
+        pieces = split_sentences(rewritten.text)
+        if len(pieces) != 1 or text_key(pieces[0]) in self._shown:
+            return None
+        check = self.check(pieces[0], own)
+        if not check.passed:
+            return None
+        return self._shown_as(section, pieces[0], check, "repaired", original=text)
+
+    def _replacement(self, text: str, failed: Check) -> CheckedSentence | None:
+        """The source sentence sharing most of the failed sentence's terms, quoted verbatim."""
+        terms = content_terms(text)
+        if not terms:
+            return None
+        valid_keys = [c.key for c in failed.citations if c.valid]
+        pool = valid_keys or [c.key for c in failed.citations if c.key in self.evidence]
+        best = None
+        for key in pool:
+            evidence = self.evidence[key]
+            for start, end in sentence_spans(evidence.text):
+                sentence = evidence.text[start:end]
+                if looks_like_instruction(sentence) or text_key(sentence) in self._shown or len(sentence.split()) < 5:
+                    continue
+                overlap = len(terms & content_terms(sentence)) / len(terms)
+                if overlap >= REPLACE_OVERLAP and (best is None or overlap > best[0]):
+                    best = (overlap, evidence, start, end)
+        if best is None:
+            return None
+        _, evidence, start, end = best
+        sentence = evidence.text[start:end]
+        check = self.check(sentence, [DraftCitation(key=evidence.key, quote=sentence)])
+        if not check.passed:
+            return None
+        return self._shown_as("", sentence, check, "replaced", quotation=True).model_copy(update={"origin": "source"})
+
+    def _shown_as(self, section: str, text: str, check: Check, action: str, original: str | None = None,
+                  quotation: bool = False) -> CheckedSentence:  # fmt: skip
+        self._shown.add(text_key(text))
+        return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,
+                               action=action, original=original, quotation=quotation)  # fmt: skip
+
+    def _dropped(self, section: str, text: str, citations: list[DraftCitation], reason: str) -> CheckedSentence:
+        cited = [Citation(key=c.key, quote=c.quote, valid=False, problem=reason) for c in citations]
+        return CheckedSentence(section=section, text=text, citations=cited, verdict=self._fail(reason),
+                               action="dropped", original=text)  # fmt: skip
