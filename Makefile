@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## demo: ingest the bundled sample corpus into the local store and show what is there.
+## demo: ingest the bundled sample corpus, then write a verified, cited brief with the default
+## provider (OpenAI when OPENAI_API_KEY is set, else the local SmolLM2 model) and print it.
 demo: install
 	$(BIN)/briefing ingest corpus/
 	$(BIN)/briefing stats
-	$(BIN)/briefing sources
+	$(BIN)/briefing brief "state of foreign involvement in the Kursk region"
 
 ## test: the whole test suite, offline, no API key (starts its own Chroma server on loopback).
 test: install

@@ -196,8 +196,9 @@ def brief(
 ) -> None:
     """Write a brief in which every sentence cites its sources and was checked against them."""
     from briefing.brief import write_brief
-    from briefing.render import render
+    from briefing.render import check_format, render
 
+    check_format(fmt)
     briefing = write_brief(query, _settings(), provider=provider, judge=judge, k=k, filters=_filters(since, until, source))
     _emit(render(briefing, fmt), output)
 

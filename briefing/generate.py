@@ -36,31 +36,32 @@ def format_evidence(evidence: list[Evidence]) -> str:
 
 
 class _Citation(BaseModel):
-    key: str = Field(max_length=40)
-    quote: str = Field(max_length=400)
+    key: str
+    quote: str
 
 
 class _Sentence(BaseModel):
-    section: str = Field(max_length=40)
-    text: str = Field(max_length=400)
-    citations: list[_Citation] = Field(min_length=1, max_length=3)
+    section: str = "Key developments"
+    text: str
+    citations: list[_Citation] = Field(default_factory=list)
 
 
 class _Headline(BaseModel):
-    text: str = Field(max_length=200)
-    citations: list[_Citation] = Field(min_length=1, max_length=2)
+    text: str
+    citations: list[_Citation] = Field(default_factory=list)
 
 
 class DraftAnswer(BaseModel):
-    """The JSON a model must produce; bounded so a small local model cannot run on forever."""
+    """The JSON a model must produce. Parsing is lenient (an uncited sentence is verification's
+    business); the schema sent to the provider is stricter, see ``narrowed_schema``."""
 
     headline: _Headline
-    sentences: list[_Sentence] = Field(min_length=1, max_length=12)
+    sentences: list[_Sentence] = Field(default_factory=list)
 
 
 class RepairAnswer(BaseModel):
-    text: str = Field(max_length=400)
-    citations: list[_Citation] = Field(min_length=1, max_length=3)
+    text: str
+    citations: list[_Citation] = Field(default_factory=list)
 
 
 def _citations(items: list[_Citation]) -> list[DraftCitation]:
@@ -74,9 +75,20 @@ def narrowed_schema(schema: type[BaseModel], keys: list[str], sections: tuple[st
     verification still checks every key, for providers that don't.
     """
     json_schema = schema.model_json_schema()
-    json_schema["$defs"]["_Citation"]["properties"]["key"] = {"enum": keys, "type": "string"}
-    if sections and "_Sentence" in json_schema["$defs"]:
-        json_schema["$defs"]["_Sentence"]["properties"]["section"] = {"enum": list(sections), "type": "string"}
+    defs = json_schema["$defs"]
+    defs["_Citation"]["properties"]["key"] = {"enum": keys, "type": "string"}
+    defs["_Citation"]["properties"]["quote"].update(maxLength=300)
+    for holder in [json_schema, *defs.values()]:
+        props = holder.get("properties", {})
+        if "citations" in props:
+            props["citations"].update(minItems=1, maxItems=3)
+            props["text"].update(maxLength=300)
+            holder["required"] = sorted(set(holder.get("required", [])) | {"text", "citations"})
+    if "sentences" in json_schema["properties"]:
+        json_schema["properties"]["sentences"].update(minItems=1, maxItems=10)
+        json_schema["required"] = ["headline", "sentences"]
+    if sections and "_Sentence" in defs:
+        defs["_Sentence"]["properties"]["section"] = {"enum": list(sections), "type": "string"}
     return json_schema
 
 

@@ -169,7 +169,7 @@ class LexicalJudge:
         pool = content_terms(source_text)
         claim_tokens = tokens(claim)
         missing_entities = sorted(
-            {t.word for t in claim_tokens if t.entity and not t.initial and not _matches(t.term, pool)}
+            {t.word for t in claim_tokens if t.entity and _name_like(t) and not _matches(t.term, pool)}
         )
         if missing_entities:
             problems.append("name not in the source: " + ", ".join(missing_entities))
@@ -185,6 +185,16 @@ class LexicalJudge:
 
     def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
         return Verdict(supported=supported, score=score, reason=reason, judge=self.name)
+
+
+_COMMON_SHAPE = re.compile(r"(s|ing|ly|ed)$", re.I)
+
+
+def _name_like(token: Token) -> bool:
+    """A capitalized word that is probably a name. The first word of a sentence is capitalized
+    anyway, so there only singular words that don't look like verbs or adverbs count
+    ("China said...", not "Officials said..." or "Heavily armed...")."""
+    return not token.initial or (len(token.word) >= 3 and not _COMMON_SHAPE.search(token.word))
 
 
 def _best_sentence(claim_terms: set[str], source_text: str) -> str | None:

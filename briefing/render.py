@@ -198,13 +198,17 @@ def _html_source(number: int, evidence: Evidence) -> str:
 # --- output ----------------------------------------------------------------------------------
 
 
-def render(briefing: Briefing, fmt: str) -> str:
-    renderers = {"md": to_markdown, "json": to_json, "html": to_html}
-    if fmt not in renderers:
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
         from briefing.errors import ConfigError
 
         raise ConfigError(f"unknown format '{fmt}' (choose {', '.join(FORMATS)})")
-    return renderers[fmt](briefing)
+    return fmt
+
+
+def render(briefing: Briefing, fmt: str) -> str:
+    renderers = {"md": to_markdown, "json": to_json, "html": to_html}
+    return renderers[check_format(fmt)](briefing)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -33,6 +33,7 @@ from briefing.text import sentence_spans, split_sentences, text_key
 QUOTE_MATCH = 90.0  # rapidfuzz partial-ratio score (0–100) a quote must reach in its chunk
 REPLACE_OVERLAP = 0.3  # share of a failed sentence's terms a replacement source sentence must share
 HEADLINE = "headline"
+INSTRUCTION_PROBLEM = "instruction embedded in the article, not reporting"
 
 Repairer = Callable[[str, list[Evidence]], DraftSentence | None]
 
@@ -85,7 +86,16 @@ def ground_quote(quote: str, chunk_text: str) -> tuple[int, int] | None:
     match = fuzz.partial_ratio_alignment(needle, hay, score_cutoff=QUOTE_MATCH)
     if match is None or match.dest_end <= match.dest_start:
         return None
-    return index[match.dest_start], index[match.dest_end - 1] + 1
+    return _to_word_bounds(chunk_text, index[match.dest_start], index[match.dest_end - 1] + 1)
+
+
+def _to_word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a fuzzy match so it neither starts nor ends inside a word."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    return start, end
 
 
 def enclosing_sentences(text: str, start: int, end: int) -> tuple[int, int]:
@@ -131,7 +141,7 @@ class Verifier:
         if not text:
             return None
         checked = self._settle(HEADLINE, text, drafted.citations, allow_replace=False)
-        return checked if checked.shown else None
+        return checked.model_copy(update={"origin": drafted.origin}) if checked.shown else None
 
     def verify_sentence(self, drafted: DraftSentence) -> list[CheckedSentence]:
         """Re-split the drafted text; each piece keeps the drafted citations and is settled alone."""
@@ -144,6 +154,10 @@ class Verifier:
         check = self.check(text, citations)
         if check.passed:
             return self._shown_as(section, text, check, "kept")
+        if any(c.problem and INSTRUCTION_PROBLEM in c.problem for c in check.citations):
+            # It leans on text that addresses the model: the draft followed an injection. No second chance.
+            return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,
+                                   action="dropped", original=text)  # fmt: skip
         repaired = self._repair(section, text, citations)
         if repaired is not None:
             return repaired
@@ -177,7 +191,7 @@ class Verifier:
         start, end = enclosing_sentences(evidence.text, *span)
         if looks_like_instruction(evidence.text[start:end]):
             return Citation(key=evidence.key, quote=citation.quote, url=evidence.url, valid=False,
-                            problem=f"cited text in {evidence.key} is an instruction embedded in the article, not reporting")  # fmt: skip
+                            problem=f"cited text in {evidence.key} is an {INSTRUCTION_PROBLEM}")  # fmt: skip
         return Citation(key=evidence.key, quote=evidence.text[span[0] : span[1]], start=evidence.start + span[0],
                         end=evidence.start + span[1], url=evidence.url)  # fmt: skip
 

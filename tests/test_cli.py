@@ -18,8 +18,8 @@ runner = CliRunner()
 def fake_model(monkeypatch):
     """Replaces the configured embedder with the hashing fake, for CLI tests about our output."""
     embedder = HashingEmbedder()
-    monkeypatch.setattr("briefing.ingest.make_embedder", lambda settings: embedder)
-    monkeypatch.setattr("briefing.llm.make_embedder", lambda settings: embedder)
+    for module in ("briefing.ingest", "briefing.llm", "briefing.brief"):
+        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: embedder)
     return embedder
 
 
@@ -128,3 +128,60 @@ def test_real_ingest_of_the_sample_corpus_with_the_packaged_model(isolated_home)
     stats = json.loads(subprocess.run([*briefing, "stats", "--json"], env=env, capture_output=True, text=True).stdout)
     assert stats["embedder"] == "local:all-MiniLM-L6-v2" and stats["dimension"] == 384
     assert stats["vectors"] == stats["chunks"] == summary["chunks"]
+
+
+def test_brief_extractive_markdown_and_json(fake_model):
+    runner.invoke(app, ["ingest", str(CORPUS)])
+    markdown = runner.invoke(app, ["brief", "state of foreign involvement in the Kursk region", "--provider", "extractive"])
+    assert markdown.exit_code == 0, markdown.output
+    assert "## Where sources disagree" in markdown.stdout and "## Sources" in markdown.stdout
+    assert markdown.stdout.rstrip().splitlines()[-1].endswith("· judge=lexical · model=none")
+    result = runner.invoke(app, ["brief", "state of foreign involvement in the Kursk region", "--provider", "extractive", "-f", "json"])
+    data = json.loads(result.stdout)
+    from briefing.settings import Settings
+    from briefing.store import open_catalog
+
+    catalog = open_catalog(Settings())
+    chunks = {c.id: c.text for c, _ in catalog.chunks_with_articles(catalog.chunk_ids())}
+    shown = [s for sec in data["sections"] for s in sec["sentences"] if s["action"] != "dropped"]
+    assert len(shown) >= 3
+    for sentence in shown:
+        valid = [c for c in sentence["citations"] if c["valid"]]
+        assert valid, sentence
+        for citation in valid:
+            assert citation["quote"] in chunks[citation["key"]]  # every key resolves to an ingested chunk
+
+
+def test_brief_cites_only_the_window(fake_model):
+    runner.invoke(app, ["ingest", str(CORPUS)])
+    result = runner.invoke(app, ["brief", "North Korean troops", "--provider", "extractive", "-f", "json",
+                                 "--since", "2024-11-01", "--until", "2024-11-30"])  # fmt: skip
+    data = json.loads(result.stdout)
+    assert data["evidence"] and all("2024-11-01" <= e["published"][:10] <= "2024-11-30" for e in data["evidence"])
+
+
+def test_brief_writes_a_file_atomically(tmp_path, fake_model):
+    runner.invoke(app, ["ingest", str(CORPUS)])
+    target = tmp_path / "briefs" / "kursk.html"
+    result = runner.invoke(app, ["brief", "Kursk", "--provider", "extractive", "-f", "html", "-o", str(target)])
+    assert result.exit_code == 0 and result.stderr == f"wrote {target}\n"
+    assert target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_brief_with_openai_but_no_key_is_a_one_line_error(fake_model):
+    result = runner.invoke(app, ["brief", "Kursk", "--provider", "openai"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: no OpenAI key: set OPENAI_API_KEY (and BRIEFING_OPENAI_BASE_URL for an OpenAI-compatible server)\n"
+    )
+
+
+def test_unknown_format_is_a_one_line_error(fake_model):
+    runner.invoke(app, ["ingest", str(FIXTURES / "formats")])
+    result = runner.invoke(app, ["brief", "Kursk", "--provider", "extractive", "-f", "pdf"])
+    assert (result.exit_code, result.stderr) == (1, "Error: unknown format 'pdf' (choose md, json, html)\n")
+
+
+def test_schema_command_prints_the_brief_json_schema():
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    assert schema["title"] == "Briefing" and "evidence" in schema["properties"]

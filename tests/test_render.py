@@ -1,0 +1,83 @@
+"""Snapshot tests of the Markdown, JSON and HTML renderings of one fixed, verified brief.
+
+Regenerate the snapshots after an intended change with `UPDATE_SNAPSHOTS=1 pytest tests/test_render.py`.
+"""
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from briefing.judge import LexicalJudge
+from briefing.models import Briefing, Draft, DraftCitation, DraftSentence, RetrievalFilter
+from briefing.render import render, to_markdown, write_atomic
+from briefing.verify import Verifier
+from tests.test_verify import EVIDENCE, GOOD, NIS, PENTAGON
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def fixed_briefing() -> Briefing:
+    draft = Draft(
+        headline=DraftSentence(text="North Korean soldiers are in the Kursk region, according to the Pentagon.",
+                               citations=[DraftCitation(key=PENTAGON.key, quote="North Korean soldiers are now in Russia's Kursk region")]),
+        sentences=[
+            GOOD.model_copy(update={"text": "The Pentagon said at least 10,000 North Korean soldiers are now in the Kursk region."}),
+            DraftSentence(section="Where sources disagree", text="Seoul's spy agency said about 3,000 North Korean soldiers had arrived by Oct. 23.",
+                          citations=[DraftCitation(key=NIS.key, quote="about 3,000 North Korean soldiers had arrived in Russia by Oct. 23")]),
+            DraftSentence(section="Key developments", text="Ukraine's defence minister said 500 soldiers were captured.",
+                          citations=[DraftCitation(key=PENTAGON.key, quote="Ukraine's defence minister said")]),
+            DraftSentence(section="What to watch", text="Peace talks begin next week.", citations=[]),
+        ],
+    )  # fmt: skip
+    headline, sections = Verifier(EVIDENCE, LexicalJudge()).verify(draft)
+    return Briefing(
+        query="North Korean troops in Kursk", headline=headline, sections=sections, evidence=EVIDENCE,
+        filters=RetrievalFilter(since=datetime(2024, 10, 1, tzinfo=timezone.utc), until=datetime(2024, 11, 30, tzinfo=timezone.utc)),
+        provider="extractive", model="none", judge="lexical", created_at=datetime(2024, 12, 1, 8, 0, tzinfo=timezone.utc),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "html"])
+def test_rendering_matches_snapshot(fmt):
+    rendered = render(fixed_briefing(), fmt)
+    path = SNAPSHOTS / f"brief.{fmt}"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8")
+
+
+def test_markdown_has_footnotes_sources_and_the_verification_footer():
+    markdown = to_markdown(fixed_briefing())
+    assert markdown.startswith("# North Korean soldiers are in the Kursk region, according to the Pentagon. [1]\n")
+    assert "Peace talks" not in markdown
+    assert "1. Pacific Desk (sample), “Pentagon puts force at 10,000”, 2024-11-05. <https://pacific-desk.example/1>" in markdown
+    assert markdown.rstrip().endswith("5 sentences: 3 verified, 0 repaired, 1 replaced, 1 dropped · judge=lexical · model=none")
+
+
+def test_json_is_self_contained_for_audit():
+    data = json.loads(render(fixed_briefing(), "json"))
+    evidence = {e["key"]: e for e in data["evidence"]}
+    for section in data["sections"]:
+        for sentence in section["sentences"]:
+            for citation in (c for c in sentence["citations"] if c["valid"]):
+                assert citation["quote"] in evidence[citation["key"]]["text"]
+    assert Briefing.model_validate(data) == fixed_briefing()
+
+
+def test_html_citations_carry_the_quote_and_link_to_sources():
+    page = render(fixed_briefing(), "html")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    assert 'href="#source-1"' in page and 'id="source-1"' in page
+    assert "“at least 10,000 North Korean soldiers are now in Russia&#x27;s Kursk region” — Pacific Desk (sample)" in page
+
+
+def test_write_atomic_replaces_the_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "out" / "brief.md"
+    write_atomic(target, "first")
+    write_atomic(target, "second")
+    assert target.read_text() == "second"
+    assert [p.name for p in target.parent.iterdir()] == ["brief.md"]
