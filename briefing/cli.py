@@ -201,6 +201,8 @@ def brief(
     check_format(fmt)
     briefing = write_brief(query, _settings(), provider=provider, judge=judge, k=k, filters=_filters(since, until, source))
     _emit(render(briefing, fmt), output)
+    if briefing.usage.calls:
+        typer.echo(briefing.usage.summary(), err=True)
 
 
 @app.command()

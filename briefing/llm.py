@@ -23,7 +23,7 @@ from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from briefing.embeddings import Embedder, LocalEmbedder
 from briefing.errors import BriefingError, ConfigError
-from briefing.models import Usage
+from briefing.models import CallRecord, Usage
 from briefing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -222,11 +222,13 @@ class StructuredLLM:
         key = self._cache_key(messages, json_schema)
         cached = self.cache.get(key) if self.cache else None
         if cached:
-            self.usage.add(Usage(calls=1, cached_calls=1))
+            self.usage.record(CallRecord(purpose=schema.__name__, cached=True))
             return self._parse(cached[0], schema, truncated=False)
+        started = time.perf_counter()
         content, prompt_tokens, completion_tokens, truncated = self._call(messages, json_schema, schema.__name__)
         parsed = self._parse(content, schema, truncated)
-        self.usage.add(Usage(calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+        self.usage.record(CallRecord(purpose=schema.__name__, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                                     seconds=round(time.perf_counter() - started, 3)))  # fmt: skip
         if self.cache:
             self.cache.put(key, content, prompt_tokens, completion_tokens)
         return parsed

@@ -173,17 +173,35 @@ class Draft(BaseModel):
     sentences: list[DraftSentence] = Field(default_factory=list)
 
 
+class CallRecord(BaseModel):
+    """One model call: what it was for, its tokens, whether the cache answered, how long it took."""
+
+    purpose: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    seconds: float = 0.0
+
+
 class Usage(BaseModel):
-    """Token use of the model calls behind one result."""
+    """Token use of the model calls behind one result, in total and per call."""
 
     calls: int = 0
     cached_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    records: list[CallRecord] = Field(default_factory=list)
 
-    def add(self, other: Usage) -> None:
-        for name in type(self).model_fields:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def record(self, call: CallRecord) -> None:
+        self.records.append(call)
+        self.calls += 1
+        self.cached_calls += call.cached
+        self.prompt_tokens += call.prompt_tokens
+        self.completion_tokens += call.completion_tokens
+
+    def summary(self) -> str:
+        return (f"{self.calls} model calls ({self.cached_calls} from cache), "
+                f"{self.prompt_tokens} prompt + {self.completion_tokens} completion tokens")  # fmt: skip
 
 
 # --- verification ----------------------------------------------------------------------------

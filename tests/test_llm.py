@@ -88,6 +88,9 @@ def test_structured_output_is_validated_and_usage_counted():
     llm = structured(model)
     assert llm.generate([("human", "go")], Answer) == Answer(headline="h", items=["a", "b"])
     assert (llm.usage.calls, llm.usage.prompt_tokens, llm.usage.completion_tokens) == (1, 12, 5)
+    (record,) = llm.usage.records
+    assert (record.purpose, record.prompt_tokens, record.completion_tokens, record.cached) == ("Answer", 12, 5, False)
+    assert llm.usage.summary() == "1 model calls (0 from cache), 12 prompt + 5 completion tokens"
     assert "json_schema" in model.seen[0]  # the local provider constrains output with the schema
 
 
@@ -102,7 +105,7 @@ def test_responses_are_cached(tmp_path):
     first = structured(model, tmp_path).generate([("human", "go")], Answer)
     again = structured(model, tmp_path)
     assert again.generate([("human", "go")], Answer) == first
-    assert (again.usage.calls, again.usage.cached_calls) == (1, 1)
+    assert (again.usage.calls, again.usage.cached_calls) == (1, 1) and again.usage.records[0].cached
 
 
 def test_transient_errors_are_retried_then_succeed():
