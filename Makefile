@@ -1,10 +1,11 @@
-# One-command entry points. Each installs into .venv from scratch when needed (fresh machine: ~5 min).
+# One-command entry points. Each installs into .venv from scratch when needed (fresh machine: about
+# 10 min, most of it compiling llama-cpp-python once).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test clean
+.PHONY: install browser demo test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +23,12 @@ demo: install
 	$(BIN)/briefing stats
 	$(BIN)/briefing brief "state of foreign involvement in the Kursk region"
 
+## browser: Debian's Chromium, for the test that opens the daily-brief site (needs root, as here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
 ## test: the whole test suite, offline, no API key (starts its own Chroma server on loopback).
-test: install
+test: install browser
 	$(BIN)/pytest
 
 clean:

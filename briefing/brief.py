@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from briefing.embeddings import Embedder
-from briefing.generate import DEVELOPMENTS, DISAGREE, SECTIONS, disagreement_sentences, draft_brief, extractive_brief, make_repairer
-from briefing.judge import make_judge
+from briefing.generate import (
+    ANSWER,
+    DEVELOPMENTS,
+    DISAGREE,
+    SECTIONS,
+    disagreement_sentences,
+    draft_answer,
+    draft_brief,
+    extractive_answer,
+    extractive_brief,
+    make_repairer,
+)
+from briefing.judge import make_judge, missing_names
 from briefing.llm import make_embedder, make_structured_llm, model_name, resolve_provider
-from briefing.models import Briefing, Evidence, RetrievalFilter, Section
+from briefing.models import Briefing, CheckedSentence, Evidence, RetrievalFilter, Section
 from briefing.retrieve import retrieve
 from briefing.settings import Settings
 from briefing.store import Store
@@ -18,6 +29,12 @@ from briefing.verify import Verifier
 def find_evidence(query: str, settings: Settings, k: int, filters: RetrievalFilter, embedder: Embedder | None = None) -> list[Evidence]:
     with Store(settings, embedder or make_embedder(settings)) as store:
         return retrieve(query, store, k=k, filters=filters)
+
+
+def _start(query: str, settings: Settings, provider: str | None, judge: str | None, chat_model):
+    provider = resolve_provider(settings, provider)
+    llm = None if provider == "extractive" else make_structured_llm(settings, provider, chat_model)
+    return provider, llm, make_judge(judge or settings.judge, llm)
 
 
 def write_brief(
@@ -30,12 +47,12 @@ def write_brief(
     filters: RetrievalFilter | None = None,
     chat_model=None,
     embedder: Embedder | None = None,
+    length: int = 6,
 ) -> Briefing:
-    """A verified brief on ``query``. ``chat_model`` replaces the provider's model (tests)."""
-    provider = resolve_provider(settings, provider)
+    """A verified brief on ``query`` with at most ``length`` key developments from extraction.
+    ``chat_model`` replaces the provider's model (tests)."""
+    provider, llm, checker = _start(query, settings, provider, judge, chat_model)
     filters = filters or RetrievalFilter()
-    llm = None if provider == "extractive" else make_structured_llm(settings, provider, chat_model)
-    checker = make_judge(judge or settings.judge, llm)
     evidence = find_evidence(query, settings, k or settings.evidence_k, filters, embedder)
     briefing = Briefing(
         query=query, sections=[], evidence=evidence, filters=filters, provider=provider,
@@ -44,11 +61,11 @@ def write_brief(
     )  # fmt: skip
     if not evidence:
         return briefing
-    draft = extractive_brief(query, evidence) if llm is None else draft_brief(query, evidence, llm)
+    draft = extractive_brief(query, evidence, length) if llm is None else draft_brief(query, evidence, llm, length)
     verifier = Verifier(evidence, checker, make_repairer(llm) if llm else None, settings.max_repairs)
     headline, sections = verifier.verify(draft)
     briefing.headline = headline
-    sections = _with_developments(query, evidence, sections, verifier)
+    sections = _with_developments(query, evidence, sections, verifier, length)
     briefing.sections = _ordered(_with_disagreements(query, evidence, sections, verifier))
     if llm:
         briefing.usage = llm.usage
@@ -58,16 +75,99 @@ def write_brief(
 MIN_DEVELOPMENTS = 3
 
 
-def _with_developments(query: str, evidence: list[Evidence], sections: list[Section], verifier: Verifier) -> list[Section]:
+# --- answers ---------------------------------------------------------------------------------
+
+ASK_K = 6
+
+
+def answer_question(
+    question: str,
+    settings: Settings,
+    *,
+    provider: str | None = None,
+    judge: str | None = None,
+    k: int | None = None,
+    filters: RetrievalFilter | None = None,
+    chat_model=None,
+    embedder: Embedder | None = None,
+) -> Briefing:
+    """A short cited answer, or an abstention (``models.ABSTAIN``) that lists the closest sources found."""
+    provider, llm, checker = _start(question, settings, provider, judge, chat_model)
+    filters = filters or RetrievalFilter()
+    evidence = find_evidence(question, settings, k or ASK_K, filters, embedder)
+    answer = Briefing(
+        kind="answer", query=question, sections=[], evidence=evidence, filters=filters, provider=provider,
+        model=llm.model if llm else model_name(settings, provider), judge=checker.name,
+        created_at=datetime.now(timezone.utc),
+    )  # fmt: skip
+    reason = abstain_reason(question, evidence, settings.abstain_similarity)
+    if reason is None:
+        verifier = Verifier(evidence, checker, make_repairer(llm) if llm else None, settings.max_repairs, replace=False)
+        sentences = _verified_answer(question, evidence, llm, verifier)
+        answer.sections = [Section(title=ANSWER, sentences=sentences)] if sentences else []
+        reason = _unanswered([s.text for s in sentences if s.shown], question)
+    if llm:
+        answer.usage = llm.usage
+    answer.abstained, answer.abstain_reason = reason is not None, reason
+    if answer.abstained:
+        answer.sections = []  # true sentences that don't answer the question are not an answer
+    return answer
+
+
+def abstain_reason(question: str, evidence: list[Evidence], threshold: float) -> str | None:
+    """Why the evidence cannot answer: nothing found, nothing similar enough, or a name in the
+    question that no evidence mentions ("What did the Pope say..."). None when it may answer."""
+    if not evidence:
+        return "no articles match"
+    best = max(e.similarity or 0.0 for e in evidence)
+    if best < threshold:
+        return f"no evidence is close to the question (best similarity {best:.2f} < {threshold:.2f})"
+    missing = missing_names(question, [f"{e.title}\n{e.text}" for e in evidence])
+    if missing:
+        return f"no evidence mentions {', '.join(missing)}"
+    return None
+
+
+def _unanswered(answer: list[str], question: str) -> str | None:
+    """Why verified sentences still don't answer: none survived, or none names everything the
+    question names ("What did Macron say about North Korean troops?" needs a sentence with both)."""
+    if not answer:
+        return "no answer sentence survived verification"
+    gaps = [missing_names(question, [sentence]) for sentence in answer]
+    if all(gaps):
+        return f"no source sentence connects {', '.join(dict.fromkeys(n for gap in gaps for n in gap))} with the question"
+    return None
+
+
+def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Verifier) -> list[CheckedSentence]:
+    """The model's verified sentences; if fewer than two survive (a weak model), the sources' own
+    most relevant sentences; then, if sources disagree on the figures asked about, both sides."""
+    drafted = draft_answer(question, evidence, llm) if llm else []
+    checked = [c for d in drafted for c in verifier.verify_sentence(d)]
+    shown = sum(c.shown for c in checked)
+    if shown < 2:
+        extra = [c for d in extractive_answer(question, evidence) for c in verifier.verify_sentence(d)]
+        checked += [c for c in extra if c.shown][: 3 - shown]
+    if any(c.shown for c in checked):
+        pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True)
+        checked += [c for d in pairs for c in verifier.verify_sentence(d)]
+    return checked
+
+
+# --- filling a thin draft -------------------------------------------------------------------
+
+
+def _with_developments(query: str, evidence: list[Evidence], sections: list[Section], verifier: Verifier,
+                       length: int = 6) -> list[Section]:  # fmt: skip
     """When verification left fewer than three key developments (a weak model's draft), add the
     most relevant source sentences, marked as the tool's own selection (origin `source`)."""
     current = next((s for s in sections if s.title == DEVELOPMENTS), Section(title=DEVELOPMENTS, sentences=[]))
     shown = sum(c.shown for c in current.sentences)
-    if shown >= MIN_DEVELOPMENTS:
+    if shown >= min(MIN_DEVELOPMENTS, length):
         return sections
-    picks = [d for d in extractive_brief(query, evidence).sentences if d.section == DEVELOPMENTS]
+    picks = [d for d in extractive_brief(query, evidence, length).sentences if d.section == DEVELOPMENTS]
     added = [c for drafted in picks for c in verifier.verify_sentence(drafted) if c.shown]
-    current = Section(title=DEVELOPMENTS, sentences=current.sentences + added[: 2 * MIN_DEVELOPMENTS - shown])
+    current = Section(title=DEVELOPMENTS, sentences=current.sentences + added[: max(length - shown, 0)])
     return [current] + [s for s in sections if s.title != DEVELOPMENTS]
 
 

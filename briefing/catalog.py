@@ -232,17 +232,26 @@ class Catalog:
         return out
 
     def chunk_ids_where(
-        self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
-    ) -> set[str]:
-        """Ids of chunks whose article falls in the window and, if given, is by the publisher."""
-        where, params = _article_filter(since, until, publisher)
+        self, since: datetime | None = None, until: datetime | None = None, publishers: list[str] | None = None,
+        keywords: list[str] | None = None,
+    ) -> set[str]:  # fmt: skip
+        """Ids of chunks whose article falls in the window, is by one of the publishers (if any) and
+        whose title or text contains one of the keywords (if any), case-insensitively."""
+        where, params = _article_filter(since, until, publishers)
+        if keywords:
+            match = " OR ".join(["LOWER(a.title) LIKE ? OR LOWER(c.text) LIKE ?"] * len(keywords))
+            where = f"{where} {'AND' if where else 'WHERE'} ({match})"
+            params += [f"%{k.lower()}%" for k in keywords for _ in (0, 1)]
         rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}", params)
         return {row[0] for row in rows}
+
+    def undated_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM articles WHERE published_ts IS NULL").fetchone()[0]
 
     def list_articles(
         self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
     ) -> list[ArticleInfo]:
-        where, params = _article_filter(since, until, publisher)
+        where, params = _article_filter(since, until, [publisher] if publisher else None)
         rows = self.db.execute(
             "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.source_path, "
             "(SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id), "
@@ -285,7 +294,7 @@ def _article(row: tuple) -> Article:
     )  # fmt: skip
 
 
-def _article_filter(since: datetime | None, until: datetime | None, publisher: str | None) -> tuple[str, list]:
+def _article_filter(since: datetime | None, until: datetime | None, publishers: list[str] | None) -> tuple[str, list]:
     clauses, params = [], []
     if since is not None:
         clauses.append("a.published_ts >= ?")
@@ -293,9 +302,9 @@ def _article_filter(since: datetime | None, until: datetime | None, publisher: s
     if until is not None:
         clauses.append("a.published_ts <= ?")
         params.append(until.timestamp())
-    if publisher:
-        clauses.append("LOWER(a.publisher) = LOWER(?)")
-        params.append(publisher)
+    if publishers:
+        clauses.append(f"LOWER(a.publisher) IN ({','.join('LOWER(?)' for _ in publishers)})")
+        params.extend(publishers)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 

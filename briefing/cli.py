@@ -211,3 +211,85 @@ def schema() -> None:
     from briefing.render import json_schema
 
     typer.echo(json_schema(), nl=False)
+
+
+@app.command()
+@reports_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: SourceOption = None,
+    k: KOption = None,
+    provider: ProviderOption = None,
+    judge: JudgeOption = None,
+    fmt: FormatOption = "md",
+    output: OutputOption = None,
+) -> None:
+    """Answer a question in one to five cited sentences, or say "The sources don't say." """
+    from briefing.brief import answer_question
+    from briefing.render import check_format, render
+
+    check_format(fmt)
+    answer = answer_question(question, _settings(), provider=provider, judge=judge, k=k, filters=_filters(since, until, source))
+    _emit(render(answer, fmt), output)
+    if answer.usage.calls:
+        typer.echo(answer.usage.summary(), err=True)
+
+
+@app.command()
+@reports_errors
+def daily(
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today in BRIEFING_TIMEZONE).")] = None,
+    topics: Annotated[Path | None, typer.Option("--topics", help="Topics TOML (default: BRIEFING_HOME/briefs.toml).")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the briefs (default: BRIEFING_HOME/briefs).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the brief; write nothing.")] = False,
+    only_new: Annotated[bool, typer.Option("--only-new", help="Leave out what the previous brief reported.")] = False,
+    provider: ProviderOption = None,
+    judge: JudgeOption = None,
+) -> None:
+    """Write the daily brief: every topic over the 24 hours before the brief time, as md, json and html."""
+    from briefing import daily as run
+
+    settings = _settings()
+    start, end = _window(since, until)
+    topics_file = _topics_file(topics, settings)
+    result = run.make_daily(_day(day, settings), run.load_topics(topics_file), settings, out_dir=_out(out, settings),
+                            since=start, until=end, only_new=only_new, provider=provider, judge=judge)  # fmt: skip
+    if dry_run:
+        typer.echo(run.daily_markdown(result), nl=False)
+    else:
+        for path in run.write_daily(result, _out(out, settings)):
+            typer.echo(f"wrote {path}", err=True)
+    typer.echo(run.summary(result), err=True)
+
+
+def _day(value: str | None, settings):
+    from datetime import date, datetime
+
+    from briefing.daily import zone
+
+    if value is None:
+        return datetime.now(zone(settings.timezone)).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BriefingError(f"invalid --date {value!r}: use YYYY-MM-DD") from None
+
+
+def _out(out: Path | None, settings) -> Path:
+    return out or settings.home / "briefs"
+
+
+def _topics_file(topics: Path | None, settings) -> Path:
+    from briefing.daily import example_topics_path
+
+    if topics is not None:
+        return topics
+    own = settings.home / "briefs.toml"
+    if own.exists():
+        return own
+    typer.echo(f"no {own}: using the example topics ({example_topics_path().name}); copy it there to edit", err=True)
+    return example_topics_path()

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SECTIONS = ("Key developments", "Where sources disagree", "What to watch")
 DEVELOPMENTS, DISAGREE, WATCH = SECTIONS
+ANSWER = "Answer"
 
 
 def format_evidence(evidence: list[Evidence]) -> str:
@@ -59,6 +60,10 @@ class DraftAnswer(BaseModel):
     sentences: list[_Sentence] = Field(default_factory=list)
 
 
+class QuestionAnswer(BaseModel):
+    sentences: list[_Sentence] = Field(default_factory=list)
+
+
 class RepairAnswer(BaseModel):
     text: str
     citations: list[_Citation] = Field(default_factory=list)
@@ -92,17 +97,43 @@ def narrowed_schema(schema: type[BaseModel], keys: list[str], sections: tuple[st
     return json_schema
 
 
-def draft_brief(query: str, evidence: list[Evidence], llm) -> Draft:
+def draft_brief(query: str, evidence: list[Evidence], llm, length: int = 6) -> Draft:
     """Ask the model for a brief on ``query`` written only from ``evidence``."""
+    sections = f"{', '.join(SECTIONS)} (at most {length} key developments)"
     messages = [
         ("system", render_prompt("brief_system")),
-        ("human", render_prompt("brief_user", evidence=format_evidence(evidence), query=query, sections=", ".join(SECTIONS))),
+        ("human", render_prompt("brief_user", evidence=format_evidence(evidence), query=query, sections=sections)),
     ]
     answer = llm.generate(messages, DraftAnswer, narrowed_schema(DraftAnswer, [e.key for e in evidence], SECTIONS))
     return Draft(
         headline=DraftSentence(section="headline", text=answer.headline.text, citations=_citations(answer.headline.citations)),
         sentences=[DraftSentence(section=s.section, text=s.text, citations=_citations(s.citations)) for s in answer.sentences],
     )
+
+
+def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSentence]:
+    """Ask the model for a short cited answer to ``question`` from ``evidence`` only."""
+    messages = [
+        ("system", render_prompt("answer_system")),
+        ("human", render_prompt("answer_user", evidence=format_evidence(evidence), question=question)),
+    ]
+    schema = narrowed_schema(QuestionAnswer, [e.key for e in evidence])
+    schema["properties"]["sentences"].update(minItems=0, maxItems=5)
+    answer = llm.generate(messages, QuestionAnswer, schema)
+    return [DraftSentence(section=ANSWER, text=s.text, citations=_citations(s.citations)) for s in answer.sentences[:5]]
+
+
+def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
+    """The source sentences most relevant to ``question``, at most ``limit``, without near-repeats."""
+    wanted = content_terms(question)
+    counting = bool(_QUANTITY.search(question))
+
+    def score(c: _Candidate) -> float:  # a "how many" question wants sentences whose figures count what it asks
+        return c.relevance + (0.5 if counting and c.subjects & wanted else 0.0)
+
+    ranked = sorted(_candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
+    relevant = [c for c in ranked if len(c.terms & wanted) >= 2]
+    return [c.draft(ANSWER) for c in _diverse(relevant, set(), limit)]
 
 
 def make_repairer(llm):
@@ -127,6 +158,7 @@ def make_repairer(llm):
 
 _NEEDS_CONTEXT = re.compile(r"(he|she|they|it|this|that|these|those|but|and|also|however|the (move|decision|figure|report))\b", re.I)
 _PRONOUN = re.compile(r"\b(he|she|they|them|it|its|this|these|those|his|her|their)\b", re.I)
+_QUANTITY = re.compile(r"\b(how (many|much)|number of|estimates?|figures?|how large|size of)\b", re.I)
 _FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
 
 
@@ -173,10 +205,17 @@ class _Candidate:
         return DraftSentence(section=section, text=self.text, citations=[citation], origin="source")
 
 
-def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2) -> list[DraftSentence]:
-    """Source sentences that give different figures for the same thing, as drafted pairs."""
+def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2, section: str = DISAGREE,
+                           on_topic: bool = False) -> list[DraftSentence]:  # fmt: skip
+    """Source sentences that give different figures for the same thing, as drafted pairs.
+
+    ``on_topic`` keeps only pairs whose sentences each share two or more terms with ``query``.
+    """
     ranked = sorted(_candidate_sentences(query, evidence), key=lambda c: (-c.relevance, c.order))
-    return [c.draft(DISAGREE) for pair in _disagreements(ranked, pairs) for c in pair]
+    if on_topic:
+        wanted = content_terms(query)
+        ranked = [c for c in ranked if len(c.terms & wanted) >= 2]
+    return [c.draft(section) for pair in _disagreements(ranked, pairs) for c in pair]
 
 
 def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidate]:

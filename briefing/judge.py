@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
     which who whom whose will with would you your also than then there into about over after before
     up out so if do does did can could may might must shall should just very more most such only own
     same other another any each both all some its it's said says say told according stated added
-    noted while during since until per via one's yet however still already""".split()
+    noted while during since until per via one's yet however still already how why many much""".split()
 )
 
 # Words that mean the same in news reports, mapped to one term (after stemming).
@@ -195,6 +195,13 @@ def _name_like(token: Token) -> bool:
     anyway, so there only singular words that don't look like verbs or adverbs count
     ("China said...", not "Officials said..." or "Heavily armed...")."""
     return not token.initial or (len(token.word) >= 3 and not _COMMON_SHAPE.search(token.word))
+
+
+def missing_names(text: str, sources: list[str]) -> list[str]:
+    """Names in ``text`` (capitalized words that look like names) that no source mentions."""
+    pool = content_terms("\n".join(sources))
+    names = [t for t in tokens(text) if t.entity and _name_like(t) and t.term not in STOPWORDS]
+    return list(dict.fromkeys(t.word.replace("_", " ") for t in names if not _matches(t.term, pool)))
 
 
 def _best_sentence(claim_terms: set[str], source_text: str) -> str | None:

@@ -142,11 +142,20 @@ class Evidence(BaseModel):
 
 
 class RetrievalFilter(BaseModel):
-    """The window and publisher a command retrieved from."""
+    """The window, publishers and keywords a command retrieved from."""
 
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     source: str | None = None
+    publishers: list[str] = Field(default_factory=list, description="Any of these publishers (daily topics).")
+    keywords: list[str] = Field(default_factory=list, description="Chunks whose title or text has any of these words.")
+
+    def publisher_names(self) -> list[str]:
+        return ([self.source] if self.source else []) + self.publishers
+
+    @property
+    def active(self) -> bool:
+        return bool(self.since or self.until or self.publisher_names() or self.keywords)
 
 
 # --- generation ------------------------------------------------------------------------------
@@ -228,6 +237,9 @@ class Verdict(BaseModel):
 
 Action = Literal["kept", "repaired", "replaced", "dropped"]
 
+ABSTAIN = "The sources don't say."
+"""What `ask` answers when the evidence does not answer the question (then it lists the closest sources)."""
+
 
 class CheckedSentence(BaseModel):
     section: str
@@ -238,6 +250,7 @@ class CheckedSentence(BaseModel):
     original: str | None = Field(None, description="The drafted sentence, when it was repaired, replaced or dropped.")
     quotation: bool = Field(False, description="The text is a verbatim source sentence (a replacement).")
     origin: Literal["model", "source"] = Field("model", description="Who drafted it: the LLM or the tool's own selection.")
+    new: bool | None = Field(None, description="Daily briefs: not in the previous brief (True) or already reported (False).")
 
     @property
     def shown(self) -> bool:
@@ -250,8 +263,9 @@ class Section(BaseModel):
 
 
 class Briefing(BaseModel):
-    """A verified brief, self-contained for audit: it carries the evidence the model was shown."""
+    """A verified brief or answer, self-contained for audit: it carries the evidence the model was shown."""
 
+    kind: Literal["brief", "answer"] = "brief"
     query: str
     headline: CheckedSentence | None = Field(None, description="None when no headline survived verification.")
     sections: list[Section]
@@ -262,6 +276,9 @@ class Briefing(BaseModel):
     judge: str
     usage: Usage = Field(default_factory=Usage)
     created_at: AwareDatetime
+    abstained: bool = Field(False, description="Answers: the sources don't say; `evidence` holds the closest found.")
+    abstain_reason: str | None = None
+    hide_repeats: bool = Field(False, description="Render without sentences already reported (daily --only-new).")
     version: str = "1"
 
     def sentences(self) -> list[CheckedSentence]:

@@ -14,6 +14,8 @@ REQUIRED = {
     "brief_user": {"evidence", "query", "sections"},
     "repair_system": set(),
     "repair_user": {"sentence", "evidence"},
+    "answer_system": set(),
+    "answer_user": {"evidence", "question"},
     "judge_system": set(),
     "judge_user": {"claim", "source"},
 }

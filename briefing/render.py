@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.models import Briefing, CheckedSentence, Citation, Evidence
+from briefing.models import ABSTAIN, Briefing, CheckedSentence, Citation, Evidence
 
 FORMATS = ("md", "json", "html")
 NO_EVIDENCE = "No articles match this query in the selected window and sources."
@@ -44,7 +44,16 @@ class Footnotes:
 
 
 def shown(briefing: Briefing) -> list[CheckedSentence]:
-    return [s for s in briefing.sentences() if s.shown]
+    return [s for s in briefing.sentences() if visible(briefing, s)]
+
+
+def visible(briefing: Briefing, sentence: CheckedSentence) -> bool:
+    """Shown in the rendering: verified, and not a repeat when repeats are hidden (daily --only-new)."""
+    return sentence.shown and not (briefing.hide_repeats and sentence.new is False)
+
+
+def novelty(sentence: CheckedSentence) -> str:
+    return {True: "(new) ", False: "(reported) "}.get(sentence.new, "")
 
 
 def valid(sentence: CheckedSentence) -> list[Citation]:
@@ -60,7 +69,10 @@ def footer(briefing: Briefing) -> str:
 
 
 def title(briefing: Briefing) -> str:
-    return briefing.headline.text if briefing.headline else f"Briefing: {briefing.query}"
+    if briefing.kind == "answer":
+        return f"Q: {briefing.query}"
+    head = briefing.headline
+    return head.text if head and visible(briefing, head) else f"Briefing: {briefing.query}"
 
 
 def scope(briefing: Briefing) -> str:
@@ -89,23 +101,27 @@ def _date(evidence: Evidence) -> str:
 # --- Markdown --------------------------------------------------------------------------------
 
 
-def to_markdown(briefing: Briefing) -> str:
+def to_markdown(briefing: Briefing, level: int = 1) -> str:
+    """Markdown; ``level`` sets the top heading level (daily briefs nest topics one level down)."""
+    h1, h2 = "#" * level, "#" * (level + 1)
     notes = Footnotes.of(briefing)
     by_key = {e.key: e for e in briefing.evidence}
     head = briefing.headline
-    heading = f"# {title(briefing)}" + (_md_markers(notes.markers(head, by_key)) if head else "")
+    heading = f"{h1} {title(briefing)}" + (_md_markers(notes.markers(head, by_key)) if head and visible(briefing, head) else "")
     lines = [heading, "", f"_{scope(briefing)}_", ""]
-    if not briefing.evidence:
+    if not briefing.evidence and not briefing.abstained:
         lines += [NO_EVIDENCE, ""]
+    if briefing.abstained:
+        lines += _md_abstention(briefing, h2)
     for section in briefing.sections:
-        visible = [s for s in section.sentences if s.shown]
-        if not visible:
+        rows = [s for s in section.sentences if visible(briefing, s)]
+        if not rows:
             continue
-        lines += [f"## {section.title}", ""]
-        lines += [f"- {_sentence_text(s, by_key)}{_md_markers(notes.markers(s, by_key))}" for s in visible]
+        lines += [f"{h2} {section.title}", ""]
+        lines += [f"- {novelty(s)}{_sentence_text(s, by_key)}{_md_markers(notes.markers(s, by_key))}" for s in rows]
         lines.append("")
     if notes.articles:
-        lines += ["## Sources", ""]
+        lines += [f"{h2} Sources", ""]
         for number, evidence in enumerate(notes.articles, start=1):
             keys = ", ".join(notes.keys_of(evidence.article_id, briefing))
             url = f" <{evidence.url}>" if evidence.url else ""
@@ -113,6 +129,25 @@ def to_markdown(briefing: Briefing) -> str:
         lines.append("")
     lines += ["---", footer(briefing), ""]
     return "\n".join(lines)
+
+
+def _md_abstention(briefing: Briefing, h2: str) -> list[str]:
+    lines = [ABSTAIN, ""]
+    if briefing.evidence:
+        lines += [f"{h2} Closest sources found", ""]
+        for number, evidence in enumerate(_closest(briefing), start=1):
+            url = f" <{evidence.url}>" if evidence.url else ""
+            lines.append(f"{number}. {evidence.publisher or 'Unknown'}, “{evidence.title}”, {_date(evidence)}.{url}")
+        lines.append("")
+    return lines
+
+
+def _closest(briefing: Briefing, limit: int = 3) -> list[Evidence]:
+    """One chunk per article, best first: the sources nearest to an unanswered question."""
+    seen: dict[str, Evidence] = {}
+    for evidence in sorted(briefing.evidence, key=lambda e: -(e.similarity or 0.0)):
+        seen.setdefault(evidence.article_id, evidence)
+    return list(seen.values())[:limit]
 
 
 def _md_markers(numbers: list[int]) -> str:
@@ -141,36 +176,54 @@ a.cite .tip{display:none;position:absolute;left:0;top:1.6em;z-index:9;width:22re
 border:1px solid #e0c97a;padding:.5rem .6rem;font:13px/1.4 system-ui,sans-serif;color:#222;box-shadow:0 2px 8px #0002}
 a.cite:hover .tip,a.cite:focus .tip{display:block}
 ol.sources li{margin-bottom:.4rem}ol.sources li:target{background:#fffbe6}
-details{margin-top:1.5rem;color:#555;font-size:.9rem}
+details{margin-top:1.5rem;color:#555;font-size:.9rem}li.reported{color:#666}
 """
 
 
 def to_html(briefing: Briefing) -> str:
+    return html_page(title(briefing), html_body(briefing))
+
+
+def html_page(page_title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(page_title)}</title>"
+        f"<style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def html_body(briefing: Briefing, level: int = 1, anchor: str = "source") -> str:
+    """The brief as HTML; ``anchor`` prefixes source ids so several briefs can share one page."""
     notes = Footnotes.of(briefing)
     by_key = {e.key: e for e in briefing.evidence}
     esc = html.escape
-    body = [f"<h1>{esc(title(briefing))}{_html_markers(briefing.headline, notes, by_key) if briefing.headline else ''}</h1>",
-            f'<p class="scope">{esc(scope(briefing))}</p>']  # fmt: skip
-    if not briefing.evidence:
+    h1, h2 = f"h{level}", f"h{level + 1}"
+    head = briefing.headline
+    marks = _html_markers(head, notes, by_key, anchor) if head and visible(briefing, head) else ""
+    body = [f"<{h1}>{esc(title(briefing))}{marks}</{h1}>", f'<p class="scope">{esc(scope(briefing))}</p>']
+    if not briefing.evidence and not briefing.abstained:
         body.append(f"<p>{esc(NO_EVIDENCE)}</p>")
+    if briefing.abstained:
+        closest = "".join(f"<li>{esc(e.publisher or 'Unknown')}, “{esc(e.title)}”, {_date(e)}</li>" for e in _closest(briefing))
+        body.append(f"<p>{esc(ABSTAIN)}</p>" + (f"<{h2}>Closest sources found</{h2}><ol>{closest}</ol>" if closest else ""))
     for section in briefing.sections:
-        visible = [s for s in section.sentences if s.shown]
-        if visible:
-            items = "".join(f"<li>{_html_sentence(s, by_key)}{_html_markers(s, notes, by_key)}</li>" for s in visible)
-            body.append(f"<h2>{esc(section.title)}</h2><ul>{items}</ul>")
+        rows = [s for s in section.sentences if visible(briefing, s)]
+        if rows:
+            items = "".join(f'<li{_novelty_class(s)}>{esc(novelty(s))}{_html_sentence(s, by_key)}{_html_markers(s, notes, by_key, anchor)}</li>' for s in rows)
+            body.append(f"<{h2}>{esc(section.title)}</{h2}><ul>{items}</ul>")
     if notes.articles:
-        sources = "".join(_html_source(n, e) for n, e in enumerate(notes.articles, start=1))
-        body.append(f'<h2>Sources</h2><ol class="sources">{sources}</ol>')
+        sources = "".join(_html_source(n, e, anchor) for n, e in enumerate(notes.articles, start=1))
+        body.append(f'<{h2}>Sources</{h2}><ol class="sources">{sources}</ol>')
     dropped = [s for s in briefing.sentences() if not s.shown]
     if dropped:
         rows = "".join(f"<li>{esc(s.text)} — <em>{esc(s.verdict.reason)}</em></li>" for s in dropped)
         body.append(f"<details><summary>{len(dropped)} drafted sentences removed by verification</summary><ul>{rows}</ul></details>")
     body.append(f'<p class="footer">{esc(footer(briefing))}</p>')
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{esc(title(briefing))}</title>"
-        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n"
-    )
+    return "".join(body)
+
+
+def _novelty_class(sentence: CheckedSentence) -> str:
+    return {True: ' class="new"', False: ' class="reported"'}.get(sentence.new, "")
 
 
 def _html_sentence(sentence: CheckedSentence, by_key: dict[str, Evidence]) -> str:
@@ -178,21 +231,21 @@ def _html_sentence(sentence: CheckedSentence, by_key: dict[str, Evidence]) -> st
     return f'<span class="quote">{text}</span>' if sentence.quotation else text
 
 
-def _html_markers(sentence: CheckedSentence, notes: Footnotes, by_key: dict[str, Evidence]) -> str:
+def _html_markers(sentence: CheckedSentence, notes: Footnotes, by_key: dict[str, Evidence], anchor: str = "source") -> str:
     out = []
     for citation in valid(sentence):
         evidence = by_key[citation.key]
         number = notes.numbers[evidence.article_id]
         tip = f"“{citation.quote}” — {evidence.publisher or 'Unknown'}, {_date(evidence)} ({citation.key})"
-        out.append(f'<a class="cite" href="#source-{number}" data-key="{html.escape(citation.key)}">[{number}]'
+        out.append(f'<a class="cite" href="#{anchor}-{number}" data-key="{html.escape(citation.key)}">[{number}]'
                    f'<span class="tip">{html.escape(tip)}</span></a>')  # fmt: skip
     return "".join(dict.fromkeys(out))
 
 
-def _html_source(number: int, evidence: Evidence) -> str:
+def _html_source(number: int, evidence: Evidence, anchor: str = "source") -> str:
     esc = html.escape
     link = f' <a href="{esc(evidence.url)}">{esc(evidence.url)}</a>' if evidence.url else ""
-    return f'<li id="source-{number}">{esc(evidence.publisher or "Unknown")}, “{esc(evidence.title)}”, {_date(evidence)}.{link}</li>'
+    return f'<li id="{anchor}-{number}">{esc(evidence.publisher or "Unknown")}, “{esc(evidence.title)}”, {_date(evidence)}.{link}</li>'
 
 
 # --- output ----------------------------------------------------------------------------------

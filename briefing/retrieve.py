@@ -40,10 +40,13 @@ def retrieve(
     """The ``k`` most relevant, diverse chunks for ``query`` within ``filters``."""
     filters = filters or RetrievalFilter()
     query_vector = store.embedder.embed([query])[0]
-    dense = store.dense_search(query_vector, candidates, filters)
     allowed = None
-    if filters.since or filters.until or filters.source:
-        allowed = store.catalog.chunk_ids_where(filters.since, filters.until, filters.source)
+    if filters.active:
+        allowed = store.catalog.chunk_ids_where(filters.since, filters.until, filters.publisher_names(), filters.keywords)
+    # Keywords are not a Chroma filter: search wider, then keep the allowed chunks.
+    dense = store.dense_search(query_vector, candidates * (4 if filters.keywords else 1), filters)
+    if allowed is not None:
+        dense = [(cid, score) for cid, score in dense if cid in allowed][:candidates]
     keyword = store.keyword_index().search(query, candidates, allowed)
     fused = reciprocal_rank_fusion([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
     pool = list(fused)[:candidates]

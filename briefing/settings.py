@@ -67,6 +67,17 @@ class Settings(BaseSettings):
         "lexical", description="Support judge: `lexical` (deterministic, no LLM) or `llm` (structured verdicts)."
     )
     max_repairs: int = Field(8, ge=0, description="Most failing sentences rewritten by the model per brief.")
+    abstain_similarity: float = Field(
+        0.45,
+        ge=-1,
+        le=1,
+        description="`ask` abstains when no evidence chunk reaches this cosine similarity to the question.",
+    )
+    timezone: str = Field("UTC", description="Time zone of daily brief dates (an IANA name, e.g. Europe/Kyiv).")
+    daily_time: str = Field(
+        "24:00",
+        description="Local time a daily brief is made: it covers the 24 hours before (24:00 = the whole date).",
+    )
     evidence_k: int = Field(10, ge=1, le=50, description="Evidence chunks retrieved for a brief.")
     chunk_words: int = Field(
         160, ge=40, le=400, description="Target chunk length in words; chunks end on sentence boundaries."

@@ -214,14 +214,13 @@ class Store:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def publisher_names(self, source: str | None) -> list[str]:
-        """Stored spellings of a publisher name given in any case."""
-        if not source:
-            return []
-        rows = self.catalog.db.execute(
-            "SELECT DISTINCT publisher FROM articles WHERE LOWER(publisher) = LOWER(?)", (source,)
-        )
-        return [row[0] for row in rows]
+    def publisher_names(self, names: list[str]) -> list[str]:
+        """Stored spellings of publisher names given in any case (the names themselves if unknown)."""
+        found = []
+        for name in names:
+            rows = self.catalog.db.execute("SELECT DISTINCT publisher FROM articles WHERE LOWER(publisher) = LOWER(?)", (name,))
+            found += [row[0] for row in rows] or [name]
+        return found
 
     def _where(self, filters: RetrievalFilter) -> dict | None:
         clauses: list[dict] = []
@@ -229,8 +228,8 @@ class Store:
             clauses.append({"published_ts": {"$gte": int(filters.since.timestamp()) if filters.since else 0}})
         if filters.until:
             clauses.append({"published_ts": {"$lte": int(filters.until.timestamp())}})
-        if filters.source:
-            clauses.append({"publisher": {"$in": self.publisher_names(filters.source) or [filters.source]}})
+        if filters.publisher_names():
+            clauses.append({"publisher": {"$in": self.publisher_names(filters.publisher_names())}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -121,8 +121,10 @@ class Check:
 class Verifier:
     """Checks drafts against the evidence they were written from, repairing what fails."""
 
-    def __init__(self, evidence: list[Evidence], judge: Judge, repairer: Repairer | None = None, max_repairs: int = 8):
+    def __init__(self, evidence: list[Evidence], judge: Judge, repairer: Repairer | None = None, max_repairs: int = 8,
+                 replace: bool = True):  # fmt: skip
         self.evidence = {e.key: e for e in evidence}
+        self.replace = replace  # answers turn this off: a replacement need not address the question
         self.judge = judge
         self.repairer = repairer
         self.repairs_left = max_repairs  # each repair is a model call: bound the cost of a bad draft
@@ -161,7 +163,7 @@ class Verifier:
         repaired = self._repair(section, text, citations)
         if repaired is not None:
             return repaired
-        replacement = self._replacement(text, check) if allow_replace else None
+        replacement = self._replacement(text, check) if allow_replace and self.replace else None
         if replacement is not None:
             return replacement.model_copy(update={"section": section, "original": text})
         return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,

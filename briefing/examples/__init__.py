@@ -1,0 +1,1 @@
+"""Example files shipped with the package (the daily topics for the Kursk coverage)."""
