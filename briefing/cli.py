@@ -293,3 +293,37 @@ def _topics_file(topics: Path | None, settings) -> Path:
         return own
     typer.echo(f"no {own}: using the example topics ({example_topics_path().name}); copy it there to edit", err=True)
     return example_topics_path()
+
+
+@app.command("eval")
+@reports_errors
+def evaluate(
+    target: Annotated[str, typer.Argument(help="`judge` for the support-judge meta-evaluation.")],
+    data: Annotated[Path | None, typer.Option("--data", help="JSONL rows: claim, source, label (and dataset).")] = None,
+    calibrate: Annotated[Path | None, typer.Option("--calibrate", help="Fit thresholds and weights on this dev file first.")] = None,
+    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings", help="Include the embedding baseline (slow).")] = True,
+    provider: ProviderOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate: `briefing eval judge --data FILE.jsonl` scores the support judges against human labels."""
+    from briefing import judge_eval
+    from briefing.llm import make_embedder, make_structured_llm, resolve_provider
+    from briefing.views import JudgeProgress, print_judge_reports
+
+    if target != "judge":
+        raise BriefingError(f"unknown evaluation '{target}': evaluation suites are not built yet; use `briefing eval judge --data FILE`")
+    if data is None and calibrate is None:
+        raise BriefingError("`briefing eval judge` needs --data FILE.jsonl (or only --calibrate DEV.jsonl to fit)")
+    settings = _settings()
+    llm = None
+    if provider and resolve_provider(settings, provider) != "extractive":
+        llm = make_structured_llm(settings, resolve_provider(settings, provider))
+    with JudgeProgress(enabled=not as_json) as progress:
+        reports = judge_eval.evaluate_judges(data, calibrate_on=calibrate, embedder=make_embedder(settings) if embeddings else None,
+                                             llm=llm, progress=progress.task)  # fmt: skip
+    if as_json:
+        _print_json({"data": str(data) if data else None, "judges": {r.judge: r.model_dump(exclude={"judge"}) for r in reports}})
+    elif reports:
+        print_judge_reports(reports)
+    if calibrate is not None:
+        typer.echo(f"calibration fitted on {calibrate} and saved in the package (briefing/judge_calibration.json)", err=True)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 from pydantic import BaseModel
 
 from briefing.models import Verdict
@@ -94,25 +95,34 @@ def _normalize_multiword(text: str) -> str:
     return text
 
 
-def tokens(text: str) -> list[Token]:
-    """Every word of ``text`` as a canonical term, with flags for negation, entity and direction."""
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@functools.lru_cache(maxsize=50_000)
+def tokens(text: str) -> tuple[Token, ...]:
+    """Every word of ``text`` as a canonical term, with flags for negation, entity and direction.
+
+    Cached: a judge sees the same cited text for many sentences."""
     text = _normalize_multiword(text.replace("’", "'"))
     out = []
     words = re.findall(r"n't|[A-Za-z_][A-Za-z_'.]*[A-Za-z_]|[A-Za-z]", text)
     for index, word in enumerate(words):
         lower = word.lower().strip("'.")
         lower = lower[:-2] if lower.endswith("'s") else lower
-        stem = _stemmer().stemWord(lower) if "_" not in lower else lower
+        stem = _stem(lower) if "_" not in lower else lower
         term = _CANONICAL.get(lower) or _CANONICAL.get(stem) or stem
         entity = (word[0].isupper() or "_" in lower) and lower not in STOPWORDS
         after = words[index - 1].lower() if index else ""
         directional = lower in DIRECTIONAL and after not in NOT_DIRECTIONAL_AFTER
         out.append(Token(word, term, stem in NEGATIONS or lower in NEGATIONS, entity, index == 0, directional))
-    return out
+    return tuple(out)
 
 
-def content_terms(text: str) -> set[str]:
-    return {t.term for t in tokens(text) if t.term not in STOPWORDS and not t.negation and len(t.term) > 1}
+@functools.lru_cache(maxsize=50_000)
+def content_terms(text: str) -> frozenset[str]:
+    return frozenset(t.term for t in tokens(text) if t.term not in STOPWORDS and not t.negation and len(t.term) > 1)
 
 
 def numbers(text: str) -> set[float]:
@@ -204,12 +214,16 @@ def missing_names(text: str, sources: list[str]) -> list[str]:
     return list(dict.fromkeys(t.word.replace("_", " ") for t in names if not _matches(t.term, pool)))
 
 
-def _best_sentence(claim_terms: set[str], source_text: str) -> str | None:
-    """The source sentence (or pair of adjacent sentences) covering most of the claim's terms."""
+@functools.lru_cache(maxsize=5_000)
+def _windows(source_text: str) -> tuple[str, ...]:
     sentences = split_sentences(source_text)
-    windows = sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+    return tuple(sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])])
+
+
+def _best_sentence(claim_terms: frozenset[str], source_text: str) -> str | None:
+    """The source sentence (or pair of adjacent sentences) covering most of the claim's terms."""
     best, best_cover = None, 0.0
-    for window in windows:
+    for window in _windows(source_text):
         pool = content_terms(window)
         cover = sum(_matches(t, pool) for t in claim_terms) / len(claim_terms)
         if cover > best_cover + 1e-9 or (abs(cover - best_cover) < 1e-9 and best and len(window) < len(best)):
@@ -280,3 +294,87 @@ def make_judge(name: str, llm=None) -> Judge:
             raise ConfigError("the llm judge needs a model: use --provider openai or local, or --judge lexical")
         return LLMJudge(llm)
     raise ConfigError(f"unknown judge '{name}' (choose lexical or llm)")
+
+
+# --- the learned judge -----------------------------------------------------------------------
+
+FEATURES = ("coverage", "window_coverage", "missing_numbers", "missing_names", "negation_differs",
+            "swapped", "novel_terms", "bigram_overlap", "best_fuzzy", "claim_terms")  # fmt: skip
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    terms = [t.term for t in tokens(text)]
+    return set(zip(terms, terms[1:]))
+
+
+def judge_features(claim: str, sources: list[str]) -> np.ndarray:
+    """Lexical evidence that ``sources`` support ``claim``, as numbers for a small linear model."""
+    from rapidfuzz import fuzz
+
+    source_text = "\n".join(sources)
+    claim_terms = content_terms(claim)
+    pool = content_terms(source_text)
+    covered = sum(_matches(t, pool) for t in claim_terms)
+    n = max(len(claim_terms), 1)
+    best = _best_sentence(claim_terms, source_text) if claim_terms else None
+    best_terms = content_terms(best) if best else frozenset()
+    claim_tokens, best_tokens = tokens(claim), tokens(best) if best else ()
+    names = [t for t in claim_tokens if t.entity and _name_like(t)]
+    bigrams = _bigrams(claim)
+    return np.array([
+        covered / n,
+        sum(_matches(t, best_terms) for t in claim_terms) / n,
+        float(bool(numbers(claim) - numbers(source_text))),
+        sum(not _matches(t.term, pool) for t in names) / max(len(names), 1),
+        float(bool(best) and any(t.negation for t in claim_tokens) != any(t.negation for t in best_tokens)),
+        float(bool(best) and _swapped_roles(list(claim_tokens), list(best_tokens)) is not None),
+        np.log1p(n - covered),
+        len(bigrams & _bigrams(source_text)) / max(len(bigrams), 1),
+        fuzz.partial_ratio(claim.lower(), best.lower()) / 100 if best else 0.0,
+        np.log1p(len(claim_terms)),
+    ], dtype=np.float64)  # fmt: skip
+
+
+def calibration_path():
+    from importlib import resources
+
+    return resources.files("briefing").joinpath("judge_calibration.json")
+
+
+@functools.cache
+def load_calibration() -> dict:
+    """Thresholds and weights fitted by `briefing eval judge --calibrate DEV.jsonl` (shipped in the package)."""
+    import json
+
+    try:
+        return json.loads(calibration_path().read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+class LearnedJudge:
+    """A logistic regression over ``judge_features``, fitted on human labels (see judge_eval.py)."""
+
+    name = "learned"
+
+    def __init__(self, model: dict | None = None):
+        model = model or load_calibration().get("learned")
+        if not model:
+            from briefing.errors import ConfigError
+
+            raise ConfigError("the learned judge has no weights: run `briefing eval judge --calibrate DEV.jsonl`")
+        self.mean = np.array(model["mean"])
+        self.scale = np.array(model["scale"])
+        self.weights = np.array(model["weights"])
+        self.bias = float(model["bias"])
+        self.threshold = float(model["threshold"])
+
+    def probability(self, claim: str, sources: list[str]) -> float:
+        z = ((judge_features(claim, sources) - self.mean) / self.scale) @ self.weights + self.bias
+        return float(1 / (1 + np.exp(-z)))
+
+    def judge(self, claim: str, sources: list[str]) -> Verdict:
+        p = self.probability(claim, sources)
+        supported = p >= self.threshold
+        reason = f"learned support probability {p:.2f} {'≥' if supported else '<'} {self.threshold:.2f}"
+        return Verdict(supported=supported, score=round(p, 4), reason=reason, judge=self.name)

@@ -268,6 +268,9 @@ def write_atomic(path: Path, text: str) -> None:
     """Write to a temp file beside ``path``, then rename over it: readers see old or new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a brief is an ordinary file
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)

@@ -129,3 +129,39 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"
+
+
+class JudgeProgress:
+    """One progress bar per judge being scored."""
+
+    def __init__(self, enabled: bool = True):
+        stderr = _console(err=True)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 console=stderr, transient=True, disable=not (enabled and stderr.is_terminal))  # fmt: skip
+
+    def __enter__(self) -> JudgeProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def task(self, label: str, total: int):
+        task = self.progress.add_task(label, total=total)
+        return lambda: self.progress.advance(task)
+
+
+def print_judge_reports(reports) -> None:
+    datasets = sorted({d for r in reports for d in r.per_dataset})
+    table = Table(title="Support judges against human labels", header_style="bold")
+    for column in ["judge", "n", "threshold", "balanced acc (mean)", *[f"BA {d}" for d in datasets], "precision", "recall", "F1", "AUC"]:
+        table.add_column(column, justify="left" if column == "judge" else "right")
+    for r in reports:
+        cut = "" if r.threshold is None else f"{r.threshold:.3f}"
+        table.add_row(r.judge, str(r.n), cut, f"{r.balanced_accuracy:.3f}", *[f"{r.per_dataset.get(d, float('nan')):.3f}" for d in datasets],
+                      f"{r.precision:.3f}", f"{r.recall:.3f}", f"{r.f1:.3f}", f"{r.auc:.3f}")  # fmt: skip
+    _console().print(table)
+    _console().print("precision, recall and F1 are for catching unsupported claims; AUC ranks supported above unsupported.")
+    for r in reports:
+        if r.note:
+            _console().print(f"{r.judge}: {r.note}", markup=False, highlight=False)

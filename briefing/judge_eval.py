@@ -1,0 +1,275 @@
+"""How far can the support judges be trusted? Score them against human (claim, source, label) rows.
+
+Rows follow ../shared/data/support: `claim`, `source`, `label` (1 supported, 0 not), and optionally
+`dataset` and `article_id`. Balanced accuracy is reported per dataset and as their mean, since each
+dataset is one-sided and a judge must not win by telling datasets apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+
+from briefing.errors import ConfigError, InputError
+from briefing.judge import FEATURES, LexicalJudge, judge_features
+
+
+class SupportRow(BaseModel):
+    claim: str
+    source: str
+    label: int = Field(ge=0, le=1)
+    dataset: str = "all"
+    article_id: str | None = None
+
+
+def load_rows(path: Path) -> list[SupportRow]:
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(SupportRow.model_validate_json(line))
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = ".".join(str(p) for p in problem["loc"]) or "row"
+            raise InputError(f"{path}:{number}", f"{field}: {problem['msg']}") from None
+    if not rows:
+        raise InputError(str(path), "no rows")
+    return rows
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def balanced_accuracy(labels: np.ndarray, supported: np.ndarray) -> float:
+    """Mean of the true-positive rate on supported rows and the true-negative rate on unsupported
+    ones; a class missing from ``labels`` is left out of the mean."""
+    rates = [np.mean(supported[labels == 1]) if np.any(labels == 1) else None,
+             np.mean(~supported[labels == 0]) if np.any(labels == 0) else None]  # fmt: skip
+    present = [r for r in rates if r is not None]
+    return float(np.mean(present)) if present else float("nan")
+
+
+def unsupported_detection(labels: np.ndarray, supported: np.ndarray) -> tuple[float, float, float]:
+    """Precision, recall and F1 for catching unsupported claims (the positive class is label 0)."""
+    flagged, truly = ~supported, labels == 0
+    hits = float(np.sum(flagged & truly))
+    precision = hits / flagged.sum() if flagged.sum() else 0.0
+    recall = hits / truly.sum() if truly.sum() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Probability that a supported row scores above an unsupported one (ties count half)."""
+    positive, negative = scores[labels == 1], scores[labels == 0]
+    if not len(positive) or not len(negative):
+        return float("nan")
+    greater = (positive[:, None] > negative[None, :]).sum()
+    ties = (positive[:, None] == negative[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(positive) * len(negative)))
+
+
+def mean_balanced_accuracy(labels: np.ndarray, supported: np.ndarray, groups: np.ndarray) -> float:
+    return float(np.mean([balanced_accuracy(labels[groups == g], supported[groups == g]) for g in np.unique(groups)]))
+
+
+def best_threshold(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> float:
+    """The score cut (supported when score ≥ cut) with the best mean per-group balanced accuracy."""
+    candidates = np.unique(scores)
+    values = [mean_balanced_accuracy(labels, scores >= c, groups) for c in candidates]
+    return float(candidates[int(np.argmax(values))])
+
+
+class JudgeReport(BaseModel):
+    judge: str
+    n: int
+    threshold: float | None
+    balanced_accuracy: float = Field(description="Mean over datasets of each dataset's balanced accuracy.")
+    per_dataset: dict[str, float]
+    precision: float
+    recall: float
+    f1: float
+    auc: float
+    note: str | None = None
+
+
+def report(name: str, rows: list[SupportRow], scores: np.ndarray, supported: np.ndarray,
+           threshold: float | None, note: str | None = None) -> JudgeReport:  # fmt: skip
+    labels = np.array([r.label for r in rows])
+    groups = np.array([r.dataset for r in rows])
+    per = {g: round(balanced_accuracy(labels[groups == g], supported[groups == g]), 4) for g in sorted(set(groups))}
+    precision, recall, f1 = unsupported_detection(labels, supported)
+    return JudgeReport(judge=name, n=len(rows), threshold=threshold, balanced_accuracy=round(float(np.mean(list(per.values()))), 4),
+                       per_dataset=per, precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4),
+                       auc=round(roc_auc(labels, scores), 4), note=note)  # fmt: skip
+
+
+# --- judges under evaluation -----------------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    scores: np.ndarray
+    supported: np.ndarray
+    threshold: float | None
+
+
+def score_verdicts(rows: list[SupportRow], judge, progress: Callable[[], None] | None = None) -> Scored:
+    scores, supported = [], []
+    for row in rows:
+        verdict = judge.judge(row.claim, [row.source])
+        scores.append(verdict.score)
+        supported.append(verdict.supported)
+        if progress:
+            progress()
+    return Scored(np.array(scores), np.array(supported), getattr(judge, "threshold", None))
+
+
+def feature_matrix(rows: list[SupportRow], progress: Callable[[], None] | None = None) -> np.ndarray:
+    out = []
+    for row in rows:
+        out.append(judge_features(row.claim, [row.source]))
+        if progress:
+            progress()
+    return np.vstack(out)
+
+
+def embedding_scores(rows: list[SupportRow], embedder) -> np.ndarray:
+    """Baseline: the best cosine between the claim and any source sentence."""
+    from briefing.text import split_sentences
+
+    sources = {row.source: split_sentences(row.source) or [row.source] for row in rows}
+    unique = sorted({s for sentences in sources.values() for s in sentences})
+    index = {s: i for i, s in enumerate(unique)}
+    vectors = embedder.embed(unique)
+    claims = embedder.embed([row.claim for row in rows])
+    return np.array([float(np.max(vectors[[index[s] for s in sources[row.source]]] @ claims[i])) for i, row in enumerate(rows)])
+
+
+# --- calibration -----------------------------------------------------------------------------
+
+
+def cell_weights(rows: list[SupportRow]) -> np.ndarray:
+    """Sample weights giving every (dataset, label) cell the same total weight."""
+    cells = [(r.dataset, r.label) for r in rows]
+    counts = {cell: cells.count(cell) for cell in set(cells)}
+    return np.array([len(rows) / (len(counts) * counts[cell]) for cell in cells])
+
+
+def fit_learned(features: np.ndarray, rows: list[SupportRow]) -> dict:
+    """Standardize, then fit an L2 logistic regression with per-cell weights (deterministic)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit((features - mean) / scale, [r.label for r in rows], sample_weight=cell_weights(rows))
+    return {"features": list(FEATURES), "mean": mean.tolist(), "scale": scale.tolist(),
+            "weights": model.coef_[0].tolist(), "bias": float(model.intercept_[0])}  # fmt: skip
+
+
+def predict(model: dict, features: np.ndarray) -> np.ndarray:
+    z = ((features - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["weights"]) + model["bias"]
+    return 1 / (1 + np.exp(-z))
+
+
+def cross_validated(features: np.ndarray, rows: list[SupportRow], folds: int = 5) -> np.ndarray:
+    """Out-of-fold probabilities, folds split by article so no article is in train and test."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = [r.article_id or r.claim for r in rows]
+    out = np.zeros(len(rows))
+    for train, test in GroupKFold(n_splits=folds).split(features, groups=groups):
+        model = fit_learned(features[train], [rows[i] for i in train])
+        out[test] = predict(model, features[test])
+    return out
+
+
+def calibrate(dev: list[SupportRow], dev_path: Path, progress: Callable[[], None] | None = None) -> dict:
+    """Fit the learned judge and the lexical judge's cut on DEV; thresholds chosen out of fold."""
+    labels = np.array([r.label for r in dev])
+    groups = np.array([r.dataset for r in dev])
+    features = feature_matrix(dev, progress)
+    held_out = cross_validated(features, dev)
+    learned = fit_learned(features, dev)
+    learned["threshold"] = best_threshold(labels, held_out, groups)
+    lexical = score_verdicts(dev, LexicalJudge())
+    cv = report("learned (5-fold CV on dev)", dev, held_out, held_out >= learned["threshold"], learned["threshold"])
+    return {
+        "trained_on": {"file": dev_path.name, "sha256": hashlib.sha256(dev_path.read_bytes()).hexdigest(), "rows": len(dev)},
+        "learned": learned,
+        "lexical": {"score_threshold": best_threshold(labels, lexical.scores, groups)},
+        "cross_validation": cv.model_dump(),
+    }  # fmt: skip
+
+
+def save_calibration(data: dict, path: Path) -> None:
+    from briefing.render import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def check_not_same(data: Path, dev: Path) -> None:
+    if data.resolve() == dev.resolve():
+        raise ConfigError(f"refusing to calibrate on {data.name}, the file being scored: calibrate on a dev split")
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+EMBEDDING_DEFAULT_CUT = 0.6  # used until `--calibrate` fits one
+
+
+def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None, embedder=None, llm=None,
+                    calibration_file: Path | None = None, progress: Callable[[str, int], Callable[[], None]] | None = None,
+                    ) -> list[JudgeReport]:  # fmt: skip
+    """Score every judge on ``data_path``; with ``calibrate_on``, first fit and save the calibration."""
+    from briefing.judge import LearnedJudge, LLMJudge, calibration_path, load_calibration
+
+    tick = (lambda label, total: progress(label, total)) if progress else (lambda label, total: None)
+    if calibrate_on is not None:
+        if data_path is not None:
+            check_not_same(data_path, calibrate_on)
+        dev = load_rows(calibrate_on)
+        data = calibrate(dev, calibrate_on, tick(f"calibrating on {calibrate_on.name}", len(dev)))
+        if embedder is not None:
+            labels, groups = np.array([r.label for r in dev]), np.array([r.dataset for r in dev])
+            data["embedding"] = {"threshold": best_threshold(labels, embedding_scores(dev, embedder), groups)}
+        save_calibration(data, calibration_file or Path(str(calibration_path())))
+        load_calibration.cache_clear()
+    calibration = load_calibration() if calibration_file is None else json.loads(calibration_file.read_text())
+    if data_path is None:
+        return []
+    rows = load_rows(data_path)
+    in_sample = calibration.get("trained_on", {}).get("sha256") == hashlib.sha256(data_path.read_bytes()).hexdigest()
+    fitted_here = " — IN SAMPLE: fitted on this very file; its held-out estimate is the calibration's cross-validation" if in_sample else ""
+    reports = []
+    lexical = score_verdicts(rows, LexicalJudge(), tick("lexical judge", len(rows)))
+    reports.append(report("lexical (default)", rows, lexical.scores, lexical.supported, LexicalJudge().threshold,
+                          note="coverage threshold on content words; supported also needs numbers, names, polarity"))  # fmt: skip
+    if calibration.get("learned"):
+        judge = LearnedJudge(calibration["learned"])
+        features = feature_matrix(rows, tick("learned judge", len(rows)))
+        probabilities = predict(calibration["learned"], features)
+        reports.append(report("learned", rows, probabilities, probabilities >= judge.threshold, judge.threshold,
+                              note=f"logistic regression on {len(FEATURES)} lexical features, fitted on "
+                              f"{calibration['trained_on']['file']}{fitted_here}"))  # fmt: skip
+    if embedder is not None:
+        cut = calibration.get("embedding", {}).get("threshold", EMBEDDING_DEFAULT_CUT)
+        scores = embedding_scores(rows, embedder)
+        reports.append(report("embedding similarity", rows, scores, scores >= cut, cut,
+                              note=f"best cosine, {embedder.name}{fitted_here if 'embedding' in calibration else ''}"))  # fmt: skip
+    if llm is not None:
+        scored = score_verdicts(rows, LLMJudge(llm), tick("llm judge", len(rows)))
+        reports.append(report("llm", rows, scored.scores, scored.supported, None, note=llm.model))
+    return reports
