@@ -17,7 +17,7 @@ from briefing.generate import (
     extractive_brief,
     make_repairer,
 )
-from briefing.judge import make_judge, missing_names
+from briefing.judge import content_terms, make_judge, missing_names, question_names
 from briefing.llm import make_embedder, make_structured_llm, model_name, resolve_provider
 from briefing.models import Briefing, CheckedSentence, Evidence, RetrievalFilter, Section
 from briefing.retrieve import retrieve
@@ -31,7 +31,8 @@ def find_evidence(query: str, settings: Settings, k: int, filters: RetrievalFilt
         return retrieve(query, store, k=k, filters=filters)
 
 
-def _start(query: str, settings: Settings, provider: str | None, judge: str | None, chat_model):
+def models_for(settings: Settings, provider: str | None, judge: str | None, chat_model=None):
+    """The resolved provider name, its structured LLM (None for extractive) and the judge."""
     provider = resolve_provider(settings, provider)
     llm = None if provider == "extractive" else make_structured_llm(settings, provider, chat_model)
     return provider, llm, make_judge(judge or settings.judge, llm)
@@ -51,7 +52,7 @@ def write_brief(
 ) -> Briefing:
     """A verified brief on ``query`` with at most ``length`` key developments from extraction.
     ``chat_model`` replaces the provider's model (tests)."""
-    provider, llm, checker = _start(query, settings, provider, judge, chat_model)
+    provider, llm, checker = models_for(settings, provider, judge, chat_model)
     filters = filters or RetrievalFilter()
     evidence = find_evidence(query, settings, k or settings.evidence_k, filters, embedder)
     briefing = Briefing(
@@ -92,7 +93,7 @@ def answer_question(
     embedder: Embedder | None = None,
 ) -> Briefing:
     """A short cited answer, or an abstention (``models.ABSTAIN``) that lists the closest sources found."""
-    provider, llm, checker = _start(question, settings, provider, judge, chat_model)
+    provider, llm, checker = models_for(settings, provider, judge, chat_model)
     filters = filters or RetrievalFilter()
     evidence = find_evidence(question, settings, k or ASK_K, filters, embedder)
     answer = Briefing(
@@ -105,7 +106,7 @@ def answer_question(
         verifier = Verifier(evidence, checker, make_repairer(llm) if llm else None, settings.max_repairs, replace=False)
         sentences = _verified_answer(question, evidence, llm, verifier)
         answer.sections = [Section(title=ANSWER, sentences=sentences)] if sentences else []
-        reason = _unanswered([s.text for s in sentences if s.shown], question)
+        reason = _unanswered([s.text for s in sentences if s.shown], question, evidence)
     if llm:
         answer.usage = llm.usage
     answer.abstained, answer.abstain_reason = reason is not None, reason
@@ -128,14 +129,26 @@ def abstain_reason(question: str, evidence: list[Evidence], threshold: float) ->
     return None
 
 
-def _unanswered(answer: list[str], question: str) -> str | None:
-    """Why verified sentences still don't answer: none survived, or none names everything the
-    question names ("What did Macron say about North Korean troops?" needs a sentence with both)."""
+def _unanswered(answer: list[str], question: str, evidence: list[Evidence]) -> str | None:
+    """Why verified sentences still don't answer: none survived, or the question's distinctive
+    names are left hanging. A name is distinctive when fewer than half the evidence chunks mention
+    it ("Macron" among articles on North Korean troops); the answer must mention each, and some
+    sentence must tie one to the rest of the question ("What did Macron say about North Korean
+    troops?" is not answered by "Macron hosted the meeting")."""
     if not answer:
         return "no answer sentence survived verification"
-    gaps = [missing_names(question, [sentence]) for sentence in answer]
-    if all(gaps):
-        return f"no source sentence connects {', '.join(dict.fromkeys(n for gap in gaps for n in gap))} with the question"
+    chunks = [content_terms(f"{e.title} {e.text}") for e in evidence]
+    groups = {group[-1].term: group for group in question_names(question)}
+    rare = {term: g for term, g in groups.items() if sum(term in c for c in chunks) < len(chunks) / 2}
+    if not rare:
+        return None
+    asked = content_terms(question)
+    terms = [content_terms(sentence) for sentence in answer]
+    unmentioned = [term for term in rare if not any(term in t for t in terms)]
+    tied = any(term in t and (t & asked) - {w.term for w in g} for term, g in rare.items() for t in terms)
+    if unmentioned or not tied:
+        names = ", ".join(" ".join(t.word for t in g) for g in rare.values())
+        return f"no source sentence ties {names} to the rest of the question"
     return None
 
 

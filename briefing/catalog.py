@@ -245,6 +245,17 @@ class Catalog:
         rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}", params)
         return {row[0] for row in rows}
 
+    def article_ids_for(self, ref: str) -> set[str]:
+        """Articles a case file names: by file name (for one-article files), by the input's own id,
+        or through an alternate source with that file name."""
+        suffix = "%/" + ref
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE source_id = ? OR source_path LIKE ? OR source_path = ? "
+            "UNION SELECT article_id FROM alternates WHERE source_path LIKE ? OR source_path = ?",
+            (ref, suffix, ref, suffix, ref),
+        )
+        return {row[0] for row in rows}
+
     def undated_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles WHERE published_ts IS NULL").fetchone()[0]
 

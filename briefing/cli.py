@@ -298,20 +298,59 @@ def _topics_file(topics: Path | None, settings) -> Path:
 @app.command("eval")
 @reports_errors
 def evaluate(
-    target: Annotated[str, typer.Argument(help="`judge` for the support-judge meta-evaluation.")],
-    data: Annotated[Path | None, typer.Option("--data", help="JSONL rows: claim, source, label (and dataset).")] = None,
-    calibrate: Annotated[Path | None, typer.Option("--calibrate", help="Fit thresholds and weights on this dev file first.")] = None,
-    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings", help="Include the embedding baseline (slow).")] = True,
+    target: Annotated[str, typer.Argument(help="A folder or file of suites (e.g. evals/), or `judge`.")],
     provider: ProviderOption = None,
+    judge: JudgeOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write report.json and report.html here.")] = None,
+    fail_under: Annotated[list[str] | None, typer.Option("--fail-under", help="METRIC=VALUE: exit 1 if the mean is lower (repeatable).")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse the saved result of a case already run.")] = True,
+    data: Annotated[Path | None, typer.Option("--data", help="judge: JSONL rows of claim, source, label (and dataset).")] = None,
+    calibrate: Annotated[Path | None, typer.Option("--calibrate", help="judge: fit thresholds and weights on this dev file first.")] = None,
+    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings", help="judge: include the embedding baseline.")] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate: `briefing eval judge --data FILE.jsonl` scores the support judges against human labels."""
+    """Evaluate faithfulness: `briefing eval evals/` runs suites; `briefing eval judge --data F` scores the judges."""
+    if target == "judge":
+        _evaluate_judges(data, calibrate, embeddings, provider, out, as_json)
+    else:
+        _evaluate_suites(Path(target), provider, judge, out, fail_under or [], resume, as_json)
+
+
+def _evaluate_suites(target: Path, provider, judge, out, fail_under, resume, as_json) -> None:
+    from briefing import evaluate
+    from briefing.report import write_eval_report
+    from briefing.views import JudgeProgress, print_eval_report
+
+    if not target.exists():
+        raise BriefingError(f"no such suite file or folder: {target}")
+    settings = _settings()
+    with JudgeProgress(enabled=not as_json) as progress:
+        report = evaluate.run_suites(target, settings, out_dir=out or settings.home / "eval" / "runs", provider=provider,
+                                     judge=judge, resume=resume, progress=progress.task)  # fmt: skip
+    failures = evaluate.check_fail_under(report, fail_under)
+    if as_json:
+        _print_json({"provider": report.provider, "model": report.model, "judge": report.judge, "commit": report.commit,
+                     "skipped": {s.suite: s.skipped for s in report.suites if s.skipped},
+                     **{name: value.model_dump() for name, value in report.aggregate.items()}})  # fmt: skip
+    else:
+        print_eval_report(report)
+    if out is not None:
+        for path in write_eval_report(report.model_dump(mode="json"), out):
+            typer.echo(f"wrote {path}", err=True)
+    for suite in report.suites:
+        if suite.skipped:
+            typer.echo(f"skipped suite {suite.suite}: {suite.skipped}", err=True)
+    if failures:
+        typer.echo("Error: below --fail-under: " + "; ".join(failures), err=True)
+        raise typer.Exit(1)
+
+
+def _evaluate_judges(data, calibrate, embeddings, provider, out, as_json) -> None:
     from briefing import judge_eval
     from briefing.llm import make_embedder, make_structured_llm, resolve_provider
+    from briefing.report import write_judge_report
     from briefing.views import JudgeProgress, print_judge_reports
 
-    if target != "judge":
-        raise BriefingError(f"unknown evaluation '{target}': evaluation suites are not built yet; use `briefing eval judge --data FILE`")
     if data is None and calibrate is None:
         raise BriefingError("`briefing eval judge` needs --data FILE.jsonl (or only --calibrate DEV.jsonl to fit)")
     settings = _settings()
@@ -322,8 +361,11 @@ def evaluate(
         reports = judge_eval.evaluate_judges(data, calibrate_on=calibrate, embedder=make_embedder(settings) if embeddings else None,
                                              llm=llm, progress=progress.task)  # fmt: skip
     if as_json:
-        _print_json({"data": str(data) if data else None, "judges": {r.judge: r.model_dump(exclude={"judge"}) for r in reports}})
+        _print_json({"data": str(data) if data else None, "judges": {r.judge: r.model_dump(exclude={"judge", "roc"}) for r in reports}})
     elif reports:
         print_judge_reports(reports)
+    if out is not None and reports:
+        for path in write_judge_report([r.model_dump() for r in reports], out):
+            typer.echo(f"wrote {path}", err=True)
     if calibrate is not None:
         typer.echo(f"calibration fitted on {calibrate} and saved in the package (briefing/judge_calibration.json)", err=True)

@@ -125,11 +125,17 @@ def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSent
 
 def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
     """The source sentences most relevant to ``question``, at most ``limit``, without near-repeats."""
+    from briefing.judge import question_names
+
     wanted = content_terms(question)
     counting = bool(_QUANTITY.search(question))
+    names = [{t.term for t in group} for group in question_names(question)]
 
-    def score(c: _Candidate) -> float:  # a "how many" question wants sentences whose figures count what it asks
-        return c.relevance + (0.5 if counting and c.subjects & wanted else 0.0)
+    def score(c: _Candidate) -> float:
+        """Relevance, plus the share of the question's names it mentions, plus (for "how many"
+        questions) figures that count what is asked."""
+        named = sum(bool(group & c.terms) for group in names) / len(names) if names else 0.0
+        return c.relevance + 0.4 * named + (0.5 if counting and c.subjects & wanted else 0.0)
 
     ranked = sorted(_candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
     relevant = [c for c in ranked if len(c.terms & wanted) >= 2]

@@ -207,11 +207,31 @@ def _name_like(token: Token) -> bool:
     return not token.initial or (len(token.word) >= 3 and not _COMMON_SHAPE.search(token.word))
 
 
+_DATE_WORDS = frozenset("""january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def question_names(text: str) -> list[list[Token]]:
+    """Names in ``text``: runs of adjacent name-like capitalized words ("Emmanuel Macron" is one),
+    leaving out months and weekdays, which sources state as publish dates rather than in text."""
+    groups: list[list[Token]] = []
+    previous = -2
+    for index, token in enumerate(tokens(text)):
+        if not (token.entity and _name_like(token)) or token.term in STOPWORDS or token.word.lower().strip(".") in _DATE_WORDS:
+            continue
+        if index == previous + 1 and groups:
+            groups[-1].append(token)
+        else:
+            groups.append([token])
+        previous = index
+    return groups
+
+
 def missing_names(text: str, sources: list[str]) -> list[str]:
-    """Names in ``text`` (capitalized words that look like names) that no source mentions."""
+    """Names in ``text`` (see ``question_names``) that no source mentions (any word of a name counts)."""
     pool = content_terms("\n".join(sources))
-    names = [t for t in tokens(text) if t.entity and _name_like(t) and t.term not in STOPWORDS]
-    return list(dict.fromkeys(t.word.replace("_", " ") for t in names if not _matches(t.term, pool)))
+    missing = [g for g in question_names(text) if not any(_matches(t.term, pool) for t in g)]
+    return list(dict.fromkeys(" ".join(t.word for t in g).replace("_", " ") for g in missing))
 
 
 @functools.lru_cache(maxsize=5_000)

@@ -102,6 +102,7 @@ class JudgeReport(BaseModel):
     f1: float
     auc: float
     note: str | None = None
+    roc: list[tuple[float, float]] = Field(default_factory=list, description="(false, true positive rate) points.")
 
 
 def report(name: str, rows: list[SupportRow], scores: np.ndarray, supported: np.ndarray,
@@ -112,7 +113,19 @@ def report(name: str, rows: list[SupportRow], scores: np.ndarray, supported: np.
     precision, recall, f1 = unsupported_detection(labels, supported)
     return JudgeReport(judge=name, n=len(rows), threshold=threshold, balanced_accuracy=round(float(np.mean(list(per.values()))), 4),
                        per_dataset=per, precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4),
-                       auc=round(roc_auc(labels, scores), 4), note=note)  # fmt: skip
+                       auc=round(roc_auc(labels, scores), 4), note=note, roc=roc_points(labels, scores))  # fmt: skip
+
+
+def roc_points(labels: np.ndarray, scores: np.ndarray, most: int = 200) -> list[tuple[float, float]]:
+    """The ROC curve (supported is positive) at up to ``most`` cuts, for plotting."""
+    if not np.any(labels == 1) or not np.any(labels == 0):
+        return []
+    cuts = np.unique(np.quantile(scores, np.linspace(0, 1, most)))[::-1]
+    points = [(0.0, 0.0)]
+    for cut in cuts:
+        predicted = scores >= cut
+        points.append((round(float(np.mean(predicted[labels == 0])), 4), round(float(np.mean(predicted[labels == 1])), 4)))
+    return points + [(1.0, 1.0)]
 
 
 # --- judges under evaluation -----------------------------------------------------------------

@@ -165,3 +165,24 @@ def print_judge_reports(reports) -> None:
     for r in reports:
         if r.note:
             _console().print(f"{r.judge}: {r.note}", markup=False, highlight=False)
+
+
+def print_eval_report(report) -> None:
+    table = Table(title=f"Faithfulness · provider={report.provider} · model={report.model} · judge={report.judge}",
+                  header_style="bold", title_justify="left")  # fmt: skip
+    for column in ("metric", "mean", "95% interval", "cases"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, value in report.aggregate.items():
+        table.add_row(name, f"{value.mean:.3f}", f"[{value.low:.3f}, {value.high:.3f}]", str(value.n))
+    _console().print(table)
+    actions = ", ".join(f"{k} {v}" for k, v in report.actions.items())
+    _console().print(f"sentences: {actions}", markup=False)
+    cases = Table(header_style="bold", title="Cases", title_justify="left")
+    for column in ("suite", "case", "kind", "cit. recall", "key facts", "abstention", "dropped", "error"):
+        cases.add_column(column)
+    fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+    for suite in report.suites:
+        for c in suite.cases:
+            cases.add_row(c.suite, c.id, c.kind, fmt(c.metrics.get("citation_recall")), fmt(c.metrics.get("key_fact_recall")),
+                          fmt(c.metrics.get("abstention_accuracy")), str(c.actions.get("dropped", "")), c.error or "")  # fmt: skip
+    _console().print(cases)

@@ -121,8 +121,11 @@ def test_calibrate_then_score_on_another_file(tmp_path):
 def test_cli_eval_judge_json(tmp_path, monkeypatch):
     data = tmp_path / "rows.jsonl"
     write_rows(data, synthetic_rows("a", range(0, 3)))
-    result = CliRunner().invoke(app, ["eval", "judge", "--data", str(data), "--no-embeddings", "--json"])
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["eval", "judge", "--data", str(data), "--no-embeddings", "--json", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "roc" in json.loads((out / "report.json").read_text())["judges"][0]
+    assert "<img" in (out / "report.html").read_text()
     judges = json.loads(result.stdout)["judges"]
     lexical = judges["lexical (default)"]
     assert {"balanced_accuracy", "precision", "recall", "f1", "auc", "threshold", "n"} <= set(lexical)
@@ -132,4 +135,4 @@ def test_cli_eval_judge_json(tmp_path, monkeypatch):
 def test_cli_eval_errors():
     runner = CliRunner()
     assert runner.invoke(app, ["eval", "judge"]).stderr.startswith("Error: `briefing eval judge` needs --data")
-    assert "evaluation suites are not built yet" in runner.invoke(app, ["eval", "evals/"]).stderr
+    assert runner.invoke(app, ["eval", "no-such-folder/"]).stderr == "Error: no such suite file or folder: no-such-folder\n"
