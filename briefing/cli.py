@@ -196,13 +196,19 @@ def brief(
 ) -> None:
     """Write a brief in which every sentence cites its sources and was checked against them."""
     from briefing.brief import write_brief
+
+    _make_and_emit(write_brief, query, _filters(since, until, source), k, provider, judge, fmt, output)
+
+
+def _make_and_emit(make, text: str, filters, k, provider, judge, fmt: str, output: Path | None) -> None:
+    """Run a brief or an answer, print or write it, and report the model's token use on stderr."""
     from briefing.render import check_format, render
 
     check_format(fmt)
-    briefing = write_brief(query, _settings(), provider=provider, judge=judge, k=k, filters=_filters(since, until, source))
-    _emit(render(briefing, fmt), output)
-    if briefing.usage.calls:
-        typer.echo(briefing.usage.summary(), err=True)
+    result = make(text, _settings(), provider=provider, judge=judge, k=k, filters=filters)
+    _emit(render(result, fmt), output)
+    if result.usage.calls:
+        typer.echo(result.usage.summary(), err=True)
 
 
 @app.command()
@@ -228,13 +234,8 @@ def ask(
 ) -> None:
     """Answer a question in one to five cited sentences, or say "The sources don't say." """
     from briefing.brief import answer_question
-    from briefing.render import check_format, render
 
-    check_format(fmt)
-    answer = answer_question(question, _settings(), provider=provider, judge=judge, k=k, filters=_filters(since, until, source))
-    _emit(render(answer, fmt), output)
-    if answer.usage.calls:
-        typer.echo(answer.usage.summary(), err=True)
+    _make_and_emit(answer_question, question, _filters(since, until, source), k, provider, judge, fmt, output)
 
 
 @app.command()
