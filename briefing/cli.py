@@ -348,16 +348,19 @@ def _evaluate_suites(target: Path, provider, judge, out, fail_under, resume, as_
 
 def _evaluate_judges(data, calibrate, embeddings, provider, out, as_json) -> None:
     from briefing import judge_eval
-    from briefing.llm import make_embedder, make_structured_llm, resolve_provider
+    from briefing.llm import has_openai_key, make_embedder, make_structured_llm, resolve_provider
     from briefing.report import write_judge_report
     from briefing.views import JudgeProgress, print_judge_reports
 
     if data is None and calibrate is None:
         raise BriefingError("`briefing eval judge` needs --data FILE.jsonl (or only --calibrate DEV.jsonl to fit)")
     settings = _settings()
+    # The llm judge joins when asked for, or when an OpenAI key is configured (the bundled 135M
+    # model would take hours over a dev file and is no judge).
+    chosen = provider or ("openai" if has_openai_key(settings) else None)
     llm = None
-    if provider and resolve_provider(settings, provider) != "extractive":
-        llm = make_structured_llm(settings, resolve_provider(settings, provider))
+    if chosen and resolve_provider(settings, chosen) != "extractive":
+        llm = make_structured_llm(settings, resolve_provider(settings, chosen))
     with JudgeProgress(enabled=not as_json) as progress:
         reports = judge_eval.evaluate_judges(data, calibrate_on=calibrate, embedder=make_embedder(settings) if embeddings else None,
                                              llm=llm, progress=progress.task)  # fmt: skip

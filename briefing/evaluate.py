@@ -26,8 +26,6 @@ from briefing.settings import Settings
 
 METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupported_rate",
            "key_fact_recall", "abstention_accuracy", "forbidden_free", "tokens", "latency_s")  # fmt: skip
-HIGHER_IS_BETTER = {"citation_coverage", "citation_recall", "citation_precision", "key_fact_recall",
-                    "abstention_accuracy", "forbidden_free"}  # fmt: skip
 
 
 # --- case files ------------------------------------------------------------------------------

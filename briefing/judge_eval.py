@@ -135,7 +135,6 @@ def roc_points(labels: np.ndarray, scores: np.ndarray, most: int = 200) -> list[
 class Scored:
     scores: np.ndarray
     supported: np.ndarray
-    threshold: float | None
 
 
 def score_verdicts(rows: list[SupportRow], judge, progress: Callable[[], None] | None = None) -> Scored:
@@ -146,7 +145,7 @@ def score_verdicts(rows: list[SupportRow], judge, progress: Callable[[], None] |
         supported.append(verdict.supported)
         if progress:
             progress()
-    return Scored(np.array(scores), np.array(supported), getattr(judge, "threshold", None))
+    return Scored(np.array(scores), np.array(supported))
 
 
 def feature_matrix(rows: list[SupportRow], progress: Callable[[], None] | None = None) -> np.ndarray:
@@ -210,19 +209,17 @@ def cross_validated(features: np.ndarray, rows: list[SupportRow], folds: int = 5
 
 
 def calibrate(dev: list[SupportRow], dev_path: Path, progress: Callable[[], None] | None = None) -> dict:
-    """Fit the learned judge and the lexical judge's cut on DEV; thresholds chosen out of fold."""
+    """Fit the learned judge on DEV; its threshold is chosen on out-of-fold predictions."""
     labels = np.array([r.label for r in dev])
     groups = np.array([r.dataset for r in dev])
     features = feature_matrix(dev, progress)
     held_out = cross_validated(features, dev)
     learned = fit_learned(features, dev)
     learned["threshold"] = best_threshold(labels, held_out, groups)
-    lexical = score_verdicts(dev, LexicalJudge())
     cv = report("learned (5-fold CV on dev)", dev, held_out, held_out >= learned["threshold"], learned["threshold"])
     return {
         "trained_on": {"file": dev_path.name, "sha256": hashlib.sha256(dev_path.read_bytes()).hexdigest(), "rows": len(dev)},
         "learned": learned,
-        "lexical": {"score_threshold": best_threshold(labels, lexical.scores, groups)},
         "cross_validation": cv.model_dump(),
     }  # fmt: skip
 

@@ -176,7 +176,7 @@ a.cite .tip{display:none;position:absolute;left:0;top:1.6em;z-index:9;width:22re
 border:1px solid #e0c97a;padding:.5rem .6rem;font:13px/1.4 system-ui,sans-serif;color:#222;box-shadow:0 2px 8px #0002}
 a.cite:hover .tip,a.cite:focus .tip{display:block}
 ol.sources li{margin-bottom:.4rem}ol.sources li:target{background:#fffbe6}
-details{margin-top:1.5rem;color:#555;font-size:.9rem}li.reported{color:#666}
+details{margin-top:1.5rem;color:#555;font-size:.9rem}li.reported{color:#666}img{max-width:100%}
 """
 
 

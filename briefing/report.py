@@ -28,7 +28,7 @@ def _pyplot():
 
 def metric_bars(aggregate: dict) -> str | None:
     """Bars of the 0–1 metrics with their 95% intervals, as base64 PNG."""
-    names = [m for m, v in aggregate.items() if 0 <= v["low"] and v["high"] <= 1]
+    names = [m for m in aggregate if m not in ("tokens", "latency_s")]  # the 0–1 rates
     if not names:
         return None
     plt = _pyplot()
