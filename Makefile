@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test clean
+.PHONY: install browser demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ browser:
 ## test: the whole test suite, offline, no API key (starts its own Chroma server on loopback).
 test: install browser
 	$(BIN)/pytest
+
+## bench: benchmarks with figures and ratios against baselines (bench/README.md); not part of test.
+bench: install
+	$(BIN)/python -m bench.judge_throughput
+	$(BIN)/python -m bench.cli_startup
 
 clean:
 	rm -rf $(VENV) .briefing .pytest_cache
