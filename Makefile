@@ -33,6 +33,8 @@ test: install browser
 
 ## bench: benchmarks with figures and ratios against baselines (bench/README.md); not part of test.
 bench: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.judge_throughput
 	$(BIN)/python -m bench.cli_startup
