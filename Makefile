@@ -35,9 +35,11 @@ test: install browser
 bench: install
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.retrieval
 	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.judge_throughput
-	$(BIN)/python -m bench.cli_startup
+	$(BIN)/python -m bench.cli_startup --articles 3400
+	$(BIN)/python -m bench.prompt_tokens
 
 clean:
 	rm -rf $(VENV) .briefing .pytest_cache

@@ -26,9 +26,13 @@ from briefing.store import Store
 from briefing.verify import Verifier
 
 
-def find_evidence(query: str, settings: Settings, k: int, filters: RetrievalFilter, embedder: Embedder | None = None) -> list[Evidence]:
+def find_evidence(
+    query: str, settings: Settings, k: int, filters: RetrievalFilter, embedder: Embedder | None = None,
+    excerpts: bool = False,
+) -> list[Evidence]:  # fmt: skip
+    """Evidence for ``query``; with ``excerpts`` (for a model's prompt) each chunk's closest sentences."""
     with Store(settings, embedder or make_embedder(settings)) as store:
-        return retrieve(query, store, k=k, filters=filters)
+        return retrieve(query, store, k=k, filters=filters, excerpt_sentences=settings.excerpt_sentences if excerpts else 0)
 
 
 def models_for(settings: Settings, provider: str | None, judge: str | None, chat_model=None):
@@ -54,7 +58,7 @@ def write_brief(
     ``chat_model`` replaces the provider's model (tests)."""
     provider, llm, checker = models_for(settings, provider, judge, chat_model)
     filters = filters or RetrievalFilter()
-    evidence = find_evidence(query, settings, k or settings.evidence_k, filters, embedder)
+    evidence = find_evidence(query, settings, k or settings.evidence_k, filters, embedder, excerpts=llm is not None)
     briefing = Briefing(
         query=query, sections=[], evidence=evidence, filters=filters, provider=provider,
         model=llm.model if llm else model_name(settings, provider), judge=checker.name,
@@ -95,7 +99,7 @@ def answer_question(
     """A short cited answer, or an abstention (``models.ABSTAIN``) that lists the closest sources found."""
     provider, llm, checker = models_for(settings, provider, judge, chat_model)
     filters = filters or RetrievalFilter()
-    evidence = find_evidence(question, settings, k or ASK_K, filters, embedder)
+    evidence = find_evidence(question, settings, k or ASK_K, filters, embedder, excerpts=llm is not None)
     answer = Briefing(
         kind="answer", query=question, sections=[], evidence=evidence, filters=filters, provider=provider,
         model=llm.model if llm else model_name(settings, provider), judge=checker.name,

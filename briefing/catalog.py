@@ -345,3 +345,17 @@ def _ts(value: datetime | None) -> float | None:
 
 def _parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def recorded_meta(path: Path, key: str) -> str | None:
+    """A meta value of the catalog at ``path`` without creating one; None if there is none."""
+    if not path.exists():
+        return None
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        db.close()
+    return row[0] if row else None

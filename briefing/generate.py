@@ -1,6 +1,6 @@
 """Generate: a cited draft from numbered evidence, by a model or (``extractive``) by selection.
 
-The prompt lists the evidence first (key, publisher, date, title, text) inside delimiters and
+The prompt lists the evidence first ([key] publisher, date: title, then text) inside delimiters and
 says that article text is data, never instructions; its wording lives in ``prompts/``.
 """
 
@@ -29,7 +29,8 @@ def format_evidence(evidence: list[Evidence]) -> str:
     blocks = []
     for item in evidence:
         date = item.published.strftime("%Y-%m-%d") if item.published else "undated"
-        blocks.append(f"[{item.key}] | {item.publisher or 'unknown publisher'} | {date} | {item.title}\n{item.text}")
+        text = item.excerpt if item.excerpt is not None else item.text
+        blocks.append(f"[{item.key}] {item.publisher or 'unknown publisher'}, {date}: {item.title}\n{text}")
     return "\n\n".join(blocks)
 
 
@@ -97,13 +98,18 @@ def narrowed_schema(schema: type[BaseModel], keys: list[str], sections: tuple[st
     return json_schema
 
 
-def draft_brief(query: str, evidence: list[Evidence], llm, length: int = 6) -> Draft:
-    """Ask the model for a brief on ``query`` written only from ``evidence``."""
+def brief_messages(query: str, evidence: list[Evidence], length: int = 6) -> list[tuple[str, str]]:
+    """The (role, text) messages that ask for a brief on ``query``."""
     sections = f"{', '.join(SECTIONS)} (at most {length} key developments)"
-    messages = [
+    return [
         ("system", render_prompt("brief_system")),
         ("human", render_prompt("brief_user", evidence=format_evidence(evidence), query=query, sections=sections)),
     ]
+
+
+def draft_brief(query: str, evidence: list[Evidence], llm, length: int = 6) -> Draft:
+    """Ask the model for a brief on ``query`` written only from ``evidence``."""
+    messages = brief_messages(query, evidence, length)
     answer = llm.generate(messages, DraftAnswer, narrowed_schema(DraftAnswer, [e.key for e in evidence], SECTIONS))
     return Draft(
         headline=DraftSentence(section="headline", text=answer.headline.text, citations=_citations(answer.headline.citations)),

@@ -69,6 +69,7 @@ def ingest(
         if prune:
             _prune(store, report)
         store.keyword_index()
+        store.vector_index()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

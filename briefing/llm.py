@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
+from briefing.catalog import recorded_meta
 from briefing.embeddings import Embedder, LocalEmbedder
 from briefing.errors import BriefingError, ConfigError
 from briefing.models import CallRecord, Usage
@@ -385,14 +386,27 @@ class OpenAIEmbedder:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
 
 
+def embedding_provider(settings: Settings) -> str:
+    """The configured embedding provider; `auto` keeps an existing store's, else picks onnx."""
+    if settings.embedding_provider != "auto":
+        return settings.embedding_provider
+    recorded = recorded_meta(settings.store_dir / "catalog.sqlite", "embedder") or ""
+    if recorded.startswith("openai:"):
+        return "openai"
+    if recorded.startswith("local:") and not recorded.endswith("-onnx-int8"):
+        return "local"
+    return "onnx"
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The configured embedder. Nothing is loaded or contacted until it first embeds."""
-    if settings.embedding_provider == "openai":
+    provider = embedding_provider(settings)
+    if provider == "openai":
         return OpenAIEmbedder(settings)
-    if settings.embedding_provider == "onnx":
+    if provider == "onnx":
         from briefing.onnx_embedder import OnnxEmbedder
 
-        model_file = settings.home / "models" / f"all-MiniLM-L6-v2-int8-{settings.max_embed_tokens}.onnx"
+        model_file = settings.model_folder / "all-MiniLM-L6-v2-int8.onnx"
         return OnnxEmbedder(model_file, settings.max_embed_tokens, settings.threads, settings.embed_batch_size)
     return LocalEmbedder(
         settings.local_embedding_model, settings.max_embed_tokens, settings.threads, settings.embed_batch_size

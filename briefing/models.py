@@ -139,6 +139,10 @@ class Evidence(BaseModel):
     url: str | None = None
     score: float = Field(0.0, description="Fused retrieval score (reciprocal rank fusion).")
     similarity: float | None = Field(None, description="Cosine similarity of the chunk to the query.")
+    excerpt: str | None = Field(
+        None, description="The sentences of `text` closest to the query, one per line, as shown to the model; "
+        "None when the model saw all of `text`."
+    )  # fmt: skip
 
 
 class RetrievalFilter(BaseModel):

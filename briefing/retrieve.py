@@ -13,6 +13,7 @@ import numpy as np
 
 from briefing.models import Evidence, RetrievalFilter
 from briefing.store import Store
+from briefing.text import sentence_spans
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 
@@ -36,17 +37,20 @@ def retrieve(
     per_article: int = 2,
     per_publisher: int | None = None,
     mmr_lambda: float = 0.7,
+    excerpt_sentences: int = 0,
 ) -> list[Evidence]:
-    """The ``k`` most relevant, diverse chunks for ``query`` within ``filters``."""
+    """The ``k`` most relevant, diverse chunks for ``query`` within ``filters``, each with an
+    excerpt of its ``excerpt_sentences`` sentences closest to the query when that is above 0."""
     filters = filters or RetrievalFilter()
     query_vector = store.embedder.embed([query])[0]
+    narrowed = bool(filters.publisher_names() or filters.keywords)
     allowed = None
-    if filters.active:
+    if narrowed:
         allowed = store.catalog.chunk_ids_where(filters.since, filters.until, filters.publisher_names(), filters.keywords)
-    # Keywords are not a Chroma filter: search wider, then keep the allowed chunks.
-    dense = store.dense_search(query_vector, candidates * (4 if filters.keywords else 1), filters)
-    if allowed is not None:
-        dense = [(cid, score) for cid, score in dense if cid in allowed][:candidates]
+    elif filters.since or filters.until:
+        allowed = store.vector_index().ids_in(filters.since, filters.until)
+    # The dense search applies the date window itself; `allowed` is only needed for the rest.
+    dense = store.dense_search(query_vector, candidates, filters, allowed if narrowed else None)
     keyword = store.keyword_index().search(query, candidates, allowed)
     fused = reciprocal_rank_fusion([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
     pool = list(fused)[:candidates]
@@ -67,7 +71,8 @@ def retrieve(
         outlets=[(rows[cid][1].publisher or rows[cid][1].id, cap) for cid in pool],
     )
     similarity = {cid: float(vectors[cid] @ query_vector) for cid in chosen}
-    return [_evidence(*rows[cid], fused[cid], similarity[cid]) for cid in chosen]
+    evidence = [_evidence(*rows[cid], fused[cid], similarity[cid]) for cid in chosen]
+    return add_excerpts(evidence, query_vector, store.embedder, excerpt_sentences)
 
 
 def mmr_select(
@@ -129,3 +134,28 @@ def _evidence(chunk, article, score: float, similarity: float) -> Evidence:
         score=round(score, 6),
         similarity=round(similarity, 4),
     )
+
+
+def add_excerpts(evidence: list[Evidence], query_vector: np.ndarray, embedder, sentences: int) -> list[Evidence]:
+    """Each item with ``excerpt`` set to its ``sentences`` sentences closest to the query (by
+    embedding), in text order, one per line. Items that short anyway keep ``excerpt`` None.
+
+    A model shown only these reads a fraction of the tokens; the sentences are verbatim from the
+    chunk, so quotes from them still ground against the chunk's text.
+    """
+    if sentences <= 0 or not evidence:
+        return evidence
+    spans = [[(a, b) for a, b in sentence_spans(item.text) if item.text[a:b].strip()] for item in evidence]
+    texts = [item.text[a:b].strip() for item, item_spans in zip(evidence, spans) for a, b in item_spans]
+    scores = embedder.embed(texts) @ np.asarray(query_vector, dtype=np.float32) if texts else np.empty(0)
+    out, offset = [], 0
+    for item, item_spans in zip(evidence, spans):
+        item_scores = scores[offset : offset + len(item_spans)]
+        offset += len(item_spans)
+        if len(item_spans) <= sentences:
+            out.append(item)
+            continue
+        keep = sorted(np.argsort(-item_scores, kind="stable")[:sentences].tolist())
+        excerpt = "\n".join(item.text[item_spans[i][0] : item_spans[i][1]].strip() for i in keep)
+        out.append(item.model_copy(update={"excerpt": excerpt}))
+    return out

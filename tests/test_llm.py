@@ -143,3 +143,19 @@ def test_code_fences_and_raw_newlines_are_tolerated():
     fenced = '```json\n{"headline": "line one\nline two", "items": []}\n```'
     llm = structured(ScriptedChat(steps=[message(fenced)], seen=[]))
     assert llm.generate([("human", "go")], Answer).headline == "line one\nline two"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [(None, "onnx"), ("local:all-MiniLM-L6-v2", "local"), ("local:all-MiniLM-L6-v2-onnx-int8", "onnx"),
+     ("openai:text-embedding-3-small", "openai")],
+)  # fmt: skip
+def test_auto_embedding_provider_keeps_the_store_embedder(recorded, expected):
+    from briefing.catalog import Catalog
+    from briefing.llm import embedding_provider
+
+    settings = Settings()
+    if recorded:
+        Catalog(settings.store_dir / "catalog.sqlite").set_meta("embedder", recorded)
+    assert embedding_provider(settings) == expected
+    assert embedding_provider(Settings(embedding_provider="local")) == "local"  # an explicit choice wins

@@ -79,3 +79,26 @@ def test_retrieve_by_publisher_is_case_insensitive(corpus_store):
 def test_retrieve_finds_nothing_outside_the_data(corpus_store):
     window = RetrievalFilter(since=datetime(2031, 1, 1, tzinfo=UTC))
     assert retrieve("North Korean troops", corpus_store, filters=window) == []
+
+
+def test_excerpts_keep_the_sentences_closest_to_the_query_verbatim_and_in_order(fake_embedder):
+    """The fake embedder is a hashed bag of words, so sentences sharing the query's words score highest."""
+    from briefing.generate import format_evidence
+    from briefing.models import Evidence
+    from briefing.retrieve import add_excerpts
+
+    text = ("The weather in Minsk was mild. Seoul said North Korean troops reached Kursk. "
+            "Markets closed early. Kyiv said Kursk fighting involved North Korean troops. A bridge reopened.")  # fmt: skip
+    item = Evidence(key="k-0", article_id="a", text=text, start=0, title="T")
+    query = fake_embedder.embed(["North Korean troops in Kursk"])[0]
+
+    [excerpted] = add_excerpts([item], query, fake_embedder, sentences=2)
+    assert excerpted.excerpt.splitlines() == [
+        "Seoul said North Korean troops reached Kursk.",
+        "Kyiv said Kursk fighting involved North Korean troops.",
+    ]
+    assert all(line in text for line in excerpted.excerpt.splitlines())
+    prompt = format_evidence([excerpted])
+    assert "Markets closed early" not in prompt and "Seoul said" in prompt
+    [whole] = add_excerpts([item], query, fake_embedder, sentences=5)  # short enough already
+    assert whole.excerpt is None and "Markets closed early" in format_evidence([whole])
