@@ -81,6 +81,12 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # --- meta ---------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:

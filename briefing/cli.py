@@ -155,6 +155,20 @@ def stats(as_json: JsonOption = False) -> None:
         print_stats(result)
 
 
+@app.command()
+@reports_errors
+def config(as_json: JsonOption = False) -> None:
+    """Show the effective settings (from BRIEFING_* variables and .env); API keys are masked."""
+    from briefing.settings import Settings
+    from briefing.views import print_settings
+
+    values = _settings().public()
+    if as_json:
+        _print_json(values)
+    else:
+        print_settings(values, {name: Settings.variable(name) for name in values})
+
+
 ProviderOption = Annotated[
     str | None, typer.Option("--provider", help="auto | openai | local | extractive (default: BRIEFING_PROVIDER).")
 ]

@@ -280,11 +280,6 @@ def git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def public_settings(settings: Settings) -> dict:
-    """Settings for the report, without secrets."""
-    return json.loads(settings.model_dump_json(exclude={"openai_api_key"}))
-
-
 def check_fail_under(report: EvalReport, thresholds: list[str]) -> list[str]:
     """``METRIC=VALUE`` rules; returns the ones the report's aggregate falls below."""
     failures = []
@@ -342,7 +337,7 @@ def run_suites(
     actions = {a: sum(r.actions.get(a, 0) for r in results) for a in ("kept", "repaired", "replaced", "dropped")}
     return EvalReport(created_at=datetime.now(timezone.utc), commit=git_commit(), provider=provider_name,
                       model=llm.model if llm else model_name(settings, provider_name), judge=checker.name,
-                      settings=public_settings(settings), suites=runs, aggregate=aggregate(results), actions=actions)  # fmt: skip
+                      settings=settings.public(), suites=runs, aggregate=aggregate(results), actions=actions)  # fmt: skip
 
 
 def _prepare_corpus(corpus: Path, settings: Settings, suite: Suite, embedder) -> dict[str, set[str]]:

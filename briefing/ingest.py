@@ -7,6 +7,7 @@ contributed, and only chunks whose text changed are embedded again.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from briefing.embeddings import Embedder
 from briefing.errors import InputError
 from briefing.llm import make_embedder
 from briefing.loaders import discover, load_file
+from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, IngestReport, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
 from briefing.store import Store
@@ -27,6 +29,9 @@ ProgressCallback = Callable[[Path | None, IngestReport], None]
 
 EMBED_BATCH = 128  # chunks gathered, across files or within one, before they are embedded and upserted
 COMMIT_FILES = 64  # files gathered before one catalog transaction
+
+
+log = logging.getLogger(__name__)
 
 
 def file_digest(path: Path) -> str:
@@ -57,8 +62,9 @@ def ingest(
     started = time.perf_counter()
     files, skipped = discover(paths)
     report = IngestReport(files=len(files), skipped=skipped)
-    with Store(settings, embedder or make_embedder(settings)) as store:
-        if store.catalog.get_meta("vectors_pending") == "1":
+    embedder = embedder or make_embedder(settings)
+    with exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning), Store(settings, embedder) as store:
+        if store.catalog.get_meta("vectors_pending") == "1" or store.server_lost_vectors():
             store.reconcile()
         run = _IngestRun(store, settings, report, on_progress)
         run.progress(None)
@@ -108,7 +114,7 @@ class _IngestRun:
             self._count_unchanged(state)
             return
         try:
-            loaded = load_file(path)
+            loaded = load_file(path, max_bytes=int(self.settings.max_file_mb * 2**20))
         except InputError as exc:
             self.report.skipped.append(Skipped(path=exc.location, reason=exc.reason))
             return
@@ -127,8 +133,9 @@ class _IngestRun:
         self.keys = {k: a for k, a in self.keys.items() if a not in old_ids}
         previous_texts = self.store.catalog.chunk_texts(old_ids)
         record = FileRecord(path=key, digest=digest)
+        first_with_id: dict[str, tuple[str, int | None]] = {}
         for raw in raws:
-            problem = self._add_article(raw, key, record, previous_texts)
+            problem = _reused_id(raw, first_with_id) or self._add_article(raw, key, record, previous_texts)
             if problem:
                 skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
         record.skipped = [item.model_dump() for item in skipped]
@@ -208,6 +215,22 @@ class _IngestRun:
     def progress(self, path: Path | None) -> None:
         if self.on_progress:
             self.on_progress(path, self.report)
+
+
+def _reused_id(raw: RawArticle, first_with_id: dict[str, tuple[str, int | None]]) -> str | None:
+    """Why ``raw`` is refused when an earlier article of the same file had its id but other text.
+
+    An id names one story in its source; two texts under one id means one of them is wrong, and
+    the first one read is kept.
+    """
+    if not raw.source_id:
+        return None
+    text_hash = content_hash(clean(raw.text))
+    first = first_with_id.setdefault(raw.source_id, (text_hash, raw.line))
+    if first[0] == text_hash:
+        return None
+    where = f"line {first[1]}" if first[1] else "an earlier item"
+    return f"id '{raw.source_id}' was already used by {where} with different text; kept the first"
 
 
 def _title_from_text(text: str) -> str:

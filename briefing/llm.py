@@ -253,6 +253,8 @@ class StructuredLLM:
                 message = bound.invoke(messages)
                 break
             except Exception as exc:  # providers raise many types; only transient ones are retried
+                if (cut := _cut_off_completion(exc)) is not None:
+                    return cut
                 if not is_transient(exc) or attempt == self.retries:
                     raise LLMError(f"provider '{self.provider}' failed: {describe(exc)}") from exc
                 delay = retry_delay(exc, attempt, self.backoff)
@@ -280,6 +282,17 @@ class StructuredLLM:
             raise LLMError(
                 f"provider '{self.provider}' returned unusable JSON for {schema.__name__} ({where}: {problem['msg']})"
             ) from None
+
+
+def _cut_off_completion(exc: BaseException) -> tuple[str, int, int, bool] | None:
+    """The answer inside the openai client's LengthFinishReasonError (raised for structured output
+    cut off at the token limit), so that its complete items can be kept like any cut-off answer."""
+    completion = getattr(exc, "completion", None)
+    if type(exc).__name__ != "LengthFinishReasonError" or completion is None or not completion.choices:
+        return None
+    usage = completion.usage
+    content = completion.choices[0].message.content or ""
+    return content, getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0, True
 
 
 def _closings(text: str):
@@ -331,7 +344,8 @@ def is_transient(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         return status == 429 or status >= 500
-    return type(exc).__name__ in _TRANSIENT_NAMES or isinstance(exc, (TimeoutError, ConnectionError))
+    # Match on class names up the MRO: LangChain wraps the openai client's errors in subclasses.
+    return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__) or isinstance(exc, (TimeoutError, ConnectionError))
 
 
 def retry_delay(exc: BaseException, attempt: int, backoff: float) -> float:

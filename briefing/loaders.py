@@ -375,11 +375,26 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
 IGNORED_NAMES = re.compile(r"^(readme|license|licence|changelog|about)(\.[a-z]+)?$", re.IGNORECASE)
 
 
-def load_file(path: Path) -> Loaded:
+STREAMED = {load_jsonl}  # read a line at a time, so no size limit applies
+
+
+def load_file(path: Path, max_bytes: int | None = None) -> Loaded:
+    """Articles of one file. Formats read whole are refused above ``max_bytes``, before reading,
+    so a huge file costs no memory; JSONL is streamed line by line and has no limit."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         supported = " ".join(sorted(LOADERS))
         raise InputError(str(path), f"unsupported format '{path.suffix or path.name}' (supported: {supported})")
+    if max_bytes is not None and loader not in STREAMED:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+        if size > max_bytes:
+            raise InputError(
+                str(path), f"{size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit for a file read whole "
+                "(BRIEFING_MAX_FILE_MB); split it, or give it as JSONL, one article a line"
+            )  # fmt: skip
     return loader(path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Literal
@@ -106,6 +107,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(
         8, ge=1, description="Texts per embedding batch (length-sorted; small batches pad less and were fastest here)."
     )
+    max_file_mb: float = Field(
+        20, gt=0, description="Largest file read whole (Markdown, text, HTML, JSON, feeds), in MB; JSONL is streamed."
+    )
     near_duplicate_threshold: float = Field(
         0.8,
         gt=0,
@@ -117,6 +121,22 @@ class Settings(BaseSettings):
         description="CPU threads for local models.",
     )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+
+    def public(self) -> dict[str, object]:
+        """Every setting as JSON-ready values, secrets masked: safe to print, log or save."""
+        values = json.loads(self.model_dump_json())
+        for name, field in type(self).model_fields.items():
+            if field.annotation in (SecretStr, SecretStr | None):
+                values[name] = "set (hidden)" if getattr(self, name) else None
+        return values
+
+    @classmethod
+    def variable(cls, name: str) -> str:
+        """The environment variable of a field (the first one, for fields with aliases)."""
+        alias = cls.model_fields[name].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[-1])
+        return f"BRIEFING_{name.upper()}"
 
     @property
     def model_folder(self) -> Path:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timezone
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import numpy as np
 
 from briefing.catalog import Catalog, FileRecord
 from briefing.embeddings import Embedder
-from briefing.errors import EmbedderMismatchError, StoreError
+from briefing.errors import BriefingError, EmbedderMismatchError, StoreError
 from briefing.keyword import KeywordIndex
 from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
@@ -132,6 +134,20 @@ class Store:
             raise self._mismatch(recorded)
         return collection
 
+    @contextmanager
+    def _chroma(self, doing: str) -> Iterator[None]:
+        """Chroma's own errors (a server gone mid-run, a damaged folder) as one StoreError line."""
+        try:
+            yield
+        except BriefingError:
+            raise
+        except Exception as exc:  # chromadb and httpx raise many types; all mean the store failed
+            raise StoreError(f"Chroma at {self.location} failed while {doing}: {_first_line(exc)}") from exc
+
+    def _count(self) -> int:
+        with self._chroma("counting vectors"):
+            return self.collection.count()
+
     def _check_dimension(self, vectors: np.ndarray) -> None:
         recorded = (self.collection.metadata or {}).get("dimension")
         if recorded and vectors.shape[1] != recorded:
@@ -169,18 +185,20 @@ class Store:
             self._check_dimension(vectors)
             metadatas = [chunk_metadata(chunk, article) for chunk, article in part]
             self._track().add([chunk.id for chunk, _ in part], [m["published_ts"] for m in metadatas], vectors)
-            collection.upsert(
-                ids=[chunk.id for chunk, _ in part],
-                embeddings=vectors,
-                documents=[chunk.text for chunk, _ in part],
-                metadatas=metadatas,
-            )
+            with self._chroma("writing vectors"):
+                collection.upsert(
+                    ids=[chunk.id for chunk, _ in part],
+                    embeddings=vectors,
+                    documents=[chunk.text for chunk, _ in part],
+                    metadatas=metadatas,
+                )
 
     def _delete_vectors(self, ids: list[str], batch: int = 1000) -> None:
         if ids:
             self._track().remove(ids)
         for i in range(0, len(ids), batch):
-            self.collection.delete(ids=ids[i : i + batch])
+            with self._chroma("deleting vectors"):
+                self.collection.delete(ids=ids[i : i + batch])
 
     def remove_files(self, paths: list[str]) -> int:
         self.catalog.set_meta("vectors_pending", "1")
@@ -197,7 +215,8 @@ class Store:
         was lost while the catalog survived.
         """
         wanted = self.catalog.chunk_ids()
-        stored = set(self.collection.get(include=[])["ids"])
+        with self._chroma("listing vectors"):
+            stored = set(self.collection.get(include=[])["ids"])
         orphans = sorted(stored - wanted)
         self._delete_vectors(orphans)
         missing = self.catalog.chunks_with_articles(wanted - stored)
@@ -255,9 +274,10 @@ class Store:
         ids: list[str] = []
         stamps: list[int] = []
         vectors: list[np.ndarray] = []
-        total = self.collection.count()
+        total = self._count()
         for offset in range(0, total, page):
-            got = self.collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+            with self._chroma("reading vectors"):
+                got = self.collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
             for cid, vector, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
                 if cid in wanted:
                     ids.append(cid)
@@ -283,12 +303,19 @@ class Store:
         so a lost or wiped server is an error, never a silent answer from the cache."""
         if self.settings.chroma_host is None:
             return
-        count = self.collection.count()
+        count = self._count()
         if count < len(index):
             raise StoreError(
                 f"the Chroma server at {self.location} holds {count} vectors but the catalog has "
                 f"{len(index)}; run `briefing ingest` again to restore them"
             )
+
+    def server_lost_vectors(self) -> bool:
+        """With a Chroma server: whether it holds fewer vectors than the catalog has chunks (it was
+        wiped or restored from an older backup). Contacting it also proves it is reachable."""
+        if self.settings.chroma_host is None:
+            return False
+        return self._count() < self.catalog.counts()["chunks"]
 
     def vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
         return self.vector_index().vectors_of(ids)
@@ -301,7 +328,7 @@ class Store:
             collection=self.settings.collection,
             embedder=self.catalog.get_meta("embedder") or self.embedder.name,
             dimension=self.embedder.dimension,
-            vectors=self.collection.count() if count_vectors else -1,
+            vectors=self._count() if count_vectors else -1,
             earliest=earliest,
             latest=latest,
             size_bytes=_folder_size(self.settings.store_dir),

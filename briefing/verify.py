@@ -40,7 +40,10 @@ Repairer = Callable[[str, list[Evidence]], DraftSentence | None]
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines|directions)\b"
     r"|\b(system prompt|you are an? (ai|assistant|language model)|as an ai)\b"
-    r"|\b(cite|include|print|output|insert|add)\b.{0,40}\b(this (article|source|link|url)|the link|the url|as the only source)\b"
+    r"|\b(cite|print|output|insert)\b.{0,40}\b(this (article|source|link|url)|the (link|url|source)"
+    r"|as the only source|with key|for every sentence)\b"
+    r"|\b(include|add|use)\b.{0,40}\b(this (article|source|link|url)|as the only source|with key|for every sentence)\b"
+    r"|\b(note|message|instructions?|reminder)s? (to|for) (all )?(the )?(ai|models?|assistants?|llms?|chatbots?)\b"
     r"|\bwrite that\b",
     re.IGNORECASE,
 )

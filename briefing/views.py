@@ -186,3 +186,13 @@ def print_eval_report(report) -> None:
             cases.add_row(c.suite, c.id, c.kind, fmt(c.metrics.get("citation_recall")), fmt(c.metrics.get("key_fact_recall")),
                           fmt(c.metrics.get("abstention_accuracy")), str(c.actions.get("dropped", "")), c.error or "")  # fmt: skip
     _console().print(cases)
+
+
+def print_settings(values: dict[str, object], variables: dict[str, str]) -> None:
+    """The effective settings as a table: environment variable and value (secrets already masked)."""
+    table = Table(box=None, header_style="bold")
+    table.add_column("variable")
+    table.add_column("value")
+    for name, value in values.items():
+        table.add_row(variables[name], "unset" if value is None else str(value))
+    _console().print(table)

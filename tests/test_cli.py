@@ -126,7 +126,7 @@ def test_real_ingest_of_the_sample_corpus_with_the_packaged_model(isolated_home)
                                       text=True, cwd=ROOT).stdout)  # fmt: skip
     assert again["embedded"] == 0
     stats = json.loads(subprocess.run([*briefing, "stats", "--json"], env=env, capture_output=True, text=True).stdout)
-    assert stats["embedder"] == "local:all-MiniLM-L6-v2" and stats["dimension"] == 384
+    assert stats["embedder"] == "local:all-MiniLM-L6-v2-onnx-int8" and stats["dimension"] == 384
     assert stats["vectors"] == stats["chunks"] == summary["chunks"]
 
 

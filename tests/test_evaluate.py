@@ -204,7 +204,7 @@ def test_run_saves_each_case_and_resumes(tmp_path, fake_embedder, monkeypatch):
     saved = tmp_path / "out" / "cases" / "small" / "extractive" / "troops.json"
     assert saved.exists() and json.loads(saved.read_text())["case"]["id"] == "troops"
     assert report.aggregate["citation_recall"].mean == 1.0 and report.provider == "extractive"
-    assert "openai_api_key" not in report.settings
+    assert report.settings["openai_api_key"] is None  # masked as "set (hidden)" when a key is set
     calls = []
     monkeypatch.setattr("briefing.brief.write_brief", lambda *a, **k: calls.append(a))
     again = run_suites(path, Settings(), out_dir=tmp_path / "out", provider="extractive", embedder=fake_embedder)
