@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 
+from briefing.folders import replace_folder
 from briefing.text import indexed_text
 
 STOPWORDS = frozenset(
@@ -60,19 +60,12 @@ class KeywordIndex:
         return cls([chunk_id for chunk_id, _, _ in chunks], retriever, revision)
 
     def save(self, folder: Path) -> None:
-        """Write to a temp folder, then swap it in, so a reader never sees half an index."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        replace_folder(folder, self._write)
+
+    def _write(self, folder: Path) -> None:
         if self.retriever is not None:
-            self.retriever.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"revision": self.revision, "ids": self.ids}))
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+            self.retriever.save(str(folder / "bm25"))
+        (folder / "ids.json").write_text(json.dumps({"revision": self.revision, "ids": self.ids}))
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:

@@ -10,12 +10,13 @@ pays only for the rows it touches.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+
+from briefing.folders import replace_folder
 
 UNDATED = -1  # the stamp of chunks whose article has no publish date; they sort first
 
@@ -90,20 +91,13 @@ class VectorIndex:
     # --- files --------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
-        """Write to a temp folder, then swap it in, so a reader never sees half an index."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        np.save(tmp / "ids.npy", self.ids)
-        np.save(tmp / "stamps.npy", self.stamps)
-        np.save(tmp / "vectors.npy", np.asarray(self.vectors, dtype=np.float32))
-        (tmp / "meta.json").write_text(json.dumps({"revision": self.revision, "embedder": self.embedder}))
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_folder(folder, self._write)
+
+    def _write(self, folder: Path) -> None:
+        np.save(folder / "ids.npy", self.ids)
+        np.save(folder / "stamps.npy", self.stamps)
+        np.save(folder / "vectors.npy", np.asarray(self.vectors, dtype=np.float32))
+        (folder / "meta.json").write_text(json.dumps({"revision": self.revision, "embedder": self.embedder}))
 
     @classmethod
     def load(cls, folder: Path) -> VectorIndex | None:
