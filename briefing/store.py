@@ -75,6 +75,7 @@ class Store:
         self._check_catalog_embedder()
         self._collection = None
         self._delta: VectorDelta | None = None
+        self._index: VectorIndex | None = None  # the side file as last loaded by this process
 
     def close(self) -> None:
         self.catalog.close()
@@ -254,8 +255,11 @@ class Store:
     def vector_index(self) -> VectorIndex:
         """The side file of all chunk vectors, brought up to the catalog's revision first if needed."""
         revision = self.catalog.revision
+        if self._index is not None and self._index.revision == revision:
+            return self._index
         index = VectorIndex.load(self.vector_dir)
         if index is not None and index.embedder == self.embedder.name and index.revision == revision:
+            self._index = index
             return index
         if index is None and self._delta is not None and self._delta.base_revision == 0:
             index = VectorIndex.empty(self.embedder.name)  # a first ingest: all its vectors are in the delta
@@ -266,7 +270,8 @@ class Store:
             index = self._vector_index_from_chroma(revision)
         index.save(self.vector_dir)
         self._delta = VectorDelta(base_revision=revision)
-        return VectorIndex.load(self.vector_dir) or index
+        self._index = VectorIndex.load(self.vector_dir) or index
+        return self._index
 
     def _vector_index_from_chroma(self, revision: int, page: int = 5000) -> VectorIndex:
         """Rebuild the side file from Chroma, keeping only chunks the catalog has."""

@@ -114,6 +114,7 @@ def test_ingest_keeps_the_side_file_equal_to_a_rebuild_from_chroma(store_mode, f
         assert set(ids) == store.catalog.chunk_ids()
         assert store.vector_index().revision == store.catalog.revision
         shutil.rmtree(store.vector_dir)  # forces a rebuild from Chroma
+    with Store(settings, fake_embedder) as store:
         rebuilt_ids, rebuilt = side_file_state(store)
     assert rebuilt_ids == ids
     np.testing.assert_allclose(rebuilt, vectors, atol=1e-6)
@@ -142,3 +143,24 @@ def test_a_wiped_server_is_an_error_not_an_answer_from_the_side_file(chroma_serv
         store.collection.delete(ids=sorted(store.catalog.chunk_ids()))
         with pytest.raises(StoreError, match="holds 0 vectors but the catalog has"):
             store.dense_search(fake_embedder.embed(["troops"])[0], 5, RetrievalFilter())
+
+
+def test_folder_swap_cleans_up_after_dead_processes_and_tolerates_a_concurrent_winner(tmp_path):
+    from briefing.folders import replace_folder
+
+    folder = tmp_path / "vectors"
+    dead = tmp_path / "vectors.tmp-999999999"  # left by a process killed mid-swap
+    dead.mkdir()
+    replace_folder(folder, lambda into: (into / "a").write_text("1"))
+    assert (folder / "a").read_text() == "1" and not dead.exists()
+
+    def racing(into):
+        (into / "a").write_text("2")
+        shutil.rmtree(folder)  # another process swaps its copy in while we write ours
+        (tmp_path / "theirs").mkdir()
+        (tmp_path / "theirs" / "a").write_text("3")
+        (tmp_path / "theirs").rename(folder)
+
+    replace_folder(folder, racing)
+    assert (folder / "a").read_text() in {"2", "3"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors"]
