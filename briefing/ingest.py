@@ -135,7 +135,9 @@ class _IngestRun:
         record = FileRecord(path=key, digest=digest)
         first_with_id: dict[str, tuple[str, int | None]] = {}
         for raw in raws:
-            problem = _reused_id(raw, first_with_id) or self._add_article(raw, key, record, previous_texts)
+            text = clean(raw.text)
+            text_hash = content_hash(text)
+            problem = _reused_id(raw, text_hash, first_with_id) or self._add_article(raw, text, text_hash, key, record, previous_texts)
             if problem:
                 skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
         record.skipped = [item.model_dump() for item in skipped]
@@ -147,12 +149,13 @@ class _IngestRun:
         if len(self.pending) >= COMMIT_FILES:
             self.flush()
 
-    def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: dict[str, str]) -> str | None:
-        """Add one article (or fold it into a known one); returns why it was skipped, if it was."""
-        text = clean(raw.text)
+    def _add_article(
+        self, raw: RawArticle, text: str, text_hash: str, key: str, record: FileRecord, previous: dict[str, str]
+    ) -> str | None:
+        """Add one article (its cleaned ``text``) or fold it into a known one; returns why it was
+        skipped, if it was."""
         if not text:
             return "no text after cleaning"
-        text_hash = content_hash(text)
         source = SourceRef(
             title=raw.title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key
         )
@@ -217,7 +220,7 @@ class _IngestRun:
             self.on_progress(path, self.report)
 
 
-def _reused_id(raw: RawArticle, first_with_id: dict[str, tuple[str, int | None]]) -> str | None:
+def _reused_id(raw: RawArticle, text_hash: str, first_with_id: dict[str, tuple[str, int | None]]) -> str | None:
     """Why ``raw`` is refused when an earlier article of the same file had its id but other text.
 
     An id names one story in its source; two texts under one id means one of them is wrong, and
@@ -225,7 +228,6 @@ def _reused_id(raw: RawArticle, first_with_id: dict[str, tuple[str, int | None]]
     """
     if not raw.source_id:
         return None
-    text_hash = content_hash(clean(raw.text))
     first = first_with_id.setdefault(raw.source_id, (text_hash, raw.line))
     if first[0] == text_hash:
         return None

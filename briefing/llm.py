@@ -421,7 +421,7 @@ def make_embedder(settings: Settings) -> Embedder:
         from briefing.onnx_embedder import OnnxEmbedder
 
         model_file = settings.model_folder / "all-MiniLM-L6-v2-int8.onnx"
-        return OnnxEmbedder(model_file, settings.max_embed_tokens, settings.threads, settings.embed_batch_size)
+        return OnnxEmbedder(model_file, settings.max_embed_tokens, settings.threads, settings.embed_batch_size or 4)
     return LocalEmbedder(
-        settings.local_embedding_model, settings.max_embed_tokens, settings.threads, settings.embed_batch_size
+        settings.local_embedding_model, settings.max_embed_tokens, settings.threads, settings.embed_batch_size or 32
     )

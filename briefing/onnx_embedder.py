@@ -77,7 +77,7 @@ def _export(target: Path) -> Path:
 class OnnxEmbedder:
     """Embeds with the exported int8 graph; exports it on first use if the file is missing."""
 
-    def __init__(self, model_file: Path, max_tokens: int = 256, threads: int | None = None, batch_size: int = 8):
+    def __init__(self, model_file: Path, max_tokens: int = 256, threads: int | None = None, batch_size: int = 4):
         self.model_file = model_file
         self.max_tokens = max_tokens
         self.threads = threads

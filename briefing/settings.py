@@ -104,8 +104,11 @@ class Settings(BaseSettings):
     max_embed_tokens: int = Field(
         256, ge=32, le=512, description="Token limit of the local embedder (the packaged tokenizer stops at 128)."
     )
-    embed_batch_size: int = Field(
-        8, ge=1, description="Texts per embedding batch (length-sorted; small batches pad less and were fastest here)."
+    embed_batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="Texts per embedding batch. Unset: 4 for onnx (length-sorted small batches pad least and "
+        "were fastest here), 32 for local (sentence-transformers' default).",
     )
     max_file_mb: float = Field(
         20, gt=0, description="Largest file read whole (Markdown, text, HTML, JSON, feeds), in MB; JSONL is streamed."
