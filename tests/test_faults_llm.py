@@ -192,6 +192,8 @@ def test_the_api_key_appears_in_no_output_log_report_cache_or_file(store, fake, 
         "  - {id: b1, kind: brief, query: 'North Korean troops in Kursk'}\n"
         "  - {id: a1, kind: ask, query: 'How many North Korean troops are in Kursk?'}\n"
     )
+    topics = tmp_path / "briefs.toml"
+    topics.write_text('[[topic]]\ntitle = "Kursk"\nquery = "North Korean troops in Kursk"\n')
     fake.script = [Reply(empty_draft())]
     outputs = []
     for args in (
@@ -199,6 +201,7 @@ def test_the_api_key_appears_in_no_output_log_report_cache_or_file(store, fake, 
         ["-vv", "brief", QUERY, "--provider", "openai", "-f", "json", "-o", str(tmp_path / "out" / "b.json")],
         ["-vv", "ask", "How many North Korean troops are in Kursk?", "--provider", "openai"],
         ["-vv", "eval", str(suite), "--provider", "openai", "--out", str(tmp_path / "report"), "--json"],
+        ["-vv", "daily", "--date", "2024-11-05", "--topics", str(topics), "--provider", "openai"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
@@ -220,6 +223,7 @@ def test_the_api_key_appears_in_no_output_log_report_cache_or_file(store, fake, 
     assert SENTINEL not in caplog.text
     home = Path(store.home)
     assert (home / "cache" / "llm.sqlite").exists() and (tmp_path / "report" / "report.json").exists()
+    assert list((home / "briefs").rglob("*.json"))  # the daily brief was written, and is scanned below
     assert files_containing(home, SENTINEL) == []
     assert files_containing(tmp_path / "report", SENTINEL) == []
     assert files_containing(tmp_path / "out", SENTINEL) == []
