@@ -20,7 +20,7 @@ from briefing.embeddings import Embedder
 from briefing.errors import ConfigError, InputError
 from briefing.llm import make_embedder
 from briefing.models import Briefing, RetrievalFilter
-from briefing.render import html_body, html_page, shown, to_json, to_markdown, write_atomic
+from briefing.render import html_body, html_page, shown, to_markdown, write_atomic
 from briefing.settings import Settings
 from briefing.store import open_catalog
 from briefing.text import text_key
