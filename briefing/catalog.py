@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.models import Article, ArticleInfo, Chunk, SourceRef
+from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk, SourceRef
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL, publisher TEXT, url TEXT,
     published TEXT, published_ts REAL, source_path TEXT NOT NULL, source_id TEXT, text TEXT NOT NULL,
-    content_hash TEXT NOT NULL, minhash BLOB NOT NULL);
+    content_hash TEXT NOT NULL, minhash BLOB NOT NULL, updated TEXT, story_url TEXT, story_guid TEXT,
+    superseded_by TEXT);
 CREATE INDEX IF NOT EXISTS articles_by_path ON articles (source_path);
 CREATE INDEX IF NOT EXISTS articles_by_time ON articles (published_ts);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -41,6 +42,15 @@ CREATE INDEX IF NOT EXISTS alternates_by_article ON alternates (article_id);
 CREATE INDEX IF NOT EXISTS alternates_by_path ON alternates (source_path);
 """
 
+# Columns added after the first release: (name, type). Old catalogs get them on open.
+ADDED_ARTICLE_COLUMNS = (("updated", "TEXT"), ("story_url", "TEXT"), ("story_guid", "TEXT"), ("superseded_by", "TEXT"))
+LATER_INDEXES = """
+CREATE INDEX IF NOT EXISTS articles_by_story_url ON articles (story_url);
+CREATE INDEX IF NOT EXISTS articles_by_story_guid ON articles (story_guid);
+CREATE INDEX IF NOT EXISTS articles_by_successor ON articles (superseded_by);
+"""
+CURRENT = "a.superseded_by IS NULL"  # an article no newer version has replaced
+
 
 @dataclass
 class FileRecord:
@@ -50,9 +60,14 @@ class FileRecord:
     digest: str
     articles: list[Article] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
-    signatures: dict[str, np.ndarray] = field(default_factory=dict)
+    signatures: dict[str, np.ndarray | None] = field(default_factory=dict)
     content_hashes: dict[str, str] = field(default_factory=dict)
+    stories: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     alternates: list[tuple[str, SourceRef]] = field(default_factory=list)
+    history: dict[str, str] = field(default_factory=dict)
+    """Articles of this file stored as earlier versions: id -> the id of the version that replaced it."""
+    supersedes: list[tuple[str, str]] = field(default_factory=list)
+    """(earlier id, newer id): stored articles that articles of this file replace."""
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +92,14 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._add_later_columns()
+
+    def _add_later_columns(self) -> None:
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
+        for name, kind in ADDED_ARTICLE_COLUMNS:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE articles ADD COLUMN {name} {kind}")
+        self.db.executescript(LATER_INDEXES)
 
     def close(self) -> None:
         self.db.close()
@@ -115,19 +138,57 @@ class Catalog:
     def article_ids_of_file(self, path: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM articles WHERE source_path = ?", (path,))}
 
-    def dedupe_entries(self) -> Iterator[tuple[str, str, np.ndarray]]:
-        for article_id, content_hash, blob in self.db.execute("SELECT id, content_hash, minhash FROM articles"):
-            yield article_id, content_hash, np.frombuffer(blob, dtype=np.uint32)
+    def dedupe_entries(self) -> Iterator[tuple[str, str, np.ndarray | None, str]]:
+        """(id, identity hash, MinHash signature or None for a short text, title) of current articles."""
+        rows = self.db.execute(f"SELECT a.id, a.content_hash, a.minhash, a.title FROM articles a WHERE {CURRENT}")
+        for article_id, identity, blob, title in rows:
+            yield article_id, identity, (np.frombuffer(blob, dtype=np.uint32) if blob else None), title
+
+    def story_entries(self) -> Iterator[StoryEntry]:
+        """The story keys, version time, publisher and title of every current article."""
+        rows = self.db.execute(
+            "SELECT a.id, a.story_url, a.story_guid, a.published, a.updated, a.publisher, a.title FROM articles a "
+            f"WHERE {CURRENT}"
+        )
+        for row in rows:
+            yield StoryEntry(row[0], row[1], row[2], version_time(_parse_iso(row[3]), _parse_iso(row[4])), row[5], row[6])
+
+    def reset_digests(self) -> int:
+        """Make every file count as changed, so the next ingest reads it again; returns how many."""
+        return self.db.execute("UPDATE files SET digest = NULL").rowcount
+
+    def files_to_read(self) -> list[str]:
+        """Files the manifest knows but must read again: their stories lost the article they were
+        folded into or replaced by, or the store was upgraded."""
+        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL ORDER BY path")]
 
     def keys(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, id FROM articles"))
 
-    def chunk_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def indexed_chunks(self, article_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Chunk id -> (article title, chunk text), the two parts of what was embedded for it."""
+        out: dict[str, tuple[str, str]] = {}
         for batch in _batches(list(article_ids), 500):
             marks = ",".join("?" * len(batch))
-            out.update(self.db.execute(f"SELECT id, text FROM chunks WHERE article_id IN ({marks})", batch))
+            rows = self.db.execute(
+                f"SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.article_id IN ({marks})", batch,
+            )  # fmt: skip
+            out.update((cid, (title, text)) for cid, title, text in rows)
         return out
+
+    def file_totals(self, paths: Iterable[str]) -> tuple[int, int, int]:
+        """Current articles, their chunks, and alternate sources that these files hold."""
+        totals = [0, 0, 0]
+        for batch in _batches(sorted(paths), 500):
+            marks = ",".join("?" * len(batch))
+            row = self.db.execute(
+                f"SELECT (SELECT COUNT(*) FROM articles a WHERE source_path IN ({marks}) AND {CURRENT}), "
+                f"(SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source_path IN ({marks})), "
+                f"(SELECT COUNT(*) FROM alternates WHERE source_path IN ({marks}))", batch * 3,
+            ).fetchone()  # fmt: skip
+            totals = [t + r for t, r in zip(totals, row)]
+        return totals[0], totals[1], totals[2]
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -138,6 +199,7 @@ class Catalog:
             for record in records:
                 gone |= self._forget_file(record.path)
                 self._insert(record)
+                gone |= self._supersede(record.supersedes)
             self._bump_revision()
             kept = self._existing_chunk_ids(gone)
         return sorted(gone - kept)
@@ -160,25 +222,37 @@ class Catalog:
         for batch in _batches(owned, 500):
             marks = ",".join("?" * len(batch))
             gone |= {r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)}
-            # Files that had a story folded into a removed article must be read again to keep it.
+            # Files that had a story folded into, or replaced by, a removed article must be read
+            # again to keep it.
             self.db.execute(
                 f"UPDATE files SET digest = NULL WHERE path IN (SELECT source_path FROM alternates "
-                f"WHERE article_id IN ({marks}) AND source_path != ?)",
-                [*batch, path],
+                f"WHERE article_id IN ({marks}) AND source_path != ? UNION SELECT source_path FROM articles "
+                f"WHERE superseded_by IN ({marks}) AND source_path != ?)",
+                [*batch, path, *batch, path],
             )
             for table, column in (("chunks", "article_id"), ("alternates", "article_id"), ("articles", "id")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
         self.db.execute("DELETE FROM alternates WHERE source_path = ?", (path,))
         return gone
 
+    def _supersede(self, pairs: list[tuple[str, str]]) -> set[str]:
+        """Mark earlier versions as replaced and drop their chunks (their text stays); returns the chunk ids gone."""
+        gone: set[str] = set()
+        for earlier, newer in pairs:
+            self.db.execute("UPDATE articles SET superseded_by = ? WHERE id = ?", (newer, earlier))
+            gone |= {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (earlier,))}
+            self.db.execute("DELETE FROM chunks WHERE article_id = ?", (earlier,))
+        return gone
+
     def _insert(self, record: FileRecord) -> None:
         self.db.executemany(
-            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO articles ({_ARTICLE_INSERT_COLUMNS}) VALUES ({','.join('?' * 16)})",
             [
                 (
                     a.id, a.key, a.title, a.publisher, a.url, _iso(a.published), _ts(a.published),
                     a.source_path, a.source_id, a.text, record.content_hashes[a.id],
-                    record.signatures[a.id].tobytes(),
+                    _signature_blob(record.signatures[a.id]), _iso(a.updated), *record.stories.get(a.id, (None, None)),
+                    record.history.get(a.id),
                 )
                 for a in record.articles
             ],
@@ -263,52 +337,106 @@ class Catalog:
         return {row[0] for row in rows}
 
     def undated_count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM articles WHERE published_ts IS NULL").fetchone()[0]
+        return self.db.execute(f"SELECT COUNT(*) FROM articles a WHERE published_ts IS NULL AND {CURRENT}").fetchone()[0]
 
     def list_articles(
         self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
     ) -> list[ArticleInfo]:
+        """Current articles (no newer version replaced them), with their earlier versions."""
         where, params = _article_filter(since, until, [publisher] if publisher else None)
+        where = f"{where} AND {CURRENT}" if where else f"WHERE {CURRENT}"
         rows = self.db.execute(
-            "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.source_path, "
+            "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.updated, a.source_path, "
             "(SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id), "
             "(SELECT COUNT(*) FROM alternates l WHERE l.article_id = a.id) "
             f"FROM articles a {where} ORDER BY a.published_ts IS NULL, a.published_ts, a.title",
             params,
         )
+        history = self._history()
         return [
             ArticleInfo(
                 id=r[0], key=r[1], title=r[2], publisher=r[3], url=r[4], published=_parse_iso(r[5]),
-                source_path=r[6], chunks=r[7], alternates=r[8],
+                updated=_parse_iso(r[6]), source_path=r[7], chunks=r[8], alternates=r[9],
+                earlier_versions=_earlier(r[0], history),
             )
             for r in rows
         ]  # fmt: skip
 
+    def _history(self) -> dict[str, list[ArticleVersion]]:
+        """Replaced versions by the id of the version that replaced each."""
+        out: dict[str, list[ArticleVersion]] = {}
+        rows = self.db.execute(
+            "SELECT id, title, published, updated, source_path, superseded_by FROM articles WHERE superseded_by IS NOT NULL"
+        )
+        for r in rows:
+            version = ArticleVersion(id=r[0], title=r[1], published=_parse_iso(r[2]), updated=_parse_iso(r[3]), source_path=r[4])
+            out.setdefault(r[5], []).append(version)
+        return out
+
     def counts(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
         return {
-            "articles": one("SELECT COUNT(*) FROM articles"),
+            "articles": one(f"SELECT COUNT(*) FROM articles a WHERE {CURRENT}"),
+            "earlier_versions": one(f"SELECT COUNT(*) FROM articles a WHERE NOT {CURRENT}"),
             "chunks": one("SELECT COUNT(*) FROM chunks"),
             "alternates": one("SELECT COUNT(*) FROM alternates"),
-            "publishers": one("SELECT COUNT(DISTINCT publisher) FROM articles WHERE publisher IS NOT NULL"),
-            "undated": one("SELECT COUNT(*) FROM articles WHERE published_ts IS NULL"),
+            "publishers": one(f"SELECT COUNT(DISTINCT publisher) FROM articles a WHERE publisher IS NOT NULL AND {CURRENT}"),
+            "undated": one(f"SELECT COUNT(*) FROM articles a WHERE published_ts IS NULL AND {CURRENT}"),
             "files": one("SELECT COUNT(*) FROM files"),
         }
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
-        low, high = self.db.execute("SELECT MIN(published_ts), MAX(published_ts) FROM articles").fetchone()
+        low, high = self.db.execute(f"SELECT MIN(published_ts), MAX(published_ts) FROM articles a WHERE {CURRENT}").fetchone()
         to_dt = lambda ts: datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None  # noqa: E731
         return to_dt(low), to_dt(high)
 
 
-_ARTICLE_COLUMNS = "a.id, a.key, a.title, a.publisher, a.url, a.published, a.text, a.source_path, a.source_id"
+_ARTICLE_COLUMNS = "a.id, a.key, a.title, a.publisher, a.url, a.published, a.text, a.source_path, a.source_id, a.updated"
+_ARTICLE_INSERT_COLUMNS = (
+    "id, key, title, publisher, url, published, published_ts, source_path, source_id, text, content_hash, "
+    "minhash, updated, story_url, story_guid, superseded_by"
+)
+
+
+@dataclass(frozen=True)
+class StoryEntry:
+    """A current article's story keys (see ``briefing.dedupe.story_keys``) and version time."""
+
+    article_id: str
+    url_key: str | None
+    guid_key: str | None
+    version_time: datetime | None
+    publisher: str | None
+    title: str
+
+
+def version_time(published: datetime | None, updated: datetime | None) -> datetime | None:
+    """The time of an article's version: its update time, else its publish time."""
+    return max((t for t in (published, updated) if t is not None), default=None)
 
 
 def _article(row: tuple) -> Article:
     return Article(
         id=row[0], key=row[1], title=row[2], publisher=row[3], url=row[4], published=_parse_iso(row[5]),
-        text=row[6], source_path=row[7], source_id=row[8],
+        text=row[6], source_path=row[7], source_id=row[8], updated=_parse_iso(row[9]),
     )  # fmt: skip
+
+
+def _earlier(article_id: str, history: dict[str, list[ArticleVersion]]) -> list[ArticleVersion]:
+    """The versions ``article_id`` replaced, directly or through another, oldest first."""
+    found: list[ArticleVersion] = []
+    waiting, seen = [article_id], {article_id}
+    while waiting:
+        for version in history.get(waiting.pop(), []):
+            if version.id not in seen:
+                seen.add(version.id)
+                found.append(version)
+                waiting.append(version.id)
+    return sorted(found, key=lambda v: version_time(v.published, v.updated) or datetime.min.replace(tzinfo=timezone.utc))
+
+
+def _signature_blob(signature: np.ndarray | None) -> bytes:
+    return signature.tobytes() if signature is not None else b""
 
 
 def _article_filter(since: datetime | None, until: datetime | None, publishers: list[str] | None) -> tuple[str, list]:

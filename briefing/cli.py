@@ -95,8 +95,10 @@ def main(
 ) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "openai", "chromadb", "urllib3", "sentence_transformers", "trafilatura"):
+    for noisy in ("httpx", "openai", "chromadb", "urllib3", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    for chatty in ("trafilatura", "htmldate", "charset_normalizer"):  # they warn about pages we then report ourselves
+        logging.getLogger(chatty).setLevel(max(level, logging.ERROR) if verbose < 2 else logging.DEBUG)
 
 
 @app.command()
@@ -109,7 +111,7 @@ def ingest(
 ) -> None:
     """Ingest articles (Markdown, text, HTML, JSON, JSONL, RSS/Atom) into the store."""
     from briefing.ingest import ingest as run_ingest
-    from briefing.views import IngestProgress, print_ingest_report, print_skipped
+    from briefing.views import IngestProgress, print_ingest_report, print_skipped, print_warnings
 
     settings = _settings()
     with IngestProgress(enabled=not as_json) as progress:
@@ -118,6 +120,7 @@ def ingest(
         _print_json(report.model_dump(mode="json"))
     else:
         print_ingest_report(report)
+    print_warnings(report.warnings)
     print_skipped(report.skipped)
     if strict and report.skipped:
         raise typer.Exit(1)

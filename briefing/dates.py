@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -10,10 +11,22 @@ _RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_datetime(value: object) -> datetime | None:
-    """A timezone-aware datetime from what inputs carry: ISO 8601, RFC 2822, a date, epoch seconds.
+class DateError(ValueError):
+    """A value that is not a complete, unambiguous date; ``reason`` says why in a few words."""
 
-    Naive values are taken as UTC. Empty values give None; anything unparseable raises ValueError.
+    def __init__(self, reason: str, value: object):
+        self.reason = reason
+        super().__init__(f"{reason}: {value!r}")
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A timezone-aware datetime from what inputs carry: ISO 8601, RFC 2822, epoch seconds (or
+    milliseconds), a date, or a written date in any common format or language.
+
+    Naive values are taken as UTC. Empty values give None. Raises ValueError, with the reason,
+    for a value that is not a complete date (a missing year, month or day is never filled in from
+    today), a day/month order that cannot be told ("04/05/2024"), or an unknown time zone name
+    (``DateError``, a ValueError with a short ``reason``).
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -22,12 +35,29 @@ def parse_datetime(value: object) -> datetime | None:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        parsed = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        seconds = value / 1000 if abs(value) >= _EPOCH_MILLISECONDS else value
+        parsed = datetime.fromtimestamp(float(seconds), tz=timezone.utc)
     elif isinstance(value, str):
         parsed = _parse_string(value.strip())
     else:
-        raise ValueError(f"not a date: {value!r}")
+        raise DateError("not a date", value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_EPOCH_MILLISECONDS = 10**11  # epoch values this large are milliseconds (10**11 s is the year 5138)
+_HAS_YEAR = re.compile(r"(?<!\d)(1[89]|2\d)\d\d(?!\d)")
+_DAY_FIRST = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # 12.11.2024: dotted dates put the day first
+
+# Zone abbreviations with one meaning in news feeds (RFC 822's US zones and the common European and
+# Asia-Pacific ones), in seconds east of UTC. "IST" (India, Ireland, Israel) is left out on purpose.
+_ZONES = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 3600, "BST": 3600, "CET": 3600,
+    "CEST": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800, "EST": -18000, "EDT": -14400,
+    "CST": -21600, "CDT": -18000, "MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200,
+    "AKST": -32400, "AKDT": -28800, "HST": -36000, "JST": 32400, "KST": 32400, "HKT": 28800,
+    "SGT": 28800, "AWST": 28800, "ACST": 34200, "AEST": 36000, "AEDT": 39600, "NZST": 43200,
+    "NZDT": 46800,
+}  # fmt: skip
 
 
 def _parse_string(text: str) -> datetime:
@@ -36,10 +66,81 @@ def _parse_string(text: str) -> datetime:
     except ValueError:
         pass
     try:
-        return parsedate_to_datetime(text)
+        parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
+        parsed = None
+    if parsed is not None and parsed.tzinfo is not None:
+        return parsed
+    return _parse_written(text)  # also RFC 2822 with a zone name the email module does not know
+
+
+# "GMT+2" in a news feed means two hours east of UTC; dateutil reads it the POSIX way, as west.
+_ZONE_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
+
+
+def _offset(match: re.Match) -> str:
+    sign, hours, minutes = match.group(1), int(match.group(2)), match.group(3) or "00"
+    return f"{sign}{hours:02d}:{minutes}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_written(text: str) -> datetime:
+    """A non-standard date by dateutil, then (for other languages) dateparser; never guessed."""
+    text = _ZONE_OFFSET.sub(_offset, text)
+    if not _HAS_YEAR.search(text):
+        raise DateError("not a complete date (no year)", text)
+    try:
+        return _by_dateutil(text)
+    except _Unreadable:
         pass
-    raise ValueError(f"not a date: {text!r}")
+    parsed = _by_dateparser(text)
+    if parsed is None:
+        raise DateError("not a date", text)
+    return parsed
+
+
+class _Unreadable(Exception):
+    """dateutil cannot read the string at all (as opposed to reading it and finding it incomplete)."""
+
+
+def _by_dateutil(text: str) -> datetime:
+    import warnings
+
+    from dateutil import parser
+    from dateutil.parser import UnknownTimezoneWarning
+
+    day_first = bool(_DAY_FIRST.match(text))
+    readings = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownTimezoneWarning)
+        try:
+            # Two different defaults: a field the string lacks shows up as a difference.
+            for default in (datetime(2000, 1, 1), datetime(2001, 2, 2)):
+                readings.append(parser.parse(text, default=default, dayfirst=day_first, tzinfos=_ZONES))
+            other_order = parser.parse(text, default=readings[0], dayfirst=not day_first, tzinfos=_ZONES)
+        except UnknownTimezoneWarning as warning:
+            zone = str(warning).split("tzname ")[-1].split(" ")[0]
+            raise DateError(f"unknown time zone {zone}", text) from None
+        except (ValueError, OverflowError, parser.ParserError):
+            raise _Unreadable from None
+    if readings[0] != readings[1]:
+        raise DateError("not a complete date (no day or month)", text)
+    if other_order != readings[0] and not day_first and "/" in text:
+        raise DateError(f"day and month order unknown: {readings[0]:%Y-%m-%d} or {other_order:%Y-%m-%d}", text)
+    return readings[0]
+
+
+def _by_dateparser(text: str) -> datetime | None:
+    import dateparser
+
+    settings = {
+        "REQUIRE_PARTS": ["day", "month", "year"],
+        "PARSERS": ["absolute-time"],  # no "yesterday" or "2 hours ago": those depend on today
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "TIMEZONE": "UTC",
+        "TO_TIMEZONE": "UTC",
+    }
+    return dateparser.parse(text, settings=settings)
 
 
 def parse_bound(value: str | None, *, now: datetime | None = None, end: bool = False) -> datetime | None:

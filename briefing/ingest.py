@@ -12,20 +12,25 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from briefing.catalog import FileRecord
-from briefing.dedupe import DuplicateIndex, content_hash, minhash
+from briefing.catalog import FileRecord, StoryEntry
+from briefing.dedupe import DuplicateIndex, article_hash, minhash, story_keys, substantive
 from briefing.embeddings import Embedder
 from briefing.errors import InputError
 from briefing.llm import make_embedder
-from briefing.loaders import discover, load_file
+from briefing.loaders import Loaded, discover, load_file
 from briefing.locking import exclusive_lock
-from briefing.models import Article, Chunk, IngestReport, RawArticle, Skipped, SourceRef
+from briefing.models import Article, Chunk, IngestReport, Notice, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
 from briefing.store import Store
 from briefing.text import chunk_spans, clean, split_sentences
 
 ProgressCallback = Callable[[Path | None, IngestReport], None]
 """Called with the file just done (None after an embedding batch or at the start) and the report so far."""
+
+INGEST_FORMAT = "2"
+"""Version of the ingest rules a store was made under; a store of another version reads its files
+again on the next ingest. 2: the headline is part of an article's identity, stories have versions,
+encodings and page metadata are decided as in ``briefing.decoding`` and ``briefing.pages``."""
 
 EMBED_BATCH = 128  # chunks gathered, across files or within one, before they are embedded and upserted
 COMMIT_FILES = 64  # files gathered before one catalog transaction
@@ -58,7 +63,12 @@ def ingest(
     prune: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the configured store and report what happened."""
+    """Ingest files and folders into the configured store and report what happened.
+
+    Files the store already knows are read again when they must be: a story of theirs lost the
+    article it was folded into or replaced by (a file changed or was pruned), or the store was made
+    under older ingest rules (``INGEST_FORMAT``).
+    """
     started = time.perf_counter()
     files, skipped = discover(paths)
     report = IngestReport(files=len(files), skipped=skipped)
@@ -73,37 +83,53 @@ def ingest(
             run.progress(path)
         run.flush()
         if prune:
-            _prune(store, report)
+            run.prune()
+        run.read_again()
+        run.count_totals()
         store.keyword_index()
         store.vector_index()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _prune(store: Store, report: IngestReport) -> None:
-    gone = [path for path in store.catalog.file_paths() if not Path(path).exists()]
-    if gone:
-        report.removed_articles = store.remove_files(gone)
-        report.removed_files = len(gone)
-
-
 class _IngestRun:
-    """State of one ingest: duplicate index, chunk keys in use, and files waiting to be written."""
+    """State of one ingest: duplicate and story indexes, chunk keys in use, files waiting to be written."""
 
     def __init__(self, store: Store, settings: Settings, report: IngestReport, on_progress: ProgressCallback | None):
         self.store = store
         self.settings = settings
         self.report = report
         self.on_progress = on_progress
+        self._upgrade_format()
+        self.start_revision = store.catalog.revision
         self.duplicates = DuplicateIndex(settings.near_duplicate_threshold)
-        for article_id, text_hash, signature in store.catalog.dedupe_entries():
-            self.duplicates.add(article_id, text_hash, signature)
+        for article_id, identity, signature, title in store.catalog.dedupe_entries():
+            self.duplicates.add(article_id, identity, signature, title)
+        self.current: dict[str, StoryEntry] = {}  # current articles, to match versions against
+        self.stories: dict[str, str] = {}  # story key -> current article id
+        for entry in store.catalog.story_entries():
+            self._index(entry)
         self.keys = store.catalog.keys()
+        self.seen: set[str] = set()  # files looked at in this run
+        self.unreadable: set[str] = set()  # files of this run that could not be loaded
         self.pending: list[FileRecord] = []
         self.to_embed: list[tuple[Chunk, Article]] = []
+        self.copies: dict[str, str] = {}  # chunk id -> id of a stored chunk with the same embedded text
+
+    def _upgrade_format(self) -> None:
+        catalog = self.store.catalog
+        if catalog.get_meta("ingest_format") == INGEST_FORMAT:
+            return
+        if catalog.file_paths():
+            count = catalog.reset_digests()
+            self.report.warnings.append(Notice(path=self.store.location, text=(
+                f"store made by an earlier version of briefing: its {count} files are read again under the "
+                f"current ingest rules (ingest format {INGEST_FORMAT}); nothing is lost")))  # fmt: skip
+        catalog.set_meta("ingest_format", INGEST_FORMAT)
 
     def add_file(self, path: Path) -> None:
         key = str(path.resolve())
+        self.seen.add(key)
         try:
             digest = file_digest(path)
         except OSError as exc:
@@ -117,78 +143,194 @@ class _IngestRun:
             loaded = load_file(path, max_bytes=int(self.settings.max_file_mb * 2**20))
         except InputError as exc:
             self.report.skipped.append(Skipped(path=exc.location, reason=exc.reason))
+            self.unreadable.add(key)
             return
-        self._add_loaded(key, digest, loaded.articles, loaded.skipped)
+        self._add_loaded(key, digest, loaded)
+
+    def prune(self) -> None:
+        """Remove the files that are gone, and what they contributed."""
+        catalog = self.store.catalog
+        gone = [path for path in catalog.file_paths() if not Path(path).exists()]
+        if gone:
+            self._forget(set().union(*(catalog.article_ids_of_file(path) for path in gone)))
+            self.report.removed_articles = self.store.remove_files(gone)
+            self.report.removed_files = len(gone)
+
+    def read_again(self) -> None:
+        """Read the known files that must be read again (see ``ingest``), until none is left.
+
+        A file that cannot be loaded keeps what it stored before and is tried again by the next
+        ingest, not again in this one."""
+        for _ in range(3):  # each pass can only free stories of files read in it
+            waiting = [Path(p) for p in self.store.catalog.files_to_read() if p not in self.unreadable and Path(p).exists()]
+            if not waiting:
+                return
+            for path in waiting:
+                self.report.files += str(path) not in self.seen
+                self.add_file(path)
+                self.progress(path)
+            self.flush()
 
     def _count_unchanged(self, state) -> None:
         self.report.unchanged_files += 1
-        self.report.articles += state.articles
-        self.report.chunks += state.chunks
-        self.report.duplicates += state.duplicates
         self.report.skipped.extend(Skipped(**item) for item in state.skipped)
 
-    def _add_loaded(self, key: str, digest: str, raws: list[RawArticle], skipped: list[Skipped]) -> None:
-        old_ids = self.store.catalog.article_ids_of_file(key)
-        self.duplicates.remove(old_ids)
-        self.keys = {k: a for k, a in self.keys.items() if a not in old_ids}
-        previous_texts = self.store.catalog.chunk_texts(old_ids)
+    def count_totals(self) -> None:
+        """What the files of this run hold in the store now: current articles, their chunks, copies."""
+        totals = self.store.catalog.file_totals(self.seen)
+        self.report.articles, self.report.chunks, self.report.duplicates = totals
+
+    def _add_loaded(self, key: str, digest: str, loaded: Loaded) -> None:
+        catalog = self.store.catalog
+        old_ids = catalog.article_ids_of_file(key)
+        self._forget(old_ids)
+        previous = catalog.indexed_chunks(old_ids)
         record = FileRecord(path=key, digest=digest)
-        first_with_id: dict[str, tuple[str, int | None]] = {}
-        for raw in raws:
-            text = clean(raw.text)
-            text_hash = content_hash(text)
-            problem = _reused_id(raw, text_hash, first_with_id) or self._add_article(raw, text, text_hash, key, record, previous_texts)
+        skipped = loaded.skipped
+        for raw in loaded.articles:
+            problem = self._add_article(raw, key, record, previous)
             if problem:
                 skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
+            self.report.warnings.extend(Notice(path=raw.source_path, line=raw.line, text=w) for w in raw.warnings)
+        self.report.warnings.extend(loaded.warnings)
+        self._note_undated(loaded.articles)
         record.skipped = [item.model_dump() for item in skipped]
         self.report.skipped.extend(skipped)
-        self.report.articles += len(record.articles)
-        self.report.chunks += len(record.chunks)
-        self.report.duplicates += record.duplicates
         self.pending.append(record)
         if len(self.pending) >= COMMIT_FILES:
             self.flush()
 
-    def _add_article(
-        self, raw: RawArticle, text: str, text_hash: str, key: str, record: FileRecord, previous: dict[str, str]
-    ) -> str | None:
-        """Add one article (its cleaned ``text``) or fold it into a known one; returns why it was
-        skipped, if it was."""
+    def _note_undated(self, raws: list[RawArticle]) -> None:
+        """One line for a file's articles that carry no date at all (an unreadable one has its own)."""
+        silent = [raw for raw in raws if raw.published is None and not any("publish date" in w for w in raw.warnings)]
+        if silent:
+            many = f"{len(silent)} articles have" if len(silent) > 1 else "the article has"
+            self.report.warnings.append(Notice(path=raws[0].source_path, text=(
+                f"{many} no publish date; stored undated (left out of date windows and daily briefs)")))  # fmt: skip
+
+    def _forget(self, article_ids: set[str]) -> None:
+        """Drop articles about to be replaced by their file's new content from the run's indexes."""
+        self.duplicates.remove(article_ids)
+        self.keys = {k: a for k, a in self.keys.items() if a not in article_ids}
+        self.stories = {k: a for k, a in self.stories.items() if a not in article_ids}
+        for article_id in article_ids:
+            self.current.pop(article_id, None)
+
+    def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: dict[str, tuple[str, str]]) -> str | None:
+        """Add one article, fold it into a known one, or store it as a version of one; returns why
+        it was skipped, if it was."""
+        text = clean(raw.text) or clean(raw.title or "")  # a feed item with no body ("Comments") is its headline
         if not text:
             return "no text after cleaning"
-        source = SourceRef(
-            title=raw.title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key
-        )
-        if original := self.duplicates.exact(text_hash):
+        title = raw.title or _title_from_text(text)
+        identity = article_hash(title, text)
+        signature = minhash(text) if substantive(text) else None
+        source = SourceRef(title=title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key)
+        if original := self.duplicates.exact(identity):
             record.alternates.append((original, source))
             self.report.exact_duplicates += 1
             return None
-        signature = minhash(text)
-        if near := self.duplicates.near(signature):
+        url_key, guid_key = story_keys(raw.url, raw.source_id, raw.publisher, key)
+        near = self.duplicates.near(signature, title) if signature is not None else None
+        known = self._version_of(url_key, guid_key) or (self._same_publisher(near[0], raw) if near else None)
+        if near and known is None:
             record.alternates.append((near[0], source))
             self.report.near_duplicates += 1
             return None
-        article = self._article(raw, key, text, text_hash)
-        chunks = make_chunks(article, self.settings)
+        article = self._article(raw, title, key, text, identity)
         record.articles.append(article)
-        record.chunks.extend(chunks)
         record.signatures[article.id] = signature
-        record.content_hashes[article.id] = text_hash
-        self.duplicates.add(article.id, text_hash, signature)
-        self.to_embed.extend((c, article) for c in chunks if previous.get(c.id) != c.text)
-        if len(self.to_embed) >= EMBED_BATCH:
-            self.embed_pending()
+        record.content_hashes[article.id] = identity
+        record.stories[article.id] = (url_key, guid_key)
+        newer = self._is_newer(raw, known) if known is not None else None
+        if known is not None and not newer:
+            record.history[article.id] = known.article_id  # an earlier version: kept, never retrieved
+            self.report.updates += 1
+            if newer is False:
+                self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
+                    f"an earlier version of the stored '{known.title}': kept in the catalog as history")))  # fmt: skip
+            return None
+        if known is not None:
+            self._supersede(known, article, record)
+        self.duplicates.add(article.id, identity, signature, title)
+        self._index(StoryEntry(article.id, url_key, guid_key, raw.version_time, raw.publisher, title))
+        self._add_chunks(article, record, previous)
         return None
 
-    def _article(self, raw: RawArticle, key: str, text: str, text_hash: str) -> Article:
-        article_id = text_hash[:16]
+    def _index(self, entry: StoryEntry) -> None:
+        self.current[entry.article_id] = entry
+        for story_key in (entry.url_key, entry.guid_key):
+            if story_key:
+                self.stories[story_key] = entry.article_id
+
+    def _version_of(self, url_key: str | None, guid_key: str | None) -> StoryEntry | None:
+        """The current article with the same URL or guid, if any. Two different guids from one
+        publisher are two stories even at one URL (feeds that link every item to the front page)."""
+        for story_key in (guid_key, url_key):
+            article_id = self.stories.get(story_key) if story_key else None
+            if article_id is None:
+                continue
+            entry = self.current[article_id]
+            if story_key == url_key and guid_key and entry.guid_key and entry.guid_key != guid_key:
+                continue
+            return entry
+        return None
+
+    def _same_publisher(self, article_id: str, raw: RawArticle) -> StoryEntry | None:
+        """A near duplicate from the same publisher is a revised version of its story, not a copy."""
+        entry = self.current.get(article_id)
+        if entry is not None and raw.publisher and entry.publisher == raw.publisher:
+            return entry
+        return None
+
+    def _is_newer(self, raw: RawArticle, known: StoryEntry) -> bool | None:
+        """Whether ``raw`` is a later version than the stored ``known``; None, said on stderr, when
+        their times cannot tell."""
+        mine, theirs = raw.version_time, known.version_time
+        if mine is not None and theirs is not None and mine != theirs:
+            return mine > theirs
+        self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
+            f"same story as the stored '{known.title}' (same URL or guid, or the same publisher's near copy) "
+            "with other text and no later publish or update time: the stored version stays current, this "
+            "one is kept as an earlier version")))  # fmt: skip
+        return None
+
+    def _supersede(self, known: StoryEntry, article: Article, record: FileRecord) -> None:
+        """``article`` replaces ``known``: the stored one's keys lead to the new one from now on."""
+        record.supersedes.append((known.article_id, article.id))
+        self.duplicates.remove({known.article_id})
+        self.current.pop(known.article_id, None)
+        self.stories = {k: (article.id if a == known.article_id else a) for k, a in self.stories.items()}
+        self.to_embed = [(c, a) for c, a in self.to_embed if a.id != known.article_id]
+        self.report.updates += 1
+        self.report.warnings.append(Notice(path=article.source_path, text=(
+            f"newer version of '{known.title}': '{article.title}' is current now; the earlier one stays in "
+            "the catalog as history")))  # fmt: skip
+
+    def _add_chunks(self, article: Article, record: FileRecord, previous: dict[str, tuple[str, str]]) -> None:
+        chunks = make_chunks(article, self.settings)
+        record.chunks.extend(chunks)
+        by_text = {indexed: cid for cid, indexed in previous.items()}
+        for chunk in chunks:
+            indexed = (article.title, chunk.text)
+            if previous.get(chunk.id) == indexed:
+                continue  # stored under this id with this text: its vector is in place
+            if indexed in by_text:
+                self.copies[chunk.id] = by_text[indexed]
+            self.to_embed.append((chunk, article))
+        if len(self.to_embed) >= EMBED_BATCH:
+            self.embed_pending()
+
+    def _article(self, raw: RawArticle, title: str, key: str, text: str, identity: str) -> Article:
+        article_id = identity[:16]
         return Article(
             id=article_id,
             key=self._chunk_key(article_id),
-            title=raw.title or _title_from_text(text),
+            title=title,
             publisher=raw.publisher,
             url=raw.url,
             published=raw.published,
+            updated=raw.updated,
             text=text,
             source_path=key,
             source_id=raw.source_id,
@@ -204,7 +346,12 @@ class _IngestRun:
         raise AssertionError("16-hex article ids are unique")
 
     def embed_pending(self) -> None:
-        self.report.embedded += self.store.add_vectors(self.to_embed)
+        """Embed and upsert the waiting chunks; a chunk whose embedded text a stored chunk already
+        has takes that vector from the side file instead of the embedder."""
+        copies = {cid: self.copies[cid] for cid in (c.id for c, _ in self.to_embed) if cid in self.copies}
+        saved = self.store.saved_vectors(list(copies.values()), self.start_revision) if copies else {}
+        vectors = {cid: saved[old] for cid, old in copies.items() if old in saved}
+        self.report.embedded += self.store.add_vectors(self.to_embed, vectors) - len(vectors)
         self.to_embed = []
         self.progress(None)
 
@@ -218,21 +365,6 @@ class _IngestRun:
     def progress(self, path: Path | None) -> None:
         if self.on_progress:
             self.on_progress(path, self.report)
-
-
-def _reused_id(raw: RawArticle, text_hash: str, first_with_id: dict[str, tuple[str, int | None]]) -> str | None:
-    """Why ``raw`` is refused when an earlier article of the same file had its id but other text.
-
-    An id names one story in its source; two texts under one id means one of them is wrong, and
-    the first one read is kept.
-    """
-    if not raw.source_id:
-        return None
-    first = first_with_id.setdefault(raw.source_id, (text_hash, raw.line))
-    if first[0] == text_hash:
-        return None
-    where = f"line {first[1]}" if first[1] else "an earlier item"
-    return f"id '{raw.source_id}' was already used by {where} with different text; kept the first"
 
 
 def _title_from_text(text: str) -> str:

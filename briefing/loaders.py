@@ -1,7 +1,9 @@
 """Readers for every input format. Each turns one file into RawArticles plus per-record problems.
 
 A loader never raises for one bad record: it reports a ``Skipped`` and goes on. A file that cannot
-be read at all raises ``InputError`` naming it.
+be read at all raises ``InputError`` naming it. Bytes are decoded by ``briefing.decoding`` (BOM,
+declared charset, UTF-8, detection), fields are mapped by ``briefing.records``, and HTML pages are
+read by ``briefing.pages``.
 """
 
 from __future__ import annotations
@@ -15,16 +17,11 @@ from typing import Any
 
 import yaml
 
-from briefing.dates import parse_datetime
+from briefing.decoding import Decoded, decode
 from briefing.errors import InputError
-from briefing.models import RawArticle, Skipped
-
-TEXT_FIELDS = ("text", "content", "body", "description", "summary", "article")
-TITLE_FIELDS = ("title", "headline", "name")
-URL_FIELDS = ("url", "link", "href", "permalink")
-DATE_FIELDS = ("published", "date", "date_published", "published_at", "pubDate", "pub_date", "datetime", "created_at")
-PUBLISHER_FIELDS = ("publisher", "source", "outlet", "site_name", "site", "feed_title")
-ID_FIELDS = ("id", "guid", "uuid")
+from briefing.models import Notice, RawArticle, Skipped
+from briefing.pages import fragment_text, page_record
+from briefing.records import record_to_article
 
 
 @dataclass
@@ -33,81 +30,35 @@ class Loaded:
 
     articles: list[RawArticle] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+
+    def add(self, record: Any, path: str, line: int | None = None, *, markup: bool | None = None,
+            where: str | None = None, label: str | None = None) -> None:  # fmt: skip
+        """Map one record; a record that cannot be used becomes a ``Skipped`` (``label`` prefixes its reason)."""
+        try:
+            self.articles.append(record_to_article(record, path, line, markup=markup, where=where))
+        except InputError as exc:
+            reason = f"{label}: {exc.reason}" if label else exc.reason
+            self.skipped.append(Skipped(path=path, line=line, reason=reason))
 
 
 # --- reading bytes -----------------------------------------------------------------------------
 
 
-def decode(data: bytes, path: str) -> str:
-    """Text from bytes: UTF-8 or UTF-16 by BOM, else UTF-8, else Latin-1. Binary data is refused."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    if b"\x00" in data[:8192]:
-        raise InputError(path, "binary file, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+def read_text(path: Path, loaded: Loaded, markup: bool = False) -> str:
+    """The decoded text of ``path``; a guessed encoding is noted in ``loaded.warnings``."""
+    decoded = _decode_file(path, markup)
+    if decoded.warning:
+        loaded.warnings.append(Notice(path=str(path), text=decoded.warning))
+    return decoded.text
 
 
-def read_text(path: Path) -> str:
+def _decode_file(path: Path, markup: bool) -> Decoded:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
-    return decode(data, str(path))
-
-
-# --- field mapping for JSON-like records -------------------------------------------------------
-
-
-def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
-    for name in names:
-        value = record.get(name)
-        if value not in (None, "", [], {}):
-            return value
-    return None
-
-
-def _as_text(value: Any) -> str | None:
-    """A string from a field that may hold a string, a {name|title|value: ...} object or a list."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return _as_text(_first(value, ("name", "title", "value", "href", "url")))
-    if isinstance(value, list):
-        parts = [t for v in value if (t := _as_text(v))]
-        return "\n\n".join(parts) or None
-    return str(value).strip() or None
-
-
-def record_to_article(record: Any, path: str, line: int | None = None) -> RawArticle:
-    """Map a JSON object with common field names onto a RawArticle; raises InputError when unusable."""
-    where = path if line is None else f"{path}:{line}"
-    if not isinstance(record, dict):
-        raise InputError(where, f"expected a JSON object, got {type(record).__name__}")
-    text = _as_text(_first(record, TEXT_FIELDS))
-    if not text:
-        raise InputError(where, f"no text (expected one of: {', '.join(TEXT_FIELDS[:4])})")
-    if "<" in text and re.search(r"</?(p|div|br|span|a)\b", text, re.IGNORECASE):
-        text = html_fragment_to_text(text)
-    raw_date = _first(record, DATE_FIELDS)
-    try:
-        published = parse_datetime(raw_date)
-    except ValueError:
-        raise InputError(where, f"invalid publish date {raw_date!r}") from None
-    return RawArticle(
-        title=_as_text(_first(record, TITLE_FIELDS)),
-        publisher=_as_text(_first(record, PUBLISHER_FIELDS)),
-        url=_as_text(_first(record, URL_FIELDS)),
-        published=published,
-        text=text,
-        source_path=path,
-        source_id=_as_text(_first(record, ID_FIELDS)),
-        line=line,
-    )
+    return decode(data, str(path), markup=markup)
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -121,38 +72,65 @@ def load_jsonl(path: Path) -> Loaded:
         raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
     with handle:
         for number, raw in enumerate(handle, start=1):
-            line = decode(raw, f"{path}:{number}").strip()
+            try:
+                line = decode(raw, f"{path}:{number}").text.strip()
+            except InputError as exc:
+                loaded.skipped.append(Skipped(path=str(path), line=number, reason=exc.reason))
+                continue
             if not line:
                 continue
             try:
-                loaded.articles.append(record_to_article(json.loads(line), str(path), number))
+                record = json.loads(line)
             except json.JSONDecodeError as exc:
                 loaded.skipped.append(Skipped(path=str(path), line=number, reason=f"invalid JSON ({exc.msg})"))
-            except InputError as exc:
-                loaded.skipped.append(Skipped(path=str(path), line=number, reason=exc.reason))
+                continue
+            loaded.add(record, str(path), number)
     return loaded
 
 
 def load_json(path: Path) -> Loaded:
+    """A JSON Feed, a news-API response (``articles``), ``{"items"|"entries"|...: [...]}``, a list, or one object."""
+    loaded = Loaded()
     try:
-        data = json.loads(read_text(path))
+        data = json.loads(read_text(path, loaded))
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"invalid JSON at line {exc.lineno} ({exc.msg})") from None
-    if isinstance(data, dict):
-        listed = _first(data, ("items", "articles", "entries", "data", "results"))
-        records = listed if isinstance(listed, list) else [data]
+    if is_json_feed(data):
+        records = [(json_feed_record(item, data), False) for item in data["items"]]
+    elif isinstance(data, dict):
+        listed = next((data[k] for k in ("items", "articles", "entries", "data", "results") if isinstance(data.get(k), list)), None)
+        records = [(r, None) for r in (listed if listed is not None else [data])]
     elif isinstance(data, list):
-        records = data
+        records = [(r, None) for r in data]
     else:
         raise InputError(str(path), "expected a JSON object or a list of objects")
-    loaded = Loaded()
-    for index, record in enumerate(records):
-        try:
-            loaded.articles.append(record_to_article(record, str(path)))
-        except InputError as exc:
-            reason = exc.reason if len(records) == 1 else f"item {index}: {exc.reason}"
-            loaded.skipped.append(Skipped(path=str(path), reason=reason))
+    for index, (record, markup) in enumerate(records):
+        loaded.add(record, str(path), markup=markup, label=None if len(records) == 1 else f"item {index}")
     return loaded
+
+
+def is_json_feed(data: Any) -> bool:
+    """JSON Feed 1.0 or 1.1 (https://jsonfeed.org/version/1.1): a ``version`` URL and ``items``."""
+    return isinstance(data, dict) and "jsonfeed.org/version/" in str(data.get("version", "")) \
+        and isinstance(data.get("items"), list)  # fmt: skip
+
+
+def json_feed_record(item: Any, feed: dict[str, Any]) -> Any:
+    """A JSON Feed item as a plain-text record: ``content_text``, else ``content_html`` as text, else
+    ``summary``; the feed title is the publisher."""
+    if not isinstance(item, dict):
+        return item
+    html = item.get("content_html")
+    text = item.get("content_text") or (fragment_text(html) if isinstance(html, str) else None) or item.get("summary")
+    return {
+        "id": item.get("id"),
+        "title": item.get("title"),
+        "url": item.get("url") or item.get("external_url"),
+        "published": item.get("date_published"),
+        "updated": item.get("date_modified"),
+        "publisher": feed.get("title"),
+        "text": text,
+    }
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -189,11 +167,12 @@ def markdown_to_text(body: str) -> str:
 
 
 def load_markdown(path: Path) -> Loaded:
-    meta, body = split_front_matter(read_text(path), str(path))
+    loaded = Loaded()
+    meta, body = split_front_matter(read_text(path, loaded), str(path))
     title = meta.get("title")
     headline, body = _leading_heading(body)
     record = {**meta, "title": title or headline or _title_from_name(path), "text": markdown_to_text(body)}
-    return _single(record, path)
+    return _single(loaded, record, path, markup=False)
 
 
 def _leading_heading(body: str) -> tuple[str | None, str]:
@@ -212,137 +191,85 @@ def _leading_heading(body: str) -> tuple[str | None, str]:
 def load_text(path: Path) -> Loaded:
     from briefing.text import is_boilerplate
 
-    lines = read_text(path).strip().splitlines()
+    loaded = Loaded()
+    lines = read_text(path, loaded).strip().splitlines()
     while lines and (not lines[0].strip() or is_boilerplate(lines[0])):
         lines.pop(0)
     title = _title_from_name(path)
     first = lines[0].strip() if lines else ""
     if first and len(first) <= 150 and not first.endswith((".", "!", "?", ":")) and len(lines) > 1:
         title, lines = first, lines[1:]
-    return _single({"title": title, "text": "\n".join(lines)}, path)
+    return _single(loaded, {"title": title, "text": "\n".join(lines)}, path, markup=False)
 
 
 def load_html(path: Path) -> Loaded:
-    html = read_text(path)
-    meta = html_metadata(html)
-    text = html_main_text(html)
-    first, _, rest = text.partition("\n")
-    if meta.get("title") and first.strip().casefold() == meta["title"].strip().casefold():
-        text = rest  # trafilatura repeats the headline as the first line
-    return _single({**meta, "text": text, "title": meta.get("title") or _title_from_name(path)}, path)
+    loaded = Loaded()
+    record = page_record(read_text(path, loaded, markup=True), str(path))
+    record["title"] = record.get("title") or _title_from_name(path)
+    return _single(loaded, record, path, markup=False)
 
 
 def load_feed(path: Path) -> Loaded:
+    """RSS or Atom by feedparser, from text we decoded (feedparser is told it is UTF-8)."""
     import feedparser
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
-    feed = feedparser.parse(data)
+    loaded = Loaded()
+    text = read_text(path, loaded, markup=True)
+    feed = feedparser.parse(_without_encoding_declaration(text).encode("utf-8"),
+                            response_headers={"content-type": "application/xml; charset=utf-8"})  # fmt: skip
     if not feed.entries:
         problem = getattr(feed, "bozo_exception", None)
         reason = f"not an RSS or Atom feed ({problem})" if problem else "feed has no entries"
         raise InputError(str(path), reason.splitlines()[0])
-    publisher = feed.feed.get("title")
-    loaded = Loaded()
+    publisher = detail_text(feed.feed.get("title_detail"))
     for index, entry in enumerate(feed.entries):
-        try:
-            loaded.articles.append(record_to_article(_feed_entry(entry, publisher), str(path)))
-        except InputError as exc:
-            loaded.skipped.append(Skipped(path=str(path), reason=f"entry {index}: {exc.reason}"))
+        loaded.add(feed_entry_record(entry, publisher), str(path), markup=False, label=f"entry {index}")
     return loaded
 
 
-def _feed_entry(entry: Any, publisher: str | None) -> dict[str, Any]:
-    import calendar
+_XML_ENCODING = re.compile(r"""(<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
 
-    content = entry.get("content") or []
-    body = content[0].get("value") if content else entry.get("summary")
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+
+def _without_encoding_declaration(text: str) -> str:
+    return _XML_ENCODING.sub(r"\1", text, count=1)
+
+
+def feed_entry_record(entry: Any, publisher: str | None) -> dict[str, Any]:
+    """A feedparser entry as a plain-text record.
+
+    The body is the first inline ``<content>`` (an Atom ``<content src=...>`` points elsewhere and
+    holds nothing), else the summary. HTML-typed fields become plain text; ``type="text"`` stays
+    literal. Dates are the raw strings, read by our date parser (feedparser fills in missing
+    fields of non-standard dates from today).
+    """
+    inline = [c for c in entry.get("content") or [] if c.get("value") and not c.get("src")]
+    body = inline[0] if inline else entry.get("summary_detail")
     source = entry.get("source", {}) or {}
     return {
         "id": entry.get("id"),
-        "title": entry.get("title"),
+        "title": detail_text(entry.get("title_detail")),
         "url": entry.get("link"),
-        "published": calendar.timegm(parsed) if parsed else None,
+        # An Atom entry may carry only <updated>: the time of the version we have.
+        "published": _field(entry, "published") or _field(entry, "updated"),
+        "updated": _field(entry, "updated"),
         "publisher": source.get("title") or publisher,
-        "text": html_fragment_to_text(body) if body else None,
+        "text": detail_text(body),
     }
 
 
-# --- HTML helpers ------------------------------------------------------------------------------
+def detail_text(detail: Any) -> str | None:
+    """The plain text of a feedparser text construct: HTML types converted, plain text kept as is."""
+    if not detail or not detail.get("value"):
+        return None
+    value = detail["value"]
+    if detail.get("type") in ("text/html", "application/xhtml+xml"):
+        value = fragment_text(value)
+    return value.strip() or None
 
 
-def html_fragment_to_text(fragment: str) -> str:
-    """Visible text of an HTML snippet (feed summaries), one paragraph per block element."""
-    import lxml.html
-    from lxml.etree import ParserError
-
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (ParserError, ValueError):
-        return fragment
-    for bad in root.xpath("//script|//style|//iframe|//noscript"):
-        bad.drop_tree()
-    for block in root.xpath("//p|//div|//br|//li|//h1|//h2|//h3|//h4|//blockquote"):
-        block.tail = "\n\n" + (block.tail or "")
-    return root.text_content()
-
-
-def html_main_text(html: str) -> str:
-    """Main article text: trafilatura drops navigation, scripts, styles, comments and boilerplate."""
-    import trafilatura
-
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=False, include_images=False, favor_precision=True
-    )
-    return text or ""
-
-
-_META_KEYS = {
-    "title": ("og:title", "twitter:title", "headline", "dc.title"),
-    "publisher": ("og:site_name", "application-name", "publisher", "dc.publisher", "article:publisher"),
-    "url": ("og:url",),
-    "published": (
-        "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
-        "publish-date", "dc.date", "dc.date.issued", "sailthru.date", "parsely-pub-date",
-    ),
-}  # fmt: skip
-
-
-def html_metadata(html: str) -> dict[str, Any]:
-    """Title, publisher, canonical URL and publish time from meta tags (then <title>, <link>, <time>)."""
-    import lxml.html
-
-    try:
-        root = lxml.html.document_fromstring(html)
-    except Exception:  # lxml raises several unrelated types on junk input
-        return {}
-    tags = {}
-    for meta in root.xpath("//meta"):
-        name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        if name and meta.get("content") and name not in tags:
-            tags[name] = meta.get("content").strip()
-    found: dict[str, Any] = {}
-    for field_name, keys in _META_KEYS.items():
-        value = next((tags[k] for k in keys if k in tags), None)
-        if value:
-            found[field_name] = value
-    found.setdefault("title", _xpath_text(root, "//title"))
-    found.setdefault("url", _xpath_attr(root, "//link[@rel='canonical']", "href"))
-    found.setdefault("published", _xpath_attr(root, "//time[@datetime]", "datetime"))
-    return {k: v for k, v in found.items() if v}
-
-
-def _xpath_text(root: Any, path: str) -> str | None:
-    nodes = root.xpath(path)
-    return nodes[0].text_content().strip() if nodes else None
-
-
-def _xpath_attr(root: Any, path: str, attr: str) -> str | None:
-    nodes = root.xpath(path)
-    return nodes[0].get(attr) if nodes else None
+def _field(entry: Any, name: str) -> Any:
+    """An entry field as the feed has it (feedparser maps a missing `updated` to `published`, with a warning)."""
+    return dict.get(entry, name)
 
 
 # --- dispatch ----------------------------------------------------------------------------------
@@ -352,8 +279,9 @@ def _title_from_name(path: Path) -> str:
     return re.sub(r"[-_]+", " ", path.stem).strip() or path.name
 
 
-def _single(record: dict[str, Any], path: Path) -> Loaded:
-    return Loaded(articles=[record_to_article(record, str(path))])
+def _single(loaded: Loaded, record: dict[str, Any], path: Path, markup: bool | None) -> Loaded:
+    loaded.articles.append(record_to_article(record, str(path), markup=markup))
+    return loaded
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {

@@ -15,10 +15,17 @@ class RawArticle(BaseModel):
     publisher: str | None = None
     url: str | None = None
     published: AwareDatetime | None = None
+    updated: AwareDatetime | None = Field(None, description="When the source last changed it, if it says.")
     text: str
     source_path: str
-    source_id: str | None = Field(None, description="The id the input gave the article, if any.")
+    source_id: str | None = Field(None, description="The id the input gave the article (a feed guid), if any.")
     line: int | None = Field(None, description="Line of the record in a JSONL file.")
+    warnings: list[str] = Field(default_factory=list, description="What the loader was unsure of (stderr).")
+
+    @property
+    def version_time(self) -> AwareDatetime | None:
+        """The time of this version of the story: its update time, else its publish time."""
+        return max((t for t in (self.published, self.updated) if t is not None), default=None)
 
 
 class SourceRef(BaseModel):
@@ -32,7 +39,8 @@ class SourceRef(BaseModel):
 
 
 class Article(BaseModel):
-    """One stored article. ``id`` is derived from its normalized text, so a re-post shares it."""
+    """One stored article. ``id`` is derived from its normalized headline and text, so a re-post
+    under the same headline shares it."""
 
     id: str
     key: str = Field(description="Short prefix of the id used in chunk keys (8 hex unless that collides).")
@@ -40,6 +48,7 @@ class Article(BaseModel):
     publisher: str | None = None
     url: str | None = None
     published: AwareDatetime | None = None
+    updated: AwareDatetime | None = None
     text: str
     source_path: str
     source_id: str | None = None
@@ -61,16 +70,30 @@ class Chunk(BaseModel):
         return slice(self.start, self.end)
 
 
-class Skipped(BaseModel):
+class _InputPlace(BaseModel):
+    path: str
+    line: int | None = Field(None, description="Line of the record in a JSONL file.")
+
+    def where(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+class Skipped(_InputPlace):
     """An input that was not ingested, and why."""
 
-    path: str
-    line: int | None = None
     reason: str
 
     def message(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.reason}"
+        return f"{self.where()}: {self.reason}"
+
+
+class Notice(_InputPlace):
+    """Something stored with a caveat (an undated article, a guessed encoding, an update), and why."""
+
+    text: str
+
+    def message(self) -> str:
+        return f"{self.where()}: {self.text}"
 
 
 class IngestReport(BaseModel):
@@ -84,10 +107,22 @@ class IngestReport(BaseModel):
     duplicates: int = Field(0, description="Articles folded into another as an alternate source.")
     exact_duplicates: int = 0
     near_duplicates: int = 0
+    updates: int = Field(0, description="Versions of stored stories found now: a newer one replaces the current, an older one is kept as history.")
     removed_files: int = Field(0, description="Files pruned because they are gone.")
     removed_articles: int = 0
     skipped: list[Skipped] = Field(default_factory=list)
+    warnings: list[Notice] = Field(default_factory=list, description="Articles stored with a caveat, one line each.")
     seconds: float = 0.0
+
+
+class ArticleVersion(BaseModel):
+    """An earlier version of a story, kept in the catalog after a newer one replaced it."""
+
+    id: str
+    title: str
+    published: AwareDatetime | None
+    updated: AwareDatetime | None = None
+    source_path: str
 
 
 class ArticleInfo(BaseModel):
@@ -99,9 +134,13 @@ class ArticleInfo(BaseModel):
     publisher: str | None
     url: str | None
     published: AwareDatetime | None
+    updated: AwareDatetime | None = None
     chunks: int
     alternates: int
     source_path: str
+    earlier_versions: list[ArticleVersion] = Field(
+        default_factory=list, description="Versions this one replaced (same URL or guid), oldest first."
+    )
 
 
 class StoreStats(BaseModel):
@@ -112,6 +151,7 @@ class StoreStats(BaseModel):
     embedder: str
     dimension: int | None
     articles: int
+    earlier_versions: int = Field(0, description="Replaced versions of stories, kept in the catalog.")
     chunks: int
     vectors: int
     alternates: int

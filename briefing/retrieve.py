@@ -7,6 +7,7 @@ from filling the evidence, so disagreeing sources get a seat.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 import numpy as np
@@ -16,6 +17,10 @@ from briefing.store import Store
 from briefing.text import sentence_spans
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
+REPEAT_SIMILARITY = 0.93
+"""Cosine above which a chunk that gives no figure of its own repeats one already chosen (a
+syndicated copy under another headline); measured 0.95-0.96 for the re-post pair in corpus/."""
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -69,6 +74,7 @@ def retrieve(
         mmr_lambda=mmr_lambda,
         groups=[(rows[cid][1].id, per_article) for cid in pool],
         outlets=[(rows[cid][1].publisher or rows[cid][1].id, cap) for cid in pool],
+        figures=[frozenset(_NUMBER.findall(rows[cid][0].text)) for cid in pool],
     )
     similarity = {cid: float(vectors[cid] @ query_vector) for cid in chosen}
     evidence = [_evidence(*rows[cid], fused[cid], similarity[cid]) for cid in chosen]
@@ -83,14 +89,23 @@ def mmr_select(
     mmr_lambda: float,
     groups: list[tuple[str, int]],
     outlets: list[tuple[str, int]],
+    figures: list[frozenset[str]] | None = None,
 ) -> list[str]:
     """Maximal marginal relevance under per-article and per-outlet caps.
 
     The outlet cap is a preference: once no candidate fits it, it is lifted (the article cap is not).
+    A candidate within ``REPEAT_SIMILARITY`` of a chosen chunk whose ``figures`` (the numbers in its
+    text) are all in that chunk's is a repeat and is never chosen; a copy with a new figure (an
+    updated death toll) still competes.
     """
     if not ids:
         return []
-    relevance = relevance / relevance.max()
+    figures = figures or [frozenset()] * len(ids)
+    # Relevance scaled to [0, 1] like the similarities it is traded against: fused RRF scores lie
+    # within a factor of two of each other, so dividing by the largest left every candidate at
+    # 0.5-1 and let diversity pull in off-topic chunks.
+    low, high = float(relevance.min()), float(relevance.max())
+    relevance = (relevance - low) / (high - low) if high > low else np.ones_like(relevance)
     similarity = vectors @ vectors.T
     chosen: list[int] = []
     per_group: Counter[str] = Counter()
@@ -98,7 +113,7 @@ def mmr_select(
     for respect_outlets in (True, False):
         while len(chosen) < k:
             best = _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets,
-                                   per_group, per_outlet, respect_outlets)  # fmt: skip
+                                   per_group, per_outlet, respect_outlets, figures)  # fmt: skip
             if best is None:
                 break
             chosen.append(best)
@@ -107,10 +122,13 @@ def mmr_select(
     return [ids[i] for i in chosen]
 
 
-def _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets, per_group, per_outlet, respect_outlets):
+def _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets, per_group, per_outlet,
+                    respect_outlets, figures):  # fmt: skip
     best, best_score = None, -math.inf
     for i in range(len(ids)):
         if i in chosen or per_group[groups[i][0]] >= groups[i][1]:
+            continue
+        if any(similarity[i, j] >= REPEAT_SIMILARITY and figures[i] <= figures[j] for j in chosen):
             continue
         if respect_outlets and per_outlet[outlets[i][0]] >= outlets[i][1]:
             continue

@@ -159,12 +159,21 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def add_vectors(self, items: list[tuple[Chunk, Article]]) -> int:
-        """Embed and upsert chunks ahead of their catalog commit (see ``commit``)."""
+    def add_vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray] | None = None) -> int:
+        """Embed and upsert chunks ahead of their catalog commit (see ``commit``); ``known`` gives
+        vectors by chunk id that need no embedding. Returns how many chunks were upserted."""
         if items:
             self.catalog.set_meta("vectors_pending", "1")
-            self._upsert(items)
+            self._upsert(items, known or {})
         return len(items)
+
+    def saved_vectors(self, ids: list[str], revision: int) -> dict[str, np.ndarray]:
+        """Vectors of stored chunks from the side file as saved on disk, if it was saved at catalog
+        ``revision`` with this embedder; otherwise none (the caller embeds instead)."""
+        index = VectorIndex.load(self.vector_dir)
+        if index is None or index.revision != revision or index.embedder != self.embedder.name:
+            return {}
+        return index.vectors_of(ids)
 
     def commit(self, records: list[FileRecord]) -> None:
         """Commit files to the catalog, then drop the vectors of chunks they no longer have.
@@ -178,11 +187,12 @@ class Store:
         self._delete_vectors(gone)
         self.catalog.set_meta("vectors_pending", "0")
 
-    def _upsert(self, items: list[tuple[Chunk, Article]], batch: int = 1000) -> None:
+    def _upsert(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray] | None = None,
+                batch: int = 1000) -> None:  # fmt: skip
         collection = self.collection  # fail on an unreachable server before loading the embedder
         for i in range(0, len(items), batch):
             part = items[i : i + batch]
-            vectors = self.embedder.embed([indexed_text(article.title, chunk.text) for chunk, article in part])
+            vectors = self._vectors(part, known or {})
             self._check_dimension(vectors)
             metadatas = [chunk_metadata(chunk, article) for chunk, article in part]
             self._track().add([chunk.id for chunk, _ in part], [m["published_ts"] for m in metadatas], vectors)
@@ -193,6 +203,17 @@ class Store:
                     documents=[chunk.text for chunk, _ in part],
                     metadatas=metadatas,
                 )
+
+    def _vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray]) -> np.ndarray:
+        """One row per item: the known vector, or the embedding of headline and chunk text."""
+        missing = [i for i, (chunk, _) in enumerate(items) if chunk.id not in known]
+        embedded = self.embedder.embed([indexed_text(items[i][1].title, items[i][0].text) for i in missing]) if missing else None
+        if embedded is not None and len(missing) == len(items):
+            return embedded
+        rows = [known.get(chunk.id) for chunk, _ in items]
+        for row, i in enumerate(missing):
+            rows[i] = embedded[row]
+        return np.stack(rows).astype(np.float32)
 
     def _delete_vectors(self, ids: list[str], batch: int = 1000) -> None:
         if ids:

@@ -17,6 +17,8 @@ _BOILERPLATE = re.compile(
       | credit\s*:.*
       | (continue|keep)\s+reading.*
       | read\s+(more|the\s+full\s+(story|article)).*
+      | (\d+\s+)?comments?(\s*\(\d+\))?\.? | (view|show|add|post)\s+(all\s+)?comments?.* | discuss(ion)?
+      | (article|comments)\s+url\s*:.* | points\s*:\s*\d+ | \#\s*comments\s*:\s*\d+
       | click\s+here.*
       | (sign\s+up|subscribe)\b.*(newsletter|updates|free).*
       | advertisement | sponsored(\s+content)?
@@ -28,6 +30,7 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+_HAS_WORD = re.compile(r"\w")
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -45,8 +48,9 @@ def is_boilerplate(line: str) -> bool:
 
 
 def clean(text: str) -> str:
-    """Normalize text and drop boilerplate lines (photo credits, "Continue reading...")."""
-    kept = [line for line in normalize(text).split("\n") if not is_boilerplate(line)]
+    """Normalize text and drop boilerplate lines (photo credits, "Continue reading...") and lines
+    with no letter or digit ("…", "* * *")."""
+    kept = [line for line in normalize(text).split("\n") if not is_boilerplate(line) and (not line or _HAS_WORD.search(line))]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
@@ -61,6 +65,18 @@ def indexed_text(title: str, chunk_text: str) -> str:
     Feed items are often a headline plus one summary sentence; the headline carries the topic.
     """
     return f"{title}\n{chunk_text}"
+
+
+_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+
+
+def word_count(text: str) -> int:
+    """Words in ``text``: runs between spaces, and each character of scripts written without
+    spaces (Chinese, Japanese, Thai), where a run between spaces is a whole sentence."""
+    unspaced = len(_UNSPACED_SCRIPT.findall(text))
+    if not unspaced:
+        return len(text.split())
+    return len(_UNSPACED_SCRIPT.sub(" ", text).split()) + unspaced
 
 
 def words(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from briefing.models import ArticleInfo, IngestReport, Skipped, StoreStats
+from briefing.models import ArticleInfo, IngestReport, Notice, Skipped, StoreStats
 
 PIPE_WIDTH = 160  # tables written to a pipe or file are not wrapped at 80 columns
 
@@ -68,7 +68,9 @@ def print_ingest_report(report: IngestReport) -> None:
         ("chunks", str(report.chunks)),
         ("embedded", str(report.embedded)),
         ("duplicates", duplicates),
+        ("updated stories", str(report.updates)),
         ("skipped", str(len(report.skipped))),
+        ("warnings", str(len(report.warnings))),
         ("seconds", f"{report.seconds:.1f}"),
     ]
     if report.removed_files:
@@ -79,6 +81,11 @@ def print_ingest_report(report: IngestReport) -> None:
 def print_skipped(skipped: list[Skipped]) -> None:
     for item in skipped:
         _console(err=True).print(f"skipped {item.message()}", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_warnings(warnings: list[Notice]) -> None:
+    for item in warnings:
+        _console(err=True).print(f"warning {item.message()}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_sources(articles: list[ArticleInfo], empty_hint: bool = False) -> None:
@@ -92,9 +99,11 @@ def print_sources(articles: list[ArticleInfo], empty_hint: bool = False) -> None
     table.add_column("title")
     table.add_column("chunks", justify="right")
     table.add_column("also in", justify="right")
+    table.add_column("updates", justify="right")
     for article in articles:
         date = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "undated"
-        table.add_row(date, article.publisher or "?", article.title, str(article.chunks), str(article.alternates or ""))
+        table.add_row(date, article.publisher or "?", article.title, str(article.chunks), str(article.alternates or ""),
+                      str(len(article.earlier_versions) or ""))  # fmt: skip
     _console().print(table)
 
 
@@ -105,6 +114,7 @@ def print_stats(stats: StoreStats) -> None:
         ("collection", stats.collection),
         ("embedder", f"{stats.embedder} ({stats.dimension or '?'}-d)"),
         ("articles", f"{stats.articles} ({stats.undated} undated, {stats.publishers} publishers)"),
+        ("earlier versions", str(stats.earlier_versions)),
         ("alternate sources", str(stats.alternates)),
         ("chunks", f"{stats.chunks} ({stats.vectors} vectors)"),
         ("files", str(stats.files)),

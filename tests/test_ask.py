@@ -95,3 +95,17 @@ def test_abstain_reasons():
     near = [e.model_copy(update={"similarity": 0.7}) for e in EVIDENCE]
     assert abstain_reason("What did the Pope say about the Pentagon?", near, 0.45) == "no evidence mentions Pope"
     assert abstain_reason("How many North Korean soldiers are in Kursk, says the Pentagon?", near, 0.45) is None
+
+
+def test_extractive_answers_use_the_headline_as_context_and_keep_short_rows_with_figures():
+    """A table row ("Lock Fenby; 4.1 m") is short and names only part of the question; its
+    article's headline supplies the rest. A short sentence without a figure is still a fragment."""
+    from briefing.generate import extractive_answer
+    from briefing.models import Evidence
+
+    levels = Evidence(key="c0ffee00-0", article_id="c0ffee00", start=0, title="Water levels at the canal locks",
+                      text="The canal authority published the week's levels.\nLock Fenby; 4.1 m\nLock Arden; 3.2 m\n"
+                           "The results are below.")  # fmt: skip
+    picked = [d.text for d in extractive_answer("What is the water level at Lock Fenby?", [levels])]
+    assert "Lock Fenby; 4.1 m" in picked
+    assert "The results are below." not in picked

@@ -80,23 +80,29 @@ def test_bad_input_is_reported_one_line_each_and_the_rest_ingested(messy_folder,
     skipped = {(Path(s["path"]).name, s.get("line")): s["reason"] for s in report["skipped"]}
 
     assert set(skipped) == {
-        ("feed.jsonl", 2), ("same-id.jsonl", 2), ("binary.md", None), ("empty.txt", None), ("huge.txt", None),
-        ("bad-date.md", None), ("loop", None), ("does-not-exist.md", None),
+        ("feed.jsonl", 2), ("binary.md", None), ("empty.txt", None), ("huge.txt", None), ("loop", None),
+        ("does-not-exist.md", None),
     }  # fmt: skip
     assert "invalid JSON" in skipped[("feed.jsonl", 2)]
-    assert "id 'x1' was already used by line 1" in skipped[("same-id.jsonl", 2)]
     assert "binary" in skipped[("binary.md", None)]
     assert "MB limit" in skipped[("huge.txt", None)] and "BRIEFING_MAX_FILE_MB" in skipped[("huge.txt", None)]
-    assert "invalid publish date" in skipped[("bad-date.md", None)]
+    # Stored with a caveat, said on stderr: a date that cannot be read, a second text under one id.
+    warned = {(Path(w["path"]).name, w.get("line")): w["text"] for w in report["warnings"]}
+    assert "publish date 'the day after tomorrow' not understood" in warned[("bad-date.md", None)]
+    assert "stored undated" in warned[("bad-date.md", None)]
+    assert "the stored version stays current" in warned[("same-id.jsonl", 2)]
     assert "symlink loop" in skipped[("loop", None)]
     assert "no such file" in skipped[("does-not-exist.md", None)]
     # one line per problem on stderr, each naming its file (and line)
     problem_lines = [line for line in result.stderr.splitlines() if line.strip()]
-    for (name, line), reason in skipped.items():
+    for (name, line), reason in list(skipped.items()) + list(warned.items()):
         assert any(name in text and reason in text and (line is None or f":{line}" in text) for text in problem_lines), name
 
-    titles = {a["title"] for a in json.loads(runner.invoke(app, ["sources", "--json"]).stdout)}
-    assert titles == {"Bridge reopens", "Grain deal", "Power cuts", "First", "Zürich talks", "Kharkiv update", "Port strike"}
+    listed = {a["title"]: a for a in json.loads(runner.invoke(app, ["sources", "--json"]).stdout)}
+    assert set(listed) == {"Bridge reopens", "Grain deal", "Power cuts", "First", "Zürich talks", "Kharkiv update",
+                           "Port strike", "Undated"}  # fmt: skip
+    assert listed["Undated"]["published"] is None
+    assert [v["title"] for v in listed["First"]["earlier_versions"]] == ["Second"]
     with Store(Settings(), HashingEmbedder()) as store:
         texts = " ".join(text for _, _, text in store.catalog.all_chunks())
     assert "Délégués met in Zürich" in texts and "shelling damaged a school" in texts
@@ -109,7 +115,7 @@ def test_strict_makes_skips_an_error_without_losing_what_was_stored(messy_folder
     before = len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout))
     result = runner.invoke(app, ["ingest", str(messy_folder), "--strict"])
     assert result.exit_code == 1
-    assert len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout)) == before + 7
+    assert len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout)) == before + 8
 
 
 def test_a_huge_file_is_refused_without_being_read(tmp_path):

@@ -1,5 +1,6 @@
 """Ingest into a real Chroma store (embedded and server) with a fake embedder (see conftest)."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -68,20 +69,39 @@ def test_exact_and_near_duplicates_are_stored_once_with_alternate_sources(tmp_pa
     folder = tmp_path / "in"
     folder.mkdir()
     write_md(folder, "a-original.md", "Kyiv reports clashes", "First Post (sample)", STORY)
-    write_md(folder, "b-copy.md", "Clashes reported by Kyiv", "Second Post (sample)", STORY.upper())
-    write_md(folder, "c-repost.md", "Kyiv: first clashes", "Third Post (sample)",
+    write_md(folder, "b-copy.md", "Kyiv Reports Clashes", "Second Post (sample)", STORY.upper())
+    write_md(folder, "c-repost.md", "Kyiv reports first clashes", "Third Post (sample)",
              "This story was first published by First Post. " + STORY.replace("Tuesday", "Wednesday"))  # fmt: skip
     write_md(folder, "d-other.md", "Frost warning", "First Post (sample)", "Forecasters expect a hard frost this weekend.")
+    # The same body under another headline is not merged: body text alone never makes a duplicate.
+    write_md(folder, "e-retitled.md", "Seoul checks reports of North Korean troops in Kursk", "Fourth Post (sample)", STORY)
     settings = Settings()
     report = ingest([folder], settings, embedder=fake_embedder)
-    assert (report.articles, report.duplicates, report.exact_duplicates, report.near_duplicates) == (2, 2, 1, 1)
+    assert (report.articles, report.duplicates, report.exact_duplicates, report.near_duplicates) == (3, 2, 1, 1)
     with Store(settings, fake_embedder) as store:
         listed = {a.title: a for a in store.catalog.list_articles()}
-        assert set(listed) == {"Kyiv reports clashes", "Frost warning"}
+        assert set(listed) == {"Kyiv reports clashes", "Frost warning", "Seoul checks reports of North Korean troops in Kursk"}
         assert listed["Kyiv reports clashes"].alternates == 2
         rows = store.catalog.db.execute("SELECT publisher, url FROM alternates ORDER BY publisher").fetchall()
         assert rows == [("Second Post (sample)", "https://b-copy.md.example/"),
                         ("Third Post (sample)", "https://c-repost.md.example/")]  # fmt: skip
+
+
+def test_short_placeholder_bodies_never_merge_items(tmp_path, store_mode, fake_embedder):
+    """Feed items whose bodies are all "Read more." (or any text too short to tell) stay apart,
+    even under similar headlines; each is stored as its headline."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    items = [{"id": f"g{n}", "title": title, "text": "<p>Read more.</p>", "published": f"2024-11-0{n}T10:00:00Z"}
+             for n, title in enumerate(["Tram line opens", "Tram line closes", "Bakers strike"], start=1)]  # fmt: skip
+    items.append({"id": "g4", "title": "Short note", "text": "Officials met on Monday.", "published": "2024-11-04T10:00:00Z"})
+    items.append({"id": "g5", "title": "Short notes", "text": "Officials met on Monday.", "published": "2024-11-05T10:00:00Z"})
+    (folder / "feed.json").write_text(json.dumps({"items": items}))
+    report = ingest([folder], Settings(), embedder=fake_embedder)
+    assert (report.articles, report.duplicates) == (5, 0)
+    with Store(Settings(), fake_embedder) as store:
+        texts = dict(store.catalog.db.execute("SELECT title, text FROM articles"))
+    assert texts["Tram line opens"] == "Tram line opens" and texts["Short notes"] == "Officials met on Monday."
 
 
 def test_reingest_of_unchanged_files_embeds_nothing(store_mode, fake_embedder):
@@ -167,7 +187,7 @@ def test_keyword_index_follows_the_catalog(tmp_path, fake_embedder):
     ingest([folder], settings, embedder=fake_embedder)
     with Store(settings, fake_embedder) as store:
         hit = store.keyword_index().search("hard frost", k=1)[0][0]
-        assert "frost" in store.catalog.chunk_texts(store.catalog.article_ids_of_file(str(folder / "frost.md")))[hit]
+        assert "frost" in store.catalog.indexed_chunks(store.catalog.article_ids_of_file(str(folder / "frost.md")))[hit][1]
 
 
 def test_opening_a_store_with_another_embedder_is_an_error(store_mode, fake_embedder):

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def test_markdown_front_matter_and_body():
     assert article.publisher == "Test Courier (sample)"
     assert article.url == "https://test-courier.example/2024/11/05/units-front"
     assert article.published == datetime(2024, 11, 5, 12, 30, tzinfo=UTC)
-    assert article.published.utcoffset() == timedelta(hours=2)
+    assert article.published.utcoffset() == timedelta(0)  # the +02:00 of the file, stored in UTC
     assert "small clashes" in article.text and "**" not in article.text
     assert "[report](" not in article.text and "the report." in article.text
     assert "Ignored heading" not in article.text
@@ -194,3 +195,163 @@ def test_discover_survives_a_symlink_loop(tmp_path):
     files, skipped = discover([tmp_path / "feeds"])
     assert [f.name for f in files] == ["one.md"]
     assert any("symlink loop" in s.reason for s in skipped)
+
+
+# --- real-world shapes (the kinds of field cases F03-F10, other instances) ---------------------
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_json_feed_1_0_with_html_content_and_the_feed_title_as_publisher(tmp_path):
+    feed = {
+        "version": "https://jsonfeed.org/version/1", "title": "Harbour &amp; Hills",
+        "items": [
+            {"id": "a", "url": "https://hh.example/a", "title": "Ferry back", "date_modified": "2024-11-21T09:00:00+01:00",
+             "content_html": "<p>The <b>ferry</b> resumed on Thursday.</p><style>p{}</style><script>x()</script>"},
+            {"id": "b", "external_url": "https://other.example/b", "title": "Pier shut", "summary": "The pier shut for repairs.",
+             "date_published": "2024-11-22T07:00:00Z"},
+        ],
+    }  # fmt: skip
+    first, second = load_file(write(tmp_path, "feed.json", json.dumps(feed))).articles
+    assert first.text == "The ferry resumed on Thursday." and first.publisher == "Harbour &amp; Hills"
+    assert first.published is None and first.updated == datetime(2024, 11, 21, 8, tzinfo=UTC)
+    assert second.url == "https://other.example/b" and second.text == "The pier shut for repairs."
+
+
+def test_news_api_articles_are_cleaned_of_markers_entities_and_placeholders(tmp_path):
+    response = {"status": "ok", "articles": [
+        {"source": {"name": "Quay &amp; Co"}, "title": "Rates &quot;on hold&quot;", "publishedAt": "2024-11-05T08:00:00Z",
+         "description": "The bank held rates.", "content": "The central bank kept its rate at 4.5% on Tuesday. Analysts had expect… [+2310 chars]"},
+        {"source": {"name": "Paywalled"}, "title": "Budget vote", "publishedAt": "2024-11-05T09:00:00Z",
+         "content": "Subscribe to continue reading. Already a subscriber? Log in."},
+        {"source": {"name": "Checker"}, "title": "Just a moment...", "publishedAt": "2024-11-05T09:00:00Z",
+         "content": "Checking your browser before accessing the site. Please enable JavaScript and cookies to continue."},
+    ]}  # fmt: skip
+    loaded = load_file(write(tmp_path, "everything.json", json.dumps(response)))
+    (article,) = loaded.articles
+    assert article.title == 'Rates "on hold"' and article.publisher == "Quay & Co"
+    assert article.text == "The bank held rates.\n\nThe central bank kept its rate at 4.5% on Tuesday."
+    assert [s.reason.split(":")[0] for s in loaded.skipped] == ["item 1", "item 2"]
+    assert all("bot-check or paywall" in s.reason for s in loaded.skipped)
+
+
+def test_an_article_about_captchas_is_not_a_placeholder(tmp_path):
+    body = " ".join(["Researchers said the new captcha system blocked automated ticket buyers during the sale."] * 12)
+    (article,) = load_file(write(tmp_path, "captcha.jsonl", json.dumps({"title": "Captcha study", "text": body}) + "\n")).articles
+    assert article.title == "Captcha study"
+
+
+def test_atom_text_and_html_constructs(tmp_path):
+    atom = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Desk</title><id>urn:d</id><updated>2024-11-05T12:00:00Z</updated>
+<entry><title type="text">Why &lt;title&gt; tags matter</title><id>urn:d:1</id><link href="https://d.example/1"/>
+<published>2024-11-04T10:00:00Z</published><updated>2024-11-05T12:00:00Z</updated>
+<summary type="html">&lt;p&gt;Search engines read the &lt;b&gt;title&lt;/b&gt; element first.&lt;/p&gt;</summary></entry>
+<entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">Tide <em>tables</em> out</div></title><id>urn:d:2</id>
+<link href="https://d.example/2"/><updated>2024-11-05T12:00:00Z</updated>
+<content src="https://d.example/2.pdf" type="application/pdf"/><summary>High tide is at 06:40 on Friday.</summary></entry>
+</feed>"""
+    first, second = load_file(write(tmp_path, "feed.atom", atom)).articles
+    assert first.title == "Why <title> tags matter"  # type="text" stays literal
+    assert first.text == "Search engines read the title element first."
+    assert first.published == datetime(2024, 11, 4, 10, tzinfo=UTC) and first.updated == datetime(2024, 11, 5, 12, tzinfo=UTC)
+    assert second.title == "Tide tables out" and second.text == "High tide is at 06:40 on Friday."
+
+
+def test_rss_with_an_unreadable_date_keeps_the_item_undated_with_a_warning(tmp_path):
+    rss = ("<rss version='2.0'><channel><title>Notes</title><item><title>Night buses</title><link>https://n.example/1</link>"
+           "<pubDate>Nov 5 at noon</pubDate><description>Night buses returned on Wednesday.</description></item>"
+           "</channel></rss>")  # fmt: skip
+    (item,) = load_file(write(tmp_path, "feed.rss", rss)).articles
+    assert item.published is None
+    assert item.warnings == ["publish date 'Nov 5 at noon' not understood (not a complete date (no year)); stored undated"]
+
+
+def page(head: str, body: str) -> str:
+    return f"<html><head>{head}</head><body><article>{body}</article></body></html>"
+
+
+PARAGRAPHS = ("<p>The port authority said on Tuesday that dredging of the outer harbour would begin next month "
+              "and last nine months.</p><p>The work will deepen the channel to 14 metres.</p>")  # fmt: skip
+
+
+def test_html_publisher_from_json_ld_graph_and_published_before_modified(tmp_path):
+    ld = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Port News Network"},
+        {"@type": "NewsArticle", "headline": "Dredging to begin", "datePublished": "2024-03-02T06:30:00-05:00",
+         "dateModified": "2024-03-04T10:00:00-05:00", "publisher": {"@type": "Organization", "name": "Estuary Post"}}]}  # fmt: skip
+    head = (f'<title>Dredging to begin</title><meta property="og:site_name" content="Port">'
+            f'<meta property="article:modified_time" content="2024-03-04T15:00:00Z">'
+            f'<script type="application/ld+json">{json.dumps(ld)}</script>')  # fmt: skip
+    (article,) = load_file(write(tmp_path, "page.html", page(head, PARAGRAPHS))).articles
+    assert article.publisher == "Estuary Post"
+    assert article.published == datetime(2024, 3, 2, 11, 30, tzinfo=UTC)
+
+
+def test_html_without_a_date_is_kept_undated_with_a_warning_and_body_dates_are_not_guessed(tmp_path):
+    body = PARAGRAPHS + "<p>The law of 14 March 2019 set the depth limit for the channel and the quays.</p>"
+    (article,) = load_file(write(tmp_path, "page.html", page("<title>Dredging</title>", body))).articles
+    assert article.published is None
+    assert article.warnings == ["no publish date found in the page; stored undated"]
+
+
+def test_html_tables_become_labelled_text_rows(tmp_path):
+    table = ("<table><tr><th>city</th><th>rain</th></tr><tr><td>Lviv</td><td>41 mm</td></tr>"
+             "<tr><td>Odesa</td><td>12 mm</td></tr></table>")  # fmt: skip
+    (article,) = load_file(write(tmp_path, "page.html", page("<title>Rain</title>", PARAGRAPHS + table))).articles
+    assert "city: Lviv; rain: 41 mm\ncity: Odesa; rain: 12 mm" in article.text
+    assert "|" not in article.text
+
+
+def test_html_script_shell_uses_json_ld_article_body_and_an_empty_shell_is_skipped(tmp_path):
+    text = ("The ministry said on Friday that tram tenders would be reviewed by an independent panel of three judges. "
+            "The panel will report by March, and no contract will be signed before then.")  # fmt: skip
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Tenders reviewed", "articleBody": f"<p>{text}</p>"})
+    shell = page(f'<title>Tenders reviewed</title><script type="application/ld+json">{ld}</script>', '<div id="root"></div>')
+    (article,) = load_file(write(tmp_path, "shell.html", shell)).articles
+    assert article.text == text
+    with pytest.raises(InputError, match=r"empty\.html: too little text \(\d+ words\)"):
+        load_file(write(tmp_path, "empty.html", page("<title>Loading</title>", "<figcaption>Photo: Agency</figcaption>")))
+
+
+def test_cjk_pages_count_characters_not_space_separated_runs(tmp_path):
+    body = "<p>市交通局周二宣布，连接火车站和机场的地铁五号线将于下月十五日正式开通运营。全线长约三十二公里，共设十八座车站。</p>"
+    page_html = f'<html><head><meta charset="gb2312"><title>新地铁线路下月开通</title></head><body><article>{body}</article></body></html>'
+    (article,) = load_file(write_bytes(tmp_path, "page.html", page_html.encode("gb2312"))).articles
+    assert article.title == "新地铁线路下月开通" and "三十二公里" in article.text
+
+
+def write_bytes(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_html_declared_times_url_and_entities(tmp_path):
+    """article:published_time beats the date in the canonical URL; JSON-LD gives the update time,
+    the URL when no tag does, and an articleBody whose entities are decoded."""
+    body = ("Dock workers&#39; union and the port agreed a 7% pay rise on Tuesday. &quot;It&#8217;s a fair deal,&quot; "
+            "the union leader said. The deal covers 2,300 workers &amp; runs for two years.")  # fmt: skip
+    ld = {"@type": "NewsArticle", "url": "https://hv.example/pay-deal", "dateModified": "2024-11-12T18:00:00Z", "articleBody": body}
+    head = (f'<title>Pay deal</title><meta property="article:published_time" content="2024-11-12T12:00:00Z">'
+            f'<script type="application/ld+json">{json.dumps(ld)}</script>')  # fmt: skip
+    (article,) = load_file(write(tmp_path, "page.html", page(head, "<p>Photo: Agency</p>"))).articles
+    assert article.text.startswith("Dock workers' union") and '"It’s a fair deal,"' in article.text and "&amp;" not in article.text
+    assert article.url == "https://hv.example/pay-deal"
+    assert article.published == datetime(2024, 11, 12, 12, tzinfo=UTC) and article.updated == datetime(2024, 11, 12, 18, tzinfo=UTC)
+    canonical = ('<title>Ferry</title><link rel="canonical" href="https://gg.example/2024/11/08/ferry">'
+                 '<meta property="article:published_time" content="2024-11-09T06:30:00Z">')  # fmt: skip
+    (ferry,) = load_file(write(tmp_path, "ferry.html", page(canonical, PARAGRAPHS))).articles
+    assert ferry.published == datetime(2024, 11, 9, 6, 30, tzinfo=UTC) and ferry.url.endswith("/2024/11/08/ferry")
+
+
+def test_ad_blocker_and_javascript_walls_are_placeholders(tmp_path):
+    records = [{"title": "Tolls scrapped", "text": "Please enable JS and disable any ad blocker"},
+               {"title": "Zoo pandas", "text": "Twin pandas were born at the city zoo on Thursday, a first in its history."}]  # fmt: skip
+    loaded = load_file(write(tmp_path, "items.json", json.dumps(records)))
+    assert [a.title for a in loaded.articles] == ["Zoo pandas"]
+    assert "bot-check or paywall" in loaded.skipped[0].reason

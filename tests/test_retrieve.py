@@ -102,3 +102,13 @@ def test_excerpts_keep_the_sentences_closest_to_the_query_verbatim_and_in_order(
     assert "Markets closed early" not in prompt and "Seoul said" in prompt
     [whole] = add_excerpts([item], query, fake_embedder, sentences=5)  # short enough already
     assert whole.excerpt is None and "Markets closed early" in format_evidence([whole])
+
+
+def test_mmr_never_picks_a_repeat_but_keeps_a_copy_with_a_new_figure():
+    """A syndicated copy (cosine 0.99) adds nothing unless it gives a figure the chosen chunk lacks."""
+    vectors = np.array([[1, 0, 0], [0.99, 0.141, 0], [0.99, 0, 0.141], [0, 1, 0]], dtype=np.float32)
+    common = dict(k=3, mmr_lambda=0.9, groups=[(g, 5) for g in "abcd"], outlets=[(o, 9) for o in "abcd"])
+    figures = [frozenset({"8", "5.8"}), frozenset({"8", "5.8"}), frozenset({"23", "5.8"}), frozenset()]
+    chosen = mmr_select(["first", "copy", "update", "other"], np.array([1.0, 0.99, 0.98, 0.2]), vectors,
+                        figures=figures, **common)  # fmt: skip
+    assert chosen == ["first", "update", "other"]

@@ -1,0 +1,238 @@
+"""HTML to article fields: main text and tables by trafilatura, metadata by trafilatura and htmldate.
+
+Which metadata wins. Publish time: the JSON-LD article's ``datePublished``, then the
+``article:published_time`` meta tag (the two a page declares as its publish time), then htmldate's
+original date from the page (never a modified time), then trafilatura's (htmldate given the URL,
+whose date has no time of day). htmldate's extensive search is off: it guesses dates from the body
+text ("the law of 14 March 2019"). Update time: JSON-LD ``dateModified``, then
+``article:modified_time`` or ``og:updated_time``. Publisher: the JSON-LD article's
+``publisher.name``, then trafilatura's site name (JSON-LD, then ``og:site_name``). URL:
+trafilatura's (canonical link, ``og:url``), then the JSON-LD article's ``url``.
+"""
+
+from __future__ import annotations
+
+import html as entities
+import json
+import re
+from typing import Any
+
+from briefing.dates import parse_datetime
+from briefing.errors import InputError
+from briefing.text import word_count
+
+MIN_PAGE_WORDS = 20
+"""A page with less visible text than this is a caption or a script-rendered shell, not an article."""
+
+_DATE_CONFIG = {"original_date": True, "extensive_search": False, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_ENTITY = re.compile(r"&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(r"</?(p|div|br|span|a|b|i|em|strong)\b[^>]*>", re.IGNORECASE)
+
+
+def page_record(html: str, path: str) -> dict[str, Any]:
+    """Title, publisher, URL, publish and update times, text and warnings of one HTML page, as a record.
+
+    The text is the main text with tables as rows; when that is under ``MIN_PAGE_WORDS`` words, or
+    a third of the page's JSON-LD ``articleBody``, the ``articleBody`` is used. Raises InputError
+    naming ``path`` when neither holds enough text.
+    """
+    import trafilatura
+
+    meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
+    page = _Declared.read(html)
+    title = meta.title if meta else None
+    text = _main_text(html, title)
+    body = page.article_body()
+    if body and (_words(text) < MIN_PAGE_WORDS or _words(body) >= 3 * _words(text)):
+        text = body
+    if _words(text) < MIN_PAGE_WORDS:
+        raise InputError(path, f"too little text ({_words(text)} words), not an article page")
+    warnings: list[str] = []
+    published = page.article("datePublished") or page.meta("article:published_time") or _page_date(html) \
+        or (meta.date if meta else None)  # fmt: skip
+    return {
+        "title": title,
+        "publisher": page.publisher() or (meta.sitename if meta else None),
+        "url": (meta.url if meta else None) or page.article_url(),
+        "text": text,
+        "published": _time(published, "publish date", warnings, missing="no publish date found in the page"),
+        "updated": _time(page.article("dateModified") or page.meta("article:modified_time", "og:updated_time"),
+                         "update time", warnings),  # fmt: skip
+        "warnings": warnings,
+    }
+
+
+def _page_date(html: str) -> str | None:
+    """htmldate's original publish time from the page itself (not its URL)."""
+    from htmldate import find_date
+
+    return find_date(html, **_DATE_CONFIG)
+
+
+def _time(value: Any, what: str, warnings: list[str], missing: str | None = None):
+    """A datetime from a page's value; a missing or unreadable one is None, with a warning where it matters."""
+    if not value:
+        if missing:
+            warnings.append(f"{missing}; stored undated")
+        return None
+    try:
+        return parse_datetime(value if isinstance(value, str) else str(value))
+    except ValueError as exc:
+        outcome = "stored undated" if missing else "ignored"
+        warnings.append(f"{what} {value!r} in the page not understood ({getattr(exc, 'reason', exc)}); {outcome}")
+        return None
+
+
+class _Declared:
+    """What a page declares about itself: its JSON-LD blocks and its meta tags."""
+
+    def __init__(self, blocks: list[Any], metas: dict[str, str]):
+        self.blocks = blocks
+        self.metas = metas
+
+    @classmethod
+    def read(cls, html: str) -> _Declared:
+        import lxml.html
+
+        try:
+            root = lxml.html.document_fromstring(html)
+        except Exception:  # lxml raises several unrelated types on junk input
+            return cls([], {})
+        blocks = []
+        for script in root.xpath("//script[@type='application/ld+json']"):
+            try:
+                blocks.append(json.loads(script.text_content(), strict=False))
+            except ValueError:
+                continue
+        metas: dict[str, str] = {}
+        for tag in root.xpath("//meta[@content]"):
+            name = (tag.get("property") or tag.get("name") or "").strip().lower()
+            metas.setdefault(name, tag.get("content").strip())
+        return cls(blocks, metas)
+
+    def meta(self, *names: str) -> str | None:
+        return next((self.metas[n] for n in names if self.metas.get(n)), None)
+
+    def article(self, key: str) -> Any:
+        """``key`` of the first article object (NewsArticle, Article, BlogPosting...) in the
+        JSON-LD, also inside ``@graph``, which htmldate does not look into."""
+        for item in _objects(self.blocks):
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(k, str) and (k.endswith("Article") or k == "BlogPosting") for k in kinds) and item.get(key):
+                return item[key]
+        return None
+
+    def article_body(self) -> str | None:
+        """The longest ``articleBody`` in the JSON-LD, as plain text; None if there is none."""
+        bodies = [b for b in (i["articleBody"] for i in _objects(self.blocks) if "articleBody" in i)
+                  if isinstance(b, str) and b.strip()]  # fmt: skip
+        return plain_text(max(bodies, key=len)) if bodies else None
+
+    def publisher(self) -> str | None:
+        """``publisher.name`` of the page's article object."""
+        publisher = self.article("publisher")
+        publisher = publisher[0] if isinstance(publisher, list) and publisher else publisher
+        name = publisher.get("name") if isinstance(publisher, dict) else publisher
+        return name.strip() if isinstance(name, str) and name.strip() else None
+
+    def article_url(self) -> str | None:
+        """The article object's ``url`` or ``mainEntityOfPage`` (a URL or ``{"@id": URL}``)."""
+        for key in ("url", "mainEntityOfPage"):
+            value = self.article(key)
+            value = value.get("@id") if isinstance(value, dict) else value
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                return value
+        return None
+
+
+def _objects(data: Any):
+    """Every JSON object in nested JSON-LD (lists, ``@graph``)."""
+    if isinstance(data, dict):
+        yield data
+        for value in data.values():
+            yield from _objects(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _objects(item)
+
+
+def _main_text(html: str, title: str | None) -> str:
+    import trafilatura
+
+    text = trafilatura.extract(
+        html, include_comments=False, include_tables=True, include_images=False, favor_precision=True
+    ) or ""  # fmt: skip
+    first, _, rest = text.partition("\n")
+    if title and first.strip().casefold() == title.strip().casefold():
+        text = rest  # trafilatura repeats the headline as the first line
+    return table_rows_as_text(text)
+
+
+def table_rows_as_text(text: str) -> str:
+    """trafilatura's table rows (``| a | b |``) as one line each: ``header: cell; header: cell``.
+
+    Without a header row (no ``|---|`` rule under the first row) the cells are joined by "; ".
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].lstrip().startswith("|"):
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j].lstrip().startswith("|"):
+            j += 1
+        out.extend(_table_lines(lines[i:j]))
+        i = j
+    return "\n".join(out)
+
+
+def _table_lines(rows: list[str]) -> list[str]:
+    header: list[str] | None = None
+    if len(rows) > 1 and _TABLE_RULE.match(rows[1].strip()):
+        header, rows = _cells(rows[0]), rows[2:]
+    lines = []
+    for row in rows:
+        cells = _cells(row)
+        if header and len(header) == len(cells):
+            pairs = [f"{name}: {cell}" if name else cell for name, cell in zip(header, cells) if cell]
+        else:
+            pairs = [cell for cell in cells if cell]
+        if pairs and not _TABLE_RULE.match(row.strip()):
+            lines.append("; ".join(pairs))
+    return lines
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def fragment_text(fragment: str) -> str:
+    """Visible text of an HTML snippet (feed summaries), one paragraph per block element."""
+    import lxml.html
+    from lxml.etree import ParserError
+
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ParserError, ValueError):
+        return fragment
+    for bad in root.xpath("//script|//style|//iframe|//noscript"):
+        bad.drop_tree()
+    for block in root.xpath("//p|//div|//br|//li|//h1|//h2|//h3|//h4|//blockquote|//tr"):
+        block.tail = "\n\n" + (block.tail or "")
+    return root.text_content()
+
+
+def plain_text(value: str) -> str:
+    """Plain text from a string that may hold HTML tags or entities (JSON-LD, JSON exports)."""
+    if _TAG.search(value):
+        return fragment_text(value).strip()
+    return _ENTITY.sub(lambda m: entities.unescape(m.group(0)), value).strip()
+
+
+def _words(text: str | None) -> int:
+    return word_count(text) if text else 0

@@ -1,0 +1,159 @@
+"""One JSON-like record (from JSON, JSONL, a feed entry or a page) to a RawArticle, or a reason not to.
+
+Field names are mapped from the common ones (RSS exports, JSON Feed, news-API responses). The
+text is cleaned of what such sources add (HTML entities, news-API truncation markers) and refused
+when it is a bot-check or paywall page, or garbled. A date that cannot be read never drops an
+article: it is stored undated, with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timezone
+from typing import Any
+
+from briefing.dates import parse_datetime
+from briefing.decoding import garbled
+from briefing.errors import InputError
+from briefing.models import RawArticle
+from briefing.pages import fragment_text, plain_text
+from briefing.text import text_key, word_count
+
+TEXT_FIELDS = ("text", "content", "body", "description", "summary", "article", "content_text", "content_html", "articleBody")
+TITLE_FIELDS = ("title", "headline", "name")
+URL_FIELDS = ("url", "link", "href", "permalink", "external_url")
+DATE_FIELDS = (
+    "published", "date", "date_published", "datePublished", "published_at", "publishedAt", "pubDate",
+    "pub_date", "datetime", "created_at",
+)  # fmt: skip
+UPDATED_FIELDS = ("updated", "date_modified", "dateModified", "modified", "updated_at", "updatedAt")
+PUBLISHER_FIELDS = ("publisher", "source", "outlet", "site_name", "site", "feed_title")
+ID_FIELDS = ("id", "guid", "uuid")
+
+# News APIs cut `content` at about 200 characters and append "… [+1210 chars]".
+_TRUNCATION = re.compile(r"\s*(…|\.\.\.)?\s*\[\+\d+\s*char(acter)?s?\]\s*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)")
+
+# Pages a bot check or a paywall serves instead of the article. Only short texts are tested, so
+# an article that reports on captchas is not mistaken for one.
+_PLACEHOLDER = re.compile(
+    r"""not\s+a\s+robot | are\s+you\s+a\s+(robot|human) | verify\s+(that\s+)?you\s+are\s+(a\s+)?human
+      | prove\s+you('re|\s+are)\s+(a\s+)?human | complete\s+the\s+security\s+check | captcha
+      | checking\s+(if\s+the\s+site\s+connection\s+is\s+secure|your\s+browser)
+      | (enable|turn\s+on|allow)\s+(javascript|js|cookies)\b | disable\s+(any|your|the)\s+ad[\s-]?blockers?
+      | javascript\s+is\s+(disabled|required) | access\s+(to\s+this\s+page\s+has\s+been\s+)?denied
+      | unusual\s+traffic\s+from\s+your | press\s+(&|and)\s+hold | just\s+a\s+moment\.\.\.
+      | attention\s+required | subscribe\s+(now\s+)?to\s+(continue|keep)?\s*read
+      | (article|content|story)\s+is\s+(only\s+)?(available\s+)?(for|to)\s+(subscribers|members)
+      | reached\s+your\s+(limit|maximum)\s+of\s+free\s+(articles|stories)
+      | (log|sign)\s+in\s+to\s+(continue|keep)\s+reading | to\s+continue\s+reading,?\s+(please\s+)?(subscribe|log\s+in|sign\s+in)
+      | already\s+a\s+subscriber\?""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PLACEHOLDER_WORDS = 80
+
+
+def record_to_article(
+    record: Any, path: str, line: int | None = None, *, markup: bool | None = None, where: str | None = None
+) -> RawArticle:
+    """Map a record with common field names onto a RawArticle.
+
+    ``markup``: True when the text is HTML, False when it is plain text to keep literally, None to
+    tell from the text itself (JSON). ``where`` names the record in messages (default: the path and
+    line). Raises InputError for a record with no text, a placeholder page, or garbled text.
+    """
+    where = where or (path if line is None else f"{path}:{line}")
+    if not isinstance(record, dict):
+        raise InputError(where, f"expected a JSON object, got {type(record).__name__}")
+    warnings = list(record.get("warnings") or [])
+    text = _body(record, markup, where)
+    title = _plain(_as_text(_first(record, TITLE_FIELDS)), markup)
+    problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}")
+    if problem:
+        raise InputError(where, f"{problem}; not stored")
+    return RawArticle(
+        title=title,
+        publisher=_plain(_as_text(_first(record, PUBLISHER_FIELDS)), markup),
+        url=_as_text(_first(record, URL_FIELDS)),
+        published=_date(record, DATE_FIELDS, "publish date", "stored undated", warnings),
+        updated=_date(record, UPDATED_FIELDS, "update time", "ignored", warnings),
+        text=text,
+        source_path=path,
+        source_id=_as_text(_first(record, ID_FIELDS)),
+        line=line,
+        warnings=warnings,
+    )
+
+
+def placeholder(title: str | None, text: str) -> str | None:
+    """Why a short text is a bot-check or paywall page rather than an article, or None."""
+    if word_count(text) > _PLACEHOLDER_WORDS:
+        return None
+    match = _PLACEHOLDER.search(f"{title or ''}\n{text}")
+    return f"a bot-check or paywall page, not the article ('{match.group(0)}')" if match else None
+
+
+def _body(record: dict[str, Any], markup: bool | None, where: str) -> str:
+    raw = _as_text(_first(record, TEXT_FIELDS))
+    if not raw:
+        raise InputError(where, f"no text (expected one of: {', '.join(TEXT_FIELDS[:4])})")
+    text, truncated = strip_truncation(_plain(raw, markup))
+    summary = _plain(_as_text(record.get("description")), markup)
+    if truncated and summary and text_key(summary) not in text_key(text):
+        text = f"{summary}\n\n{text}"  # what was cut is gone; the summary keeps some of it
+    return text
+
+
+def strip_truncation(text: str) -> tuple[str, bool]:
+    """``text`` without a news-API truncation marker and the sentence it cut; whether there was one."""
+    match = _TRUNCATION.search(text, max(0, len(text) - 80)) if text.rstrip().endswith("]") else None
+    if not match:
+        return text, False
+    kept = text[: match.start()]
+    ends = list(_SENTENCE_END.finditer(kept))
+    if match.group(1) or not (ends and ends[-1].end() == len(kept.rstrip())):
+        kept = kept[: ends[-1].end()] if ends else ""
+    return kept.strip(), True
+
+
+def _plain(value: str | None, markup: bool | None) -> str | None:
+    """Plain text from a field. ``markup`` True: HTML converted. False: kept literally. None (JSON):
+    converted when it looks like HTML, else HTML entities decoded, since JSON exports often keep
+    them ("S&amp;P 500")."""
+    if value is None:
+        return None
+    if markup:
+        value = fragment_text(value)
+    elif markup is None:
+        value = plain_text(value)
+    return value.strip() or None
+
+
+def _date(record: dict[str, Any], names: tuple[str, ...], what: str, outcome: str, warnings: list[str]):
+    raw = _first(record, names)
+    try:
+        parsed = parse_datetime(raw)
+        return parsed.astimezone(timezone.utc) if parsed else None
+    except ValueError as exc:
+        warnings.append(f"{what} {raw!r} not understood ({getattr(exc, 'reason', exc)}); {outcome}")
+        return None
+
+
+def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        value = record.get(name)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    """A string from a field that may hold a string, a {name|title|value: ...} object or a list."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return _as_text(_first(value, ("name", "title", "value", "href", "url")))
+    if isinstance(value, list):
+        parts = [t for v in value if (t := _as_text(v))]
+        return "\n\n".join(parts) or None
+    return str(value).strip() or None
