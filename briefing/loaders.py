@@ -33,10 +33,10 @@ class Loaded:
     warnings: list[Notice] = field(default_factory=list)
 
     def add(self, record: Any, path: str, line: int | None = None, *, markup: bool | None = None,
-            where: str | None = None, label: str | None = None) -> None:  # fmt: skip
+            label: str | None = None) -> None:  # fmt: skip
         """Map one record; a record that cannot be used becomes a ``Skipped`` (``label`` prefixes its reason)."""
         try:
-            self.articles.append(record_to_article(record, path, line, markup=markup, where=where))
+            self.articles.append(record_to_article(record, path, line, markup=markup))
         except InputError as exc:
             reason = f"{label}: {exc.reason}" if label else exc.reason
             self.skipped.append(Skipped(path=path, line=line, reason=reason))
@@ -206,7 +206,9 @@ def load_html(path: Path) -> Loaded:
     loaded = Loaded()
     record = page_record(read_text(path, loaded, markup=True), str(path))
     record["title"] = record.get("title") or _title_from_name(path)
-    return _single(loaded, record, path, markup=False)
+    warnings = record.pop("warnings")
+    loaded.articles.append(record_to_article(record, str(path), markup=False, warnings=warnings))
+    return loaded
 
 
 def load_feed(path: Path) -> Loaded:

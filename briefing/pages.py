@@ -31,7 +31,8 @@ _TAG = re.compile(r"</?(p|div|br|span|a|b|i|em|strong)\b[^>]*>", re.IGNORECASE)
 
 
 def page_record(html: str, path: str) -> dict[str, Any]:
-    """Title, publisher, URL, publish and update times, text and warnings of one HTML page, as a record.
+    """Title, publisher, URL, publish and update times, text and ``warnings`` (what was unsure) of
+    one HTML page, as a record.
 
     The text is the main text with tables as rows; when that is under ``MIN_PAGE_WORDS`` words, or
     a third of the page's JSON-LD ``articleBody``, the ``articleBody`` is used. Raises InputError

@@ -54,18 +54,19 @@ _PLACEHOLDER_WORDS = 80
 
 
 def record_to_article(
-    record: Any, path: str, line: int | None = None, *, markup: bool | None = None, where: str | None = None
+    record: Any, path: str, line: int | None = None, *, markup: bool | None = None, warnings: list[str] | None = None
 ) -> RawArticle:
     """Map a record with common field names onto a RawArticle.
 
     ``markup``: True when the text is HTML, False when it is plain text to keep literally, None to
-    tell from the text itself (JSON). ``where`` names the record in messages (default: the path and
-    line). Raises InputError for a record with no text, a placeholder page, or garbled text.
+    tell from the text itself (JSON). ``warnings``: what the loader was already unsure of. Raises
+    InputError, naming the path (and line), for a record with no text, a placeholder page, or
+    garbled text.
     """
-    where = where or (path if line is None else f"{path}:{line}")
+    where = path if line is None else f"{path}:{line}"
     if not isinstance(record, dict):
         raise InputError(where, f"expected a JSON object, got {type(record).__name__}")
-    warnings = list(record.get("warnings") or [])
+    warnings = list(warnings or [])
     text = _body(record, markup, where)
     title = _plain(_as_text(_first(record, TITLE_FIELDS)), markup)
     problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}")
