@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk, SourceRef
+from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk, SourceRef, version_time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,10 +78,7 @@ class FileRecord:
 @dataclass
 class FileState:
     digest: str | None
-    articles: int
-    duplicates: int
-    chunks: int
-    skipped: list[str]
+    skipped: list[dict]
 
 
 class Catalog:
@@ -127,10 +124,8 @@ class Catalog:
     # --- manifest -----------------------------------------------------------------------------
 
     def file_state(self, path: str) -> FileState | None:
-        row = self.db.execute(
-            "SELECT digest, articles, duplicates, chunks, skipped FROM files WHERE path = ?", (path,)
-        ).fetchone()
-        return FileState(row[0], row[1], row[2], row[3], json.loads(row[4])) if row else None
+        row = self.db.execute("SELECT digest, skipped FROM files WHERE path = ?", (path,)).fetchone()
+        return FileState(row[0], json.loads(row[1])) if row else None
 
     def file_paths(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
@@ -408,11 +403,6 @@ class StoryEntry:
     version_time: datetime | None
     publisher: str | None
     title: str
-
-
-def version_time(published: datetime | None, updated: datetime | None) -> datetime | None:
-    """The time of an article's version: its update time, else its publish time."""
-    return max((t for t in (published, updated) if t is not None), default=None)
 
 
 def _article(row: tuple) -> Article:

@@ -184,7 +184,7 @@ class _IngestRun:
         catalog = self.store.catalog
         old_ids = catalog.article_ids_of_file(key)
         self._forget(old_ids)
-        previous = catalog.indexed_chunks(old_ids)
+        previous = _Previous(catalog.indexed_chunks(old_ids))
         record = FileRecord(path=key, digest=digest)
         skipped = loaded.skipped
         for raw in loaded.articles:
@@ -216,7 +216,7 @@ class _IngestRun:
         for article_id in article_ids:
             self.current.pop(article_id, None)
 
-    def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: dict[str, tuple[str, str]]) -> str | None:
+    def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: _Previous) -> str | None:
         """Add one article, fold it into a known one, or store it as a version of one; returns why
         it was skipped, if it was."""
         text = clean(raw.text) or clean(raw.title or "")  # a feed item with no body ("Comments") is its headline
@@ -307,16 +307,15 @@ class _IngestRun:
             f"newer version of '{known.title}': '{article.title}' is current now; the earlier one stays in "
             "the catalog as history")))  # fmt: skip
 
-    def _add_chunks(self, article: Article, record: FileRecord, previous: dict[str, tuple[str, str]]) -> None:
+    def _add_chunks(self, article: Article, record: FileRecord, previous: _Previous) -> None:
         chunks = make_chunks(article, self.settings)
         record.chunks.extend(chunks)
-        by_text = {indexed: cid for cid, indexed in previous.items()}
         for chunk in chunks:
             indexed = (article.title, chunk.text)
-            if previous.get(chunk.id) == indexed:
+            if previous.by_id.get(chunk.id) == indexed:
                 continue  # stored under this id with this text: its vector is in place
-            if indexed in by_text:
-                self.copies[chunk.id] = by_text[indexed]
+            if indexed in previous.by_text:
+                self.copies[chunk.id] = previous.by_text[indexed]
             self.to_embed.append((chunk, article))
         if len(self.to_embed) >= EMBED_BATCH:
             self.embed_pending()
@@ -365,6 +364,14 @@ class _IngestRun:
     def progress(self, path: Path | None) -> None:
         if self.on_progress:
             self.on_progress(path, self.report)
+
+
+class _Previous:
+    """What a file's earlier content stored: chunk id -> (headline, chunk text), and back."""
+
+    def __init__(self, by_id: dict[str, tuple[str, str]]):
+        self.by_id = by_id
+        self.by_text = {indexed: cid for cid, indexed in by_id.items()}
 
 
 def _title_from_text(text: str) -> str:

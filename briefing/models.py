@@ -24,8 +24,12 @@ class RawArticle(BaseModel):
 
     @property
     def version_time(self) -> AwareDatetime | None:
-        """The time of this version of the story: its update time, else its publish time."""
-        return max((t for t in (self.published, self.updated) if t is not None), default=None)
+        return version_time(self.published, self.updated)
+
+
+def version_time(published: datetime | None, updated: datetime | None) -> datetime | None:
+    """The time of a version of a story: the later of its update and publish times, if any."""
+    return max((t for t in (published, updated) if t is not None), default=None)
 
 
 class SourceRef(BaseModel):
