@@ -52,9 +52,9 @@ class EmbeddingJudge:
 
 
 def clear_caches() -> None:
-    from briefing import judge
+    from briefing import judge, terms
 
-    for cached in (judge.tokens, judge.content_terms, judge._windows, judge._stem):
+    for cached in (terms.tokens, terms.content_terms, judge._windows, terms._stem):
         cached.cache_clear()
 
 

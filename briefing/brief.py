@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from briefing.embeddings import Embedder
+from briefing.focus import missing_focus, unaddressed
 from briefing.generate import (
     ANSWER,
     DEVELOPMENTS,
@@ -17,12 +18,14 @@ from briefing.generate import (
     extractive_brief,
     make_repairer,
 )
-from briefing.judge import content_terms, make_judge, missing_names, question_names
+from briefing.judge import make_judge
+from briefing.terms import content_terms, missing_names, question_names
 from briefing.llm import make_embedder, make_structured_llm, model_name, resolve_provider
 from briefing.models import Briefing, CheckedSentence, Evidence, RetrievalFilter, Section
 from briefing.retrieve import retrieve
 from briefing.settings import Settings
 from briefing.store import Store
+from briefing.text import split_sentences
 from briefing.verify import Verifier
 
 
@@ -110,7 +113,7 @@ def answer_question(
         verifier = Verifier(evidence, checker, make_repairer(llm) if llm else None, settings.max_repairs, replace=False)
         sentences = _verified_answer(question, evidence, llm, verifier)
         answer.sections = [Section(title=ANSWER, sentences=sentences)] if sentences else []
-        reason = _unanswered([s.text for s in sentences if s.shown], question, evidence)
+        reason = _unanswered([s for s in sentences if s.shown], question, evidence)
     if llm:
         answer.usage = llm.usage
     answer.abstained, answer.abstain_reason = reason is not None, reason
@@ -127,33 +130,53 @@ def abstain_reason(question: str, evidence: list[Evidence], threshold: float) ->
     best = max(e.similarity or 0.0 for e in evidence)
     if best < threshold:
         return f"no evidence is close to the question (best similarity {best:.2f} < {threshold:.2f})"
-    missing = missing_names(question, [f"{e.title}\n{e.text}" for e in evidence])
+    sources = [f"{e.title}\n{e.text}" for e in evidence]
+    missing = missing_names(question, sources) + missing_focus(question, sources)
     if missing:
         return f"no evidence mentions {', '.join(missing)}"
     return None
 
 
-def _unanswered(answer: list[str], question: str, evidence: list[Evidence]) -> str | None:
-    """Why verified sentences still don't answer: none survived, or the question's distinctive
-    names are left hanging. A name is distinctive when fewer than half the evidence chunks mention
-    it ("Macron" among articles on North Korean troops); the answer must mention each, and some
-    sentence must tie one to the rest of the question ("What did Macron say about North Korean
-    troops?" is not answered by "Macron hosted the meeting")."""
-    if not answer:
+def _unanswered(sentences: list[CheckedSentence], question: str, evidence: list[Evidence]) -> str | None:
+    """Why verified sentences still don't answer: none survived, they leave out what the question
+    asks for (``focus.unaddressed``), or the question's distinctive names are left hanging. A name
+    is distinctive when fewer than half the evidence chunks mention it ("Macron" among articles on
+    North Korean troops); the answer must mention each, and some sentence must tie one to the rest
+    of the question, read with the headline of the article it cites ("What did Macron say about
+    North Korean troops?" is not answered by "Macron hosted the meeting")."""
+    if not sentences:
         return "no answer sentence survived verification"
+    answer = [s.text for s in sentences]
+    left_out = unaddressed(question, answer)
+    if left_out:
+        return f"no answer sentence states {', '.join(left_out)}"
     chunks = [content_terms(f"{e.title} {e.text}") for e in evidence]
     groups = {group[-1].term: group for group in question_names(question)}
     rare = {term: g for term, g in groups.items() if sum(term in c for c in chunks) < len(chunks) / 2}
     if not rare:
         return None
     asked = content_terms(question)
-    terms = [content_terms(sentence) for sentence in answer]
+    by_key = {e.key: e for e in evidence}
+    cited = [[by_key[c.key] for c in s.citations if c.valid and c.key in by_key] for s in sentences]
+    # A sentence of a feed item is read with the rest of its item and its publisher ("told the
+    # BBC"); any other, with its headline.
+    terms = [content_terms(" ".join([s.text] + [f"{e.text} {e.publisher or ''}" for e in items if _is_item(e)]))
+             for s, items in zip(sentences, cited)]  # fmt: skip
+    in_context = [t | content_terms(" ".join(e.title for e in items)) for t, items in zip(terms, cited)]
     unmentioned = [term for term in rare if not any(term in t for t in terms)]
-    tied = any(term in t and (t & asked) - {w.term for w in g} for term, g in rare.items() for t in terms)
+    tied = any(term in t and (c & asked) - {w.term for w in g} for term, g in rare.items() for t, c in zip(terms, in_context))
     if unmentioned or not tied:
         names = ", ".join(" ".join(t.word for t in g) for g in rare.values())
         return f"no source sentence ties {names} to the rest of the question"
     return None
+
+
+FEED_ITEM_SENTENCES = 3
+
+
+def _is_item(evidence: Evidence) -> bool:
+    """A whole feed item (headline and a sentence or two): read as one unit, as its reader would."""
+    return evidence.start == 0 and len(split_sentences(evidence.text)) <= FEED_ITEM_SENTENCES
 
 
 def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Verifier) -> list[CheckedSentence]:
@@ -166,7 +189,8 @@ def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Ver
         extra = [c for d in extractive_answer(question, evidence) for c in verifier.verify_sentence(d)]
         checked += [c for c in extra if c.shown][: 3 - shown]
     if any(c.shown for c in checked):
-        pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True)
+        pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True,
+                                       shown=[c.text for c in checked if c.shown])  # fmt: skip
         checked += [c for d in pairs for c in verifier.verify_sentence(d)]
     return checked
 

@@ -25,7 +25,7 @@ from briefing.models import Briefing, CheckedSentence, RetrievalFilter
 from briefing.settings import Settings
 
 METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupported_rate",
-           "key_fact_recall", "abstention_accuracy", "forbidden_free", "tokens", "latency_s")  # fmt: skip
+           "key_fact_recall", "abstention_accuracy", "answer_accuracy", "forbidden_free", "tokens", "latency_s")  # fmt: skip
 
 
 # --- case files ------------------------------------------------------------------------------
@@ -192,6 +192,14 @@ def key_fact_recall(case: EvalCase, briefing: Briefing, article_ids: dict[str, s
     return found / len(case.must_include)
 
 
+def _answered(case: EvalCase, briefing: Briefing, article_ids: dict[str, set[str]]) -> float | None:
+    """Answerable ask cases: 1.0 when the answer states every key fact, citing an article that
+    states it, and did not abstain; None for other cases."""
+    if case.kind != "ask" or case.unanswerable or not case.must_include:
+        return None
+    return float(not briefing.abstained and key_fact_recall(case, briefing, article_ids) == 1.0)
+
+
 def case_metrics(case: EvalCase, briefing: Briefing, judge: Judge, article_ids: dict[str, set[str]],
                  latency: float) -> dict[str, float | None]:  # fmt: skip
     checked, visible = briefing.sentences(), shown(briefing)
@@ -204,6 +212,7 @@ def case_metrics(case: EvalCase, briefing: Briefing, judge: Judge, article_ids: 
         "unsupported_rate": (sum(not judge.judge(s.text, cited_texts(s, briefing) or [""]).supported for s in visible) / len(visible)) if visible else None,
         "key_fact_recall": None if briefing.abstained else key_fact_recall(case, briefing, article_ids),
         "abstention_accuracy": float(briefing.abstained == case.unanswerable) if case.kind == "ask" else None,
+        "answer_accuracy": _answered(case, briefing, article_ids),
         "forbidden_free": float(not any(re.search(p, text, re.IGNORECASE) for p in case.must_not_include)) if case.must_not_include else None,
         "tokens": float(briefing.usage.prompt_tokens + briefing.usage.completion_tokens),
         "latency_s": round(latency, 3),

@@ -11,11 +11,11 @@ import re
 
 from pydantic import BaseModel, Field
 
-from briefing.judge import content_terms
+from briefing.terms import content_terms, matches
 from briefing.llm import LLMError
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
 from briefing.prompting import render_prompt
-from briefing.text import sentence_spans, text_key
+from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
 from briefing.verify import looks_like_instruction
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ def format_evidence(evidence: list[Evidence]) -> str:
     for item in evidence:
         date = item.published.strftime("%Y-%m-%d") if item.published else "undated"
         text = item.excerpt if item.excerpt is not None else item.text
+        first, _, rest = text.partition("\n")
+        if rest and text_key(first) == text_key(item.title):  # the first chunk begins with the headline, shown above
+            text = rest.lstrip("\n")
         blocks.append(f"[{item.key}] {item.publisher or 'unknown publisher'}, {date}: {item.title}\n{text}")
     return "\n\n".join(blocks)
 
@@ -131,17 +134,22 @@ def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSent
 
 def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
     """The source sentences most relevant to ``question``, at most ``limit``, without near-repeats."""
-    from briefing.judge import question_names
+    from briefing.focus import question_focus, unaddressed
+    from briefing.terms import question_names
 
     wanted = content_terms(question)
     counting = bool(_QUANTITY.search(question))
     names = [{t.term for t in group} for group in question_names(question)]
 
+    focus = question_focus(question)
+    focused = bool(focus.roles or focus.target)
+
     def score(c: _Candidate) -> float:
         """Relevance, plus the share of the question's names it mentions, plus (for "how many"
-        questions) figures that count what is asked."""
+        questions) figures that count what is asked, plus stating the roles and target asked about."""
         named = sum(bool(group & c.terms) for group in names) / len(names) if names else 0.0
-        return c.relevance + 0.4 * named + (0.5 if counting and c.subjects & wanted else 0.0)
+        addresses = focused and not unaddressed(question, [c.shown])
+        return c.relevance + 0.4 * named + (0.5 if counting and c.subjects & wanted else 0.0) + (0.4 if addresses else 0.0)
 
     ranked = sorted(_candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
     return [c.draft(ANSWER) for c in _diverse([c for c in ranked if _addresses(c, wanted)], set(), limit)]
@@ -185,6 +193,14 @@ _QUANTITY = re.compile(r"\b(how (many|much)|number of|estimates?|figures?|how la
 _FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
 
 
+HEADLINE_WEIGHT = 0.7
+"""Relevance factor of a headline as a candidate sentence: a body sentence that matches as well
+says it in full, so it goes first; a headline still wins where it alone states the fact (feed items)."""
+BRIEF_HEADLINE_WEIGHT = 0.6
+"""Further factor in briefs, whose developments read as a story: a headline is picked there only
+when no body sentence matches the query nearly as well."""
+
+
 def extractive_brief(query: str, evidence: list[Evidence], developments: int = 6) -> Draft:
     """Pick and order the most relevant, diverse source sentences, deterministically.
 
@@ -192,11 +208,14 @@ def extractive_brief(query: str, evidence: list[Evidence], developments: int = 6
     "Where sources disagree"; forward-looking ones to "What to watch"; the rest are in date order.
     """
     candidates = _candidate_sentences(query, evidence)
+    for candidate in candidates:
+        if candidate.headline:
+            candidate.relevance *= BRIEF_HEADLINE_WEIGHT
     if not candidates:
         return Draft(headline=DraftSentence(section="headline", text=""), sentences=[])
     ranked = sorted(candidates, key=lambda c: (-c.relevance, c.order))
     used: set[str] = set()
-    headline = next((c for c in ranked if not _PRONOUN.search(c.text)), ranked[0])
+    headline = next((c for c in ranked if not c.in_context and not _PRONOUN.search(c.text)), ranked[0])
     used.add(headline.id)
     disagreements = [c for pair in _disagreements([c for c in ranked if c.id not in used]) for c in pair]
     used.update(c.id for c in disagreements)
@@ -212,12 +231,19 @@ def extractive_brief(query: str, evidence: list[Evidence], developments: int = 6
 
 
 class _Candidate:
-    def __init__(self, evidence: Evidence, text: str, order: int, relevance: float):
+    """A source sentence that may be picked; ``shown`` is what a pick shows: the sentence, or the
+    sentence with the one before it when it leans on it (then ``in_context`` is true)."""
+
+    def __init__(self, evidence: Evidence, text: str, order: int, relevance: float, shown: str | None = None,
+                 headline: bool = False):  # fmt: skip
         self.evidence = evidence
+        self.headline = headline
         self.text = text
+        self.shown = shown or text
+        self.in_context = self.shown != text
         self.order = order
         self.relevance = relevance
-        self.terms = content_terms(text)
+        self.terms = content_terms(self.shown)
         self.headline_terms = content_terms(evidence.title)
         self.figures = figures(text)
         self.subjects = {term for _, subject in self.figures for term in subject}
@@ -225,21 +251,26 @@ class _Candidate:
         self.date = evidence.published.isoformat() if evidence.published else ""
 
     def draft(self, section: str) -> DraftSentence:
-        citation = DraftCitation(key=self.evidence.key, quote=self.text)
-        return DraftSentence(section=section, text=self.text, citations=[citation], origin="source")
+        citation = DraftCitation(key=self.evidence.key, quote=self.shown)
+        return DraftSentence(section=section, text=self.shown, citations=[citation], origin="source")
 
 
 def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2, section: str = DISAGREE,
-                           on_topic: bool = False) -> list[DraftSentence]:  # fmt: skip
+                           on_topic: bool = False, shown: list[str] = ()) -> list[DraftSentence]:  # fmt: skip
     """Source sentences that give different figures for the same thing, as drafted pairs.
 
-    ``on_topic`` keeps only pairs whose sentences each share two or more terms with ``query``.
+    ``on_topic`` keeps only pairs whose sentences each share two or more terms with ``query``; a
+    pair whose sentences are all among ``shown`` (texts already in the answer) adds nothing and is
+    left out.
     """
     ranked = sorted(_candidate_sentences(query, evidence), key=lambda c: (-c.relevance, c.order))
     if on_topic:
         wanted = content_terms(query)
         ranked = [c for c in ranked if len(c.terms & wanted) >= 2]
-    return [c.draft(section) for pair in _disagreements(ranked, pairs) for c in pair]
+    known = {text_key(text) for text in shown}
+    found = _disagreements(ranked, pairs + len(known))
+    fresh = [pair for pair in found if not all(text_key(c.text) in known for c in pair)]
+    return [c.draft(section) for pair in fresh[:pairs] for c in pair]
 
 
 def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidate]:
@@ -247,20 +278,49 @@ def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidat
     out, seen = [], set()
     for rank, item in enumerate(evidence):
         prior = 1.0 / (1 + rank)  # retrieval order already blends dense, keyword and diversity
-        for start, end in sentence_spans(item.text):
+        spans = sentence_spans(item.text)
+        for i, (start, end) in enumerate(spans):
             text = item.text[start:end]
             key = text_key(text)
             terms = content_terms(text)
             fragment = len(terms) < 3 and not any(ch.isdigit() for ch in text)  # "The results are below."
             if fragment or key in seen or looks_like_instruction(text) or text.endswith((":", "?")):
                 continue  # a fragment, a repeat, or not a statement; a short table row with a figure counts
+            headline = i == 0 and item.start == 0 and text_key(text) == text_key(item.title)
+            if headline and _restated(terms, item.text[end:]):
+                continue  # a headline the body restates is left to the body, which says more
+            shown_from = _shown_from(item.text, spans, i)
+            if shown_from is None:
+                continue
+            if shown_from != start:
+                terms = content_terms(item.text[shown_from:end])
             seen.add(key)
             overlap = len(query_terms & terms) / max(len(query_terms), 1)
             relevance = 0.6 * overlap + 0.4 * prior
-            if _NEEDS_CONTEXT.match(text):
-                relevance *= 0.5  # "He said..." reads badly out of its article
-            out.append(_Candidate(item, text, len(out), relevance))
+            if headline:
+                relevance *= HEADLINE_WEIGHT
+            out.append(_Candidate(item, text, len(out), relevance, item.text[shown_from:end], headline))
     return out
+
+
+def _shown_from(text: str, spans: list[tuple[int, int]], i: int) -> int | None:
+    """Where a pick of sentence ``i`` starts: at the sentence, or at the one before when it leans
+    on it ("At least 10,000 of them..."); None when that one is not here or leans too."""
+    start, _ = spans[i]
+    if not leans_on_previous(text[start : spans[i][1]]):
+        return start
+    if i == 0 or leans_on_previous(text[spans[i - 1][0] : spans[i - 1][1]]):
+        return None
+    return spans[i - 1][0]
+
+
+def _restated(headline_terms: frozenset[str], body: str) -> bool:
+    """Whether one sentence of ``body`` states at least 60% of a headline's content terms."""
+    for sentence in split_sentences(body):
+        pool = content_terms(sentence)
+        if headline_terms and sum(matches(t, pool) for t in headline_terms) >= 0.6 * len(headline_terms):
+            return True
+    return False
 
 
 _MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
@@ -285,7 +345,7 @@ def figures(text: str) -> list[tuple[float, frozenset[str]]]:
 
 
 def _ordered_terms(text: str) -> dict[str, None]:
-    from briefing.judge import STOPWORDS, tokens
+    from briefing.terms import STOPWORDS, tokens
 
     return dict.fromkeys(t.term for t in tokens(text) if t.term not in STOPWORDS and len(t.term) > 1)
 
@@ -299,7 +359,7 @@ def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Cand
     "The same thing" means the words right after the figures agree (e.g. "North Korean troops") and
     both or neither count losses; sentences that lean on a pronoun are left out.
     """
-    usable = [c for c in ranked if c.figures and not _NEEDS_CONTEXT.match(c.text)]
+    usable = [c for c in ranked if c.figures and not c.in_context and not _NEEDS_CONTEXT.match(c.text)]
     scored = []
     for i, a in enumerate(usable):
         for b in usable[i + 1 :]:

@@ -22,15 +22,17 @@ from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, IngestReport, Notice, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
 from briefing.store import Store
-from briefing.text import chunk_spans, clean, split_sentences
+from briefing.text import chunk_spans, citable_text, clean, indexed_text, split_sentences
 
 ProgressCallback = Callable[[Path | None, IngestReport], None]
 """Called with the file just done (None after an embedding batch or at the start) and the report so far."""
 
-INGEST_FORMAT = "2"
+INGEST_FORMAT = "3"
 """Version of the ingest rules a store was made under; a store of another version reads its files
 again on the next ingest. 2: the headline is part of an article's identity, stories have versions,
-encodings and page metadata are decided as in ``briefing.decoding`` and ``briefing.pages``."""
+encodings and page metadata are decided as in ``briefing.decoding`` and ``briefing.pages``.
+3: an article's text begins with its headline (``text.citable_text``), so headlines can be cited;
+Chinese, Japanese and Thai are keyword-indexed as character pairs."""
 
 EMBED_BATCH = 128  # chunks gathered, across files or within one, before they are embedded and upserted
 COMMIT_FILES = 64  # files gathered before one catalog transaction
@@ -237,7 +239,7 @@ class _IngestRun:
             record.alternates.append((near[0], source))
             self.report.near_duplicates += 1
             return None
-        article = self._article(raw, title, key, text, identity)
+        article = self._article(raw, title, key, citable_text(title, text), identity)
         record.articles.append(article)
         record.signatures[article.id] = signature
         record.content_hashes[article.id] = identity
@@ -311,11 +313,11 @@ class _IngestRun:
         chunks = make_chunks(article, self.settings)
         record.chunks.extend(chunks)
         for chunk in chunks:
-            indexed = (article.title, chunk.text)
-            if previous.by_id.get(chunk.id) == indexed:
+            if previous.by_id.get(chunk.id) == (article.title, chunk.text):
                 continue  # stored under this id with this text: its vector is in place
-            if indexed in previous.by_text:
-                self.copies[chunk.id] = previous.by_text[indexed]
+            embedded = indexed_text(article.title, chunk.text)
+            if embedded in previous.by_embedded:
+                self.copies[chunk.id] = previous.by_embedded[embedded]
             self.to_embed.append((chunk, article))
         if len(self.to_embed) >= EMBED_BATCH:
             self.embed_pending()
@@ -367,11 +369,13 @@ class _IngestRun:
 
 
 class _Previous:
-    """What a file's earlier content stored: chunk id -> (headline, chunk text), and back."""
+    """What a file's earlier content stored: chunk id -> (headline, chunk text), and the text each
+    chunk was embedded as -> its id (a chunk whose stored text changed but whose embedded text did
+    not, as when headlines became part of the text, keeps its vector)."""
 
     def __init__(self, by_id: dict[str, tuple[str, str]]):
         self.by_id = by_id
-        self.by_text = {indexed: cid for cid, indexed in by_id.items()}
+        self.by_embedded = {indexed_text(title, text): cid for cid, (title, text) in by_id.items()}
 
 
 def _title_from_text(text: str) -> str:

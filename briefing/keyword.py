@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from briefing.folders import replace_folder
+from briefing.terms import split_unspaced
 from briefing.text import indexed_text
 
 STOPWORDS = frozenset(
@@ -29,9 +30,10 @@ def _bm25s():
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stopwords; a crude plural strip so 'troops' meets 'troop'."""
+    """Lower-cased word tokens without stopwords; a crude plural strip so 'troops' meets 'troop'.
+    Chinese, Japanese and Thai runs become character pairs (``terms.split_unspaced``)."""
     tokens = []
-    for word in re.findall(r"\w+", text.casefold()):
+    for word in (w for run in re.findall(r"\w+", text.casefold()) for w in split_unspaced(run)):
         if word in STOPWORDS:
             continue
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):

@@ -13,6 +13,12 @@ from briefing.models import ABSTAIN, Briefing, CheckedSentence, Citation, Eviden
 
 FORMATS = ("md", "json", "html")
 NO_EVIDENCE = "No articles match this query in the selected window and sources."
+NOTHING_VERIFIED = "No drafted sentence could be verified against the evidence; nothing is shown (the footer counts what was dropped)."
+
+
+def nothing_verified(briefing: Briefing) -> bool:
+    """Evidence was found and no abstention given, yet no sentence is shown: say so, never print an empty brief."""
+    return bool(briefing.evidence) and not briefing.abstained and not any(s.shown for s in briefing.sentences())
 
 
 @dataclass
@@ -111,6 +117,8 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
     lines = [heading, "", f"_{scope(briefing)}_", ""]
     if not briefing.evidence and not briefing.abstained:
         lines += [NO_EVIDENCE, ""]
+    if nothing_verified(briefing):
+        lines += [NOTHING_VERIFIED, ""]
     if briefing.abstained:
         lines += _md_abstention(briefing, h2)
     for section in briefing.sections:
@@ -203,6 +211,8 @@ def html_body(briefing: Briefing, level: int = 1, anchor: str = "source") -> str
     body = [f"<{h1}>{esc(title(briefing))}{marks}</{h1}>", f'<p class="scope">{esc(scope(briefing))}</p>']
     if not briefing.evidence and not briefing.abstained:
         body.append(f"<p>{esc(NO_EVIDENCE)}</p>")
+    if nothing_verified(briefing):
+        body.append(f"<p>{esc(NOTHING_VERIFIED)}</p>")
     if briefing.abstained:
         closest = "".join(f"<li>{esc(e.publisher or 'Unknown')}, “{esc(e.title)}”, {_date(e)}</li>" for e in _closest(briefing))
         body.append(f"<p>{esc(ABSTAIN)}</p>" + (f"<{h2}>Closest sources found</{h2}><ol>{closest}</ol>" if closest else ""))

@@ -59,11 +59,30 @@ def text_key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+HEADLINE_BREAK = "\n\n"
+
+
+def citable_text(title: str, body: str) -> str:
+    """An article's stored text: its headline as the first paragraph, then the cleaned body, so a
+    fact only the headline states can be quoted and its offsets checked like any sentence.
+
+    A body that already begins with its headline (a page whose text repeats it, a feed item with no
+    body) is kept as it is."""
+    headline = " ".join(normalize(title).split())
+    if not headline or text_key(body).startswith(text_key(headline)):
+        return body
+    return f"{headline}{HEADLINE_BREAK}{body}"
+
+
 def indexed_text(title: str, chunk_text: str) -> str:
     """What is embedded and keyword-indexed for a chunk: its article's headline, then its text.
 
-    Feed items are often a headline plus one summary sentence; the headline carries the topic.
+    Feed items are often a headline plus one summary sentence; the headline carries the topic. The
+    first chunk already begins with the headline (``citable_text``), which is not repeated.
     """
+    headline = " ".join(normalize(title).split())
+    if chunk_text.startswith(headline + HEADLINE_BREAK):
+        chunk_text = chunk_text[len(headline) + len(HEADLINE_BREAK) :]
     return f"{title}\n{chunk_text}"
 
 
@@ -93,9 +112,17 @@ _ABBREVIATIONS = {
     "p.m", "d.c", "al",
 }  # fmt: skip
 
-# A candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace.
-_CANDIDATE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f\u0400-\u04ff]")
+# A candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace; or the
+# full-width stops of Chinese and Japanese, which need no space after them.
+_CANDIDATE_END = re.compile(r"[.!?…؟।]+[\"'”’)\]]*(?=\s)|(?P<wide>[。！？]+[」』”’)）]*)")
+_NEXT_START = re.compile(r"\s+[\"'“‘«(\[]?(\w)")
+
+
+def _starts_sentence(line: str, position: int) -> bool:
+    """Whether a sentence may start after ``position``: a digit, a capital, or a letter of a script
+    without case (Arabic, Hebrew, Devanagari...)."""
+    match = _NEXT_START.match(line, position)
+    return bool(match) and (match.group(1).isdigit() or (match.group(1).isalpha() and not match.group(1).islower()))
 
 
 def _ends_in_abbreviation(text: str, dot: int) -> bool:
@@ -124,7 +151,11 @@ def _line_sentence_spans(line: str) -> list[tuple[int, int]]:
     start = 0
     for match in _CANDIDATE_END.finditer(line):
         end = match.end()
-        if not _NEXT_STARTS_SENTENCE.match(line, end):
+        if match.group("wide"):
+            spans.append((start, end))
+            start = end
+            continue
+        if not _starts_sentence(line, end):
             continue
         if _ends_in_abbreviation(line, match.start()) and match.end() - match.start() == 1:
             continue
@@ -144,6 +175,22 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
+
+
+_LEANS_START = re.compile(
+    r"[\"'“‘(]?(he|she|they|it|its|his|her|their|this|that|these|those|but|and|also|however|meanwhile"
+    r"|still|yet|instead|such|both|the (move|decision|figure|report|deal|plan|attack|strike|incident"
+    r"|statement|remarks|comments|announcement|measure|step|latter|former|same))\b",
+    re.I,
+)
+_LEANS_EARLY = re.compile(r"^(\S+\s+){0,6}?(of|among|for|to|with) (them|those|these|whom|which|it)\b", re.I)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether an English sentence's meaning hangs on the one before it: it opens with a pronoun or
+    a connective ("They said...", "But...", "The move...") or counts a group named earlier ("At
+    least 10,000 of them are in the Kursk region")."""
+    return bool(_LEANS_START.match(sentence) or _LEANS_EARLY.match(sentence))
 
 
 # --- chunks ----------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from briefing.judge import Judge, content_terms
+from briefing.judge import Judge
+from briefing.terms import content_terms
 from briefing.models import (
     CheckedSentence,
     Citation,
@@ -28,7 +29,7 @@ from briefing.models import (
     Section,
     Verdict,
 )
-from briefing.text import sentence_spans, split_sentences, text_key
+from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
 
 QUOTE_MATCH = 90.0  # rapidfuzz partial-ratio score (0–100) a quote must reach in its chunk
 REPLACE_OVERLAP = 0.3  # share of a failed sentence's terms a replacement source sentence must share
@@ -61,7 +62,10 @@ _EQUIVALENT = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "�
 
 
 def _normalized_with_map(text: str) -> tuple[str, list[int]]:
-    """Casefolded text with unified quotes/dashes and single spaces, and each char's original index."""
+    """Casefolded text with unified quotes/dashes and single spaces, and each char's original index.
+
+    Casefolding may lengthen a character ("ß" -> "ss", "İ" -> "i̇"): every character it yields maps
+    back to the one it came from, so offsets stay right in any language."""
     out: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text.translate(_EQUIVALENT)):
@@ -69,8 +73,9 @@ def _normalized_with_map(text: str) -> tuple[str, list[int]]:
             if out and out[-1] == " ":
                 continue
             char = " "
-        out.append(char.casefold())
-        index.append(i)
+        for folded in char.casefold():
+            out.append(folded)
+            index.append(i)
     return "".join(out), index
 
 
@@ -241,7 +246,8 @@ class Verifier:
             evidence = self.evidence[key]
             for start, end in sentence_spans(evidence.text):
                 sentence = evidence.text[start:end]
-                if looks_like_instruction(sentence) or text_key(sentence) in self._shown or len(sentence.split()) < 5:
+                if (looks_like_instruction(sentence) or text_key(sentence) in self._shown or len(sentence.split()) < 5
+                        or leans_on_previous(sentence)):  # fmt: skip
                     continue
                 overlap = len(terms & content_terms(sentence)) / len(terms)
                 if overlap >= REPLACE_OVERLAP and (best is None or overlap > best[0]):

@@ -70,7 +70,9 @@ def test_unanswerable_questions_abstain_and_list_the_closest_sources(question, s
 def test_troop_question_reports_the_disagreement(settings, real_embedder):
     answer = answer_question(ANSWERABLE[0], settings, provider="extractive", embedder=real_embedder)
     figures = " ".join(s.text for s in answer.sentences() if s.shown)
-    assert "11,000 to 12,000" in figures and ("1,500" in figures or "3,000" in figures)
+    # The US estimate and at least one other source's different figure (the early 1,500 or 3,000,
+    # Blinken's 8,000): which of them is shown depends on the chunks retrieved.
+    assert "11,000 to 12,000" in figures and any(f in figures for f in ("1,500", "3,000", "8,000"))
 
 
 @pytest.mark.slow
@@ -85,7 +87,8 @@ def test_model_answer_is_verified(settings, real_embedder):
     answer = answer_question(ANSWERABLE[0], settings, chat_model=fake, embedder=real_embedder)
     actions = {s.text: s.action for s in answer.sentences()}
     assert actions[sentence] == "kept" and actions[invented["text"]] == "dropped"
-    assert "50,000" not in to_markdown(answer)
+    # The invented figure is in no shown sentence (a cited source's headline may state other figures).
+    assert not any("50,000" in s.text for s in answer.sentences() if s.shown)
 
 
 def test_abstain_reasons():

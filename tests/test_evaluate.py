@@ -227,3 +227,14 @@ def test_cli_eval_suite_json_out_and_fail_under(tmp_path, monkeypatch):
     assert (out / "report.json").exists() and "<img" in (out / "report.html").read_text()
     failing = CliRunner().invoke(app, ["eval", str(path), "--provider", "extractive", "--fail-under", "key_fact_recall=1.01"])
     assert failing.exit_code == 1 and "Error: below --fail-under: key_fact_recall" in failing.stderr
+
+
+def test_answer_accuracy_needs_every_fact_with_its_article_and_no_abstention():
+    judge = TableJudge([{A.text}, {B.text}])
+    case = EvalCase(id="q", kind="ask", query="how many?", must_include=[{"fact": "ten", "articles": ["a.md"]}])
+    ids = {"a.md": {"art-a"}}
+    assert case_metrics(case, briefing_of(sentence("It was ten.", [cite(A)])), judge, ids, 0)["answer_accuracy"] == 1.0
+    assert case_metrics(case, briefing_of(sentence("It was ten.", [cite(B)])), judge, ids, 0)["answer_accuracy"] == 0.0
+    assert case_metrics(case, briefing_of(abstained=True), judge, ids, 0)["answer_accuracy"] == 0.0
+    unanswerable = EvalCase(id="u", kind="ask", query="what did the pope say", unanswerable=True)
+    assert case_metrics(unanswerable, briefing_of(abstained=True), judge, {}, 0)["answer_accuracy"] is None

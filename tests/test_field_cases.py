@@ -1,4 +1,4 @@
-"""The field cases F01–F13 (real-world inputs of ingest, copied from ../shared/field-cases/): each
+"""The field cases F01–F18 (real-world inputs, copied from ../shared/field-cases/): each
 test ingests one case folder and asserts the right value its `.case.json` gives.
 
 Ingest-only cases use the hashing embedder (the vectors play no part in what is asserted); the two
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from briefing.brief import answer_question
+from briefing.brief import answer_question, write_brief
 from briefing.cli import app
 from briefing.ingest import ingest
 from briefing.models import ABSTAIN, ArticleInfo, IngestReport
@@ -179,3 +179,86 @@ def test_f13_non_standard_feed_date_is_read_not_filled_in_from_today(tmp_path):
     expect = case("F13-nonstandard-feed-date")["expect"]
     _, articles, _ = ingest_case("F13-nonstandard-feed-date", tmp_path)
     assert articles[0].published == instant(expect["published"])
+
+
+def cited_spans_are_exact(briefing_json: dict) -> list[tuple[str, str]]:
+    """(quote, article text at the citation's offsets) for every valid citation of a saved brief."""
+    catalog = open_catalog(Settings())
+    texts = dict(catalog.db.execute("SELECT id, text FROM articles"))
+    catalog.close()
+    by_key = {e["key"]: e for e in briefing_json["evidence"]}
+    pairs = []
+    for section in briefing_json["sections"]:
+        for sentence in section["sentences"]:
+            for c in sentence["citations"]:
+                if c["valid"]:
+                    pairs.append((c["quote"], texts[by_key[c["key"]]["article_id"]][c["start"] : c["end"]]))
+    return pairs
+
+
+def test_f14_offsets_stay_exact_when_casefolding_lengthens_letters(tmp_path):
+    name = "F14-german-sharp-s"
+    ingest_case(name, tmp_path)
+    brief = write_brief("Nachtzug von Frankfurt nach Barcelona", Settings(), provider="extractive", embedder=HashingEmbedder())
+    pairs = cited_spans_are_exact(brief.model_dump(mode="json"))
+    assert pairs and all(quote == text for quote, text in pairs)
+    # The sentence after "Straße" and "Großbahnhof" is cited by its exact words, not shifted.
+    from briefing.verify import ground_quote
+
+    article = next(iter(ingest_case(name, tmp_path / "again")[2].values()))
+    sentence = "Der neue Zug braucht für die Strecke gut zwölf Stunden."
+    start, end = ground_quote(sentence, article)
+    assert article[start:end] == sentence
+
+
+@pytest.mark.slow
+def test_f15_a_chinese_question_is_answered_from_a_chinese_article(tmp_path, real_embedder):
+    name = "F15-chinese-article"
+    expect = case(name)["expect"]
+    ingest_case(name, tmp_path, real_embedder)
+    answer = answer_question(question_of(name), Settings(), provider="extractive", embedder=real_embedder)
+    shown = " ".join(s.text for s in answer.sentences() if s.shown)
+    assert not answer.abstained and expect["answer_contains"] in shown
+
+
+def test_f16_numbers_in_words_are_checked_with_their_scale(tmp_path):
+    """Each claim is verified through the verifier, citing the sentence of the article it is about."""
+    from briefing.judge import LexicalJudge
+    from briefing.models import DraftCitation, DraftSentence, Evidence
+    from briefing.text import split_sentences
+    from briefing.verify import Verifier
+
+    name = "F16-number-words"
+    article = next(iter(ingest_case(name, tmp_path)[2].values()))
+    evidence = Evidence(key="e1", article_id="a", text=article, start=0, title="Storm strands containers at harbour")
+    for claim in case(name)["expect"]["claims"]:
+        about = "cranes" if "cranes" in claim["text"] else "containers were stranded"
+        cited = next(s for s in split_sentences(article) if about in s)
+        drafted = DraftSentence(text=claim["text"], citations=[DraftCitation(key="e1", quote=cited)])
+        checked = Verifier([evidence], LexicalJudge(), replace=False).verify_sentence(drafted)[0]
+        assert checked.verdict.supported is claim["supported"], (claim, checked.verdict.reason)
+
+
+@pytest.mark.slow
+def test_f17_a_role_no_source_mentions_gets_an_abstention(tmp_path, real_embedder):
+    name = "F17-absent-role"
+    expect = case(name)["expect"]
+    ingest_case(name, tmp_path, real_embedder)
+    answer = answer_question(question_of(name), Settings(), provider="extractive", embedder=real_embedder)
+    assert answer.abstained and answer.sentences() == []
+    assert expect["answer_contains"] in to_markdown(answer)
+    assert "mayor" in answer.abstain_reason
+
+
+@pytest.mark.slow
+def test_f18_a_fact_only_the_headline_states_is_cited_from_the_headline(tmp_path, real_embedder):
+    name = "F18-fact-in-headline"
+    expect = case(name)["expect"]
+    ingest_case(name, tmp_path, real_embedder)
+    answer = answer_question(question_of(name), Settings(), provider="extractive", embedder=real_embedder).model_dump(mode="json")
+    shown = [s for section in answer["sections"] for s in section["sentences"] if s["action"] != "dropped"]
+    assert any(expect["answer_contains"] in s["text"] for s in shown)
+    cited = {e["url"] for e in answer["evidence"] for s in shown for c in s["citations"] if c["valid"] and c["key"] == e["key"]}
+    assert cited == {"https://coastal-times.example/2024/11/20/night-crossings"}
+    pairs = cited_spans_are_exact(answer)
+    assert pairs and all(quote == text for quote, text in pairs)

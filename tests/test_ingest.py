@@ -101,7 +101,7 @@ def test_short_placeholder_bodies_never_merge_items(tmp_path, store_mode, fake_e
     assert (report.articles, report.duplicates) == (5, 0)
     with Store(Settings(), fake_embedder) as store:
         texts = dict(store.catalog.db.execute("SELECT title, text FROM articles"))
-    assert texts["Tram line opens"] == "Tram line opens" and texts["Short notes"] == "Officials met on Monday."
+    assert texts["Tram line opens"] == "Tram line opens" and texts["Short notes"] == "Short notes\n\nOfficials met on Monday."
 
 
 def test_reingest_of_unchanged_files_embeds_nothing(store_mode, fake_embedder):

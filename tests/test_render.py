@@ -81,3 +81,18 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temp(tmp_path):
     write_atomic(target, "second")
     assert target.read_text() == "second"
     assert [p.name for p in target.parent.iterdir()] == ["brief.md"]
+
+
+def test_a_brief_whose_every_sentence_was_dropped_says_so():
+    """Evidence was found but nothing verified: the rendering says why it is empty, in both formats."""
+    from briefing.models import Briefing, CheckedSentence, RetrievalFilter, Section, Verdict
+    from briefing.render import NOTHING_VERIFIED, to_html, to_markdown
+    from tests.test_verify import EVIDENCE
+
+    dropped = CheckedSentence(section="Key developments", text="Invented.", citations=[], action="dropped",
+                              verdict=Verdict(supported=False, score=0.0, reason="no citation", judge="lexical"))  # fmt: skip
+    brief = Briefing(query="q", sections=[Section(title="Key developments", sentences=[dropped])], evidence=EVIDENCE[:1],
+                     filters=RetrievalFilter(), provider="extractive", model="none", judge="lexical",
+                     created_at=datetime.now(timezone.utc))  # fmt: skip
+    assert NOTHING_VERIFIED in to_markdown(brief)
+    assert "No drafted sentence could be verified" in to_html(brief)

@@ -12,6 +12,7 @@ import numpy as np
 from briefing.ingest import ingest
 from briefing.settings import Settings
 from briefing.store import Store
+from briefing.text import indexed_text
 from tests.conftest import CORPUS
 
 BODY = ("A magnitude 5.8 earthquake struck the valley early on Tuesday, killing at least {n} people and injuring "
@@ -140,7 +141,8 @@ def test_a_store_made_under_the_first_ingest_rules_is_upgraded_in_place(tmp_path
         assert set(store.collection.get(include=[])["ids"]) == chunk_ids == set(store.vector_index().ids.tolist())
         assert store.catalog.get_meta("ingest_format") == ingest_module.INGEST_FORMAT
         vectors = store.vectors_of(sorted(chunk_ids))
-        texts = dict(store.catalog.db.execute("SELECT c.id, a.title || char(10) || c.text FROM chunks c JOIN articles a ON a.id = c.article_id"))
+        rows = store.catalog.db.execute("SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id")
+        texts = {cid: indexed_text(title, text) for cid, title, text in rows}
     assert after == before and not (old_keys & new_keys)
     expected = fake_embedder.embed([texts[cid] for cid in sorted(chunk_ids)])
     assert np.allclose(np.stack([vectors[cid] for cid in sorted(chunk_ids)]), expected, atol=1e-6)
@@ -191,3 +193,40 @@ def test_an_upgrade_keeps_what_a_file_it_can_no_longer_read_stored(tmp_path, mon
     assert set(current(settings, fake_embedder)) == {"Quake kills at least 8", "Budget voté"}
     again = ingest([folder / "b.jsonl"], settings, embedder=fake_embedder)
     assert [s.path for s in again.skipped] == [str(french.resolve())]  # still tried, still kept
+
+
+def test_a_store_made_before_headlines_were_citable_is_upgraded_on_the_next_ingest(tmp_path, fake_embedder):
+    """Format 2 stored the body alone; the next ingest re-reads the files, puts each headline at the
+    start of its article's text, and keeps every vector (what is embedded did not change)."""
+    from briefing import ingest as ingest_module
+
+    feed = write_jsonl(tmp_path / "items.jsonl", [
+        {"id": "m1", "title": "Ferry operator suspends night crossings to Alder Island", "publisher": "Coastal Times (sample)",
+         "url": "https://coastal-times.example/1", "published": "2024-11-20T09:00:00Z",
+         "text": "The decision follows two incidents in high winds last week, the company said on Wednesday."},
+        item("q1", 8, "2024-11-19T08:00:00Z"),
+    ])  # fmt: skip
+    settings = Settings()
+    with monkeypatch_context() as old:
+        old.setattr(ingest_module, "citable_text", lambda title, body: body)
+        ingest([feed], settings, embedder=fake_embedder)
+    with Store(settings, fake_embedder) as store:
+        store.catalog.set_meta("ingest_format", "2")
+        assert not any(t.startswith("Ferry operator") for (t,) in store.catalog.db.execute("SELECT text FROM articles"))
+    calls = len(fake_embedder.calls)
+    report = ingest([feed], settings, embedder=fake_embedder)
+    assert any("read again under the current ingest rules" in w.text for w in report.warnings)
+    assert report.embedded == 0 and len(fake_embedder.calls) == calls
+    with Store(settings, fake_embedder) as store:
+        texts = {title: text for title, text in store.catalog.db.execute("SELECT title, text FROM articles")}
+        documents = store.collection.get(include=["documents"])["documents"]
+    assert texts["Ferry operator suspends night crossings to Alder Island"].startswith(
+        "Ferry operator suspends night crossings to Alder Island\n\nThe decision follows")
+    assert all(text.startswith(title + "\n\n") for title, text in texts.items())
+    assert sorted(documents) == sorted(texts.values())  # Chroma's chunk documents carry the headline too
+
+
+def monkeypatch_context():
+    import pytest
+
+    return pytest.MonkeyPatch.context()

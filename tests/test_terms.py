@@ -1,0 +1,155 @@
+"""Terms, focus and readable sentences: numbers in words with their scale, words in any script,
+what a question asks for, and sentences that lean on the one before (issue 12's kinds, in more
+shapes than the field cases F14-F18)."""
+
+from __future__ import annotations
+
+import pytest
+
+from briefing.focus import missing_focus, question_focus, unaddressed
+from briefing.judge import LexicalJudge
+from briefing.terms import content_terms, numbers, words
+from briefing.text import citable_text, indexed_text, leans_on_previous, split_sentences
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("about ten thousand containers", {10000.0}),
+        ("three million people", {3e6}),
+        ("two dozen drones", {24.0}),
+        ("a dozen villages", {12.0}),
+        ("half a million refugees", {5e5}),
+        ("twenty-five tanks", {25.0}),
+        ("two hundred and fifty thousand troops", {250000.0}),
+        ("one and two", {1.0, 2.0}),  # "and" joins only after hundred or a scale
+        ("a thousand soldiers", {1000.0}),
+        ("$5m and €1.2bn", {5e6, 1.2e9}),
+        ("the lock is 3.2 m deep", {3.2}),  # metres, not millions
+        ("thousands of troops and dozens of drones", set()),  # vague plurals are not numbers
+        ("a storm and half of them", set()),
+    ],
+)
+def test_numbers_in_words_carry_their_scale(text, expected):
+    assert numbers(text) == expected
+
+
+@pytest.mark.parametrize(
+    "claim, supported",
+    [
+        ("About 1,000 containers were stranded after the storm.", False),
+        ("About 10,000 containers were stranded after the storm.", True),
+        ("About 100,000 containers were stranded after the storm.", False),
+        ("Some 24 drones hit the port.", True),
+        ("Some 12 drones hit the port.", False),
+        ("Half a million people lost power.", True),
+        ("About 500,000 people lost power.", True),
+        ("About 50,000 people lost power.", False),
+    ],
+)
+def test_the_judge_matches_number_words_against_digits(claim, supported):
+    source = ("About ten thousand containers were stranded after the storm. Two dozen drones hit the port. "
+              "Half a million people lost power.")  # fmt: skip
+    assert LexicalJudge().judge(claim, [source]).supported is supported
+
+
+def test_words_are_unicode_letters_and_unspaced_scripts_become_character_pairs():
+    assert words("Die Straße nach İzmir, Жуков") == ["Die", "Straße", "nach", "İzmir", "Жуков"]
+    assert words("北码头") == ["北码", "码头"]
+    assert words("東京タワー") == ["東京", "京タ", "タワ", "ワー"]
+    assert {"重新", "开放"} <= content_terms("北码头将于周五重新开放。")
+
+
+def test_the_judge_checks_names_and_content_in_any_script():
+    judge = LexicalJudge()
+    source = "Die Deutsche Bahn lässt ab Dezember einen Nachtzug von Frankfurt nach Barcelona fahren."
+    assert judge.judge("Ab Dezember fährt ein Nachtzug von Frankfurt nach Barcelona.", [source]).supported
+    assert not judge.judge("Ab Dezember fährt ein Nachtzug von Frankfurt nach Lissabon.", [source]).supported
+    chinese = "港口管理局周三表示,北码头将于周五重新开放。"
+    assert judge.judge("北码头将于周五重新开放。", [chinese]).supported
+    assert not judge.judge("南码头将于周日重新开放。", [chinese]).supported
+
+
+def test_chinese_and_japanese_full_stops_end_sentences():
+    assert split_sentences("北码头将于周五重新开放。工人们修复了护栏。") == ["北码头将于周五重新开放。", "工人们修复了护栏。"]
+    assert len(split_sentences("ذهب الولد. جاء الرجل.")) == 2  # a script without capitals
+
+
+@pytest.mark.parametrize(
+    "question, roles, target",
+    [
+        ("What did the mayor say about the harbour storm?", ["mayor"], None),
+        ("What did the health minister say?", ["health minister"], None),
+        ("Which football club did North Korean soldiers play against in Moscow?", [], "football club"),
+        ("Which crossings did the ferry operator suspend?", [], "crossings"),
+        ("What type of weapons did Iran send?", [], "weapons"),
+        ("How many troops are in Kursk?", [], None),
+    ],
+)
+def test_question_focus(question, roles, target):
+    focus = question_focus(question)
+    assert [r.text() for r in focus.roles] == roles
+    assert (focus.target.text() if focus.target else None) == target
+
+
+def test_missing_and_unaddressed_focus():
+    sources = ["The port authority said about ten thousand containers were stranded after Tuesday's storm."]
+    assert missing_focus("What did the mayor say about the storm?", sources) == ["the mayor"]
+    assert missing_focus("What did the port authority say about the storm?", sources) == []
+    assert missing_focus("Which football club did the soldiers play?", ["North Korean soldiers arrived in Moscow."]) == [
+        "the football club asked about"
+    ]
+    # A category word ("Which city") is answered by a name the question lacks.
+    assert unaddressed("Which city did the missile hit?", ["Russia fired a new missile at Dnipro."]) == []
+    assert unaddressed("How many containers were stranded?", ["Containers were stranded."]) == ["a figure for containers"]
+    # The figure must count what is asked: "How many lions" is not answered by 3,000 troops.
+    assert unaddressed("How many lions did Putin send?", ["Putin gifts lions to a zoo.", "Korea sent 3,000 troops."]) == [
+        "a figure for lions"
+    ]
+    assert unaddressed("How many casualties did the troops suffer?", ["At least 30 soldiers were killed or wounded."]) == []
+    assert unaddressed("How many containers were stranded?", sources) == []
+
+
+@pytest.mark.parametrize(
+    "sentence, leans",
+    [
+        ("At least 10,000 of them are in the Kursk region.", True),
+        ("They said the figure was wrong.", True),
+        ("The decision follows two incidents in high winds.", True),
+        ("But the Kremlin denied it.", True),
+        ("Russia said its troops advanced.", False),
+        ("Officials said they would respond.", False),
+        ("The Kremlin denied it.", False),
+    ],
+)
+def test_sentences_that_lean_on_the_one_before(sentence, leans):
+    assert leans_on_previous(sentence) is leans
+
+
+def test_citable_text_begins_with_the_headline_once():
+    assert citable_text("Ferry operator suspends night crossings", "The decision follows two incidents.") == (
+        "Ferry operator suspends night crossings\n\nThe decision follows two incidents."
+    )
+    assert citable_text("Quake kills 8", "Quake kills 8. Rescuers searched.") == "Quake kills 8. Rescuers searched."
+    # What is embedded for the first chunk is what it was before headlines joined the text.
+    text = citable_text("Ferry  operator\nsuspends", "The decision follows.")
+    assert indexed_text("Ferry  operator\nsuspends", text) == "Ferry  operator\nsuspends\nThe decision follows."
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
+    """Extractive answers and briefs: "At least 10,000 of them..." never appears without its antecedent."""
+    from briefing.generate import extractive_answer, extractive_brief
+    from briefing.models import Evidence
+
+    text = ("Pentagon puts North Korean force in Kursk at 10,000\n\n"
+            "The United States estimates that 11,000 to 12,000 North Korean soldiers have been sent to Russia. "
+            "At least 10,000 of them are in the Kursk region, the Pentagon said.")  # fmt: skip
+    evidence = [Evidence(key="p-0", article_id="p", text=text, start=0, title="Pentagon puts North Korean force in Kursk at 10,000")]
+    drafted = extractive_answer("How many North Korean soldiers are in the Kursk region?", evidence)
+    brief = extractive_brief("North Korean soldiers in the Kursk region", evidence)
+    assert any("At least 10,000 of them" in d.text for d in drafted)
+    for d in drafted + brief.sentences:
+        pieces = split_sentences(d.text)
+        if any(p.startswith("At least 10,000 of them") for p in pieces):
+            assert pieces[0].startswith("The United States estimates"), d.text
+            assert d.citations[0].quote == d.text  # one quote covers both, so both are checked
