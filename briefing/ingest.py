@@ -22,6 +22,7 @@ from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, IngestReport, Notice, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
 from briefing.store import Store
+from briefing.terms import unsplit_words
 from briefing.text import chunk_spans, citable_text, clean, indexed_text, split_sentences
 
 ProgressCallback = Callable[[Path | None, IngestReport], None]
@@ -225,6 +226,10 @@ class _IngestRun:
         if not text:
             return "no text after cleaning"
         title = raw.title or _title_from_text(text)
+        if run := unsplit_words(text):
+            self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
+                f"words of this language are not separated (\"{run}...\" has no spaces): stored, but "
+                "questions may not find its facts")))  # fmt: skip
         identity = article_hash(title, text)
         signature = minhash(text) if substantive(text) else None
         source = SourceRef(title=title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
+
+import regex
 from dataclasses import dataclass
 
 STOPWORDS = frozenset(
@@ -53,8 +55,9 @@ NOT_DIRECTIONAL_AFTER = frozenset({"according", "due", "up", "close", "next", "p
 UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 """Scripts written without spaces between words: kana, CJK ideographs, Thai, Lao, Burmese, Khmer."""
 UNSPACED_RUN = re.compile(f"[{UNSPACED}]+")
-# A letter is a word character that is not a digit; "_" joins multiword names ("north_korea").
-_WORD = re.compile(r"n't|[^\W\d](?:[^\W\d]|['.](?=[^\W\d]))*")
+# A word is letters with their combining marks (Devanagari vowel signs, Thai tone marks), an inner
+# apostrophe or dot ("don't", "U.S"); "_" joins multiword names ("north_korea").
+_WORD = regex.compile(r"n't|[\p{L}_][\p{L}\p{M}_]*(?:['.][\p{L}_][\p{L}\p{M}_]*)*")
 _CJK_PARTICLES = "的了"  # particles too frequent to count as content in a character pair
 
 
@@ -106,6 +109,19 @@ def split_unspaced(word: str) -> list[str]:
         position = run.end()
     out.extend(w for w in [word[position:]] if w)
     return out
+
+
+_UNSPLIT = regex.compile(r"[\p{L}\p{M}]{50,}")
+
+
+def unsplit_words(text: str) -> str | None:
+    """A run of 50 or more letters outside the scripts handled above: text of a script written
+    without spaces that is not split into words here (Tibetan, for example), so matching it sees
+    whole runs and may miss facts. None when there is none."""
+    for match in _UNSPLIT.finditer(text):
+        if not UNSPACED_RUN.fullmatch(match.group()):
+            return match.group()[:12]
+    return None
 
 
 @functools.lru_cache(maxsize=50_000)

@@ -55,6 +55,7 @@ def test_the_judge_matches_number_words_against_digits(claim, supported):
 
 def test_words_are_unicode_letters_and_unspaced_scripts_become_character_pairs():
     assert words("Die Straße nach İzmir, Жуков") == ["Die", "Straße", "nach", "İzmir", "Жуков"]
+    assert words("नई दिल्ली में बैठक") == ["नई", "दिल्ली", "में", "बैठक"]  # vowel signs stay in their words
     assert words("北码头") == ["北码", "码头"]
     assert words("東京タワー") == ["東京", "京タ", "タワ", "ワー"]
     assert {"重新", "开放"} <= content_terms("北码头将于周五重新开放。")
@@ -153,3 +154,14 @@ def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
         if any(p.startswith("At least 10,000 of them") for p in pieces):
             assert pieces[0].startswith("The United States estimates"), d.text
             assert d.citations[0].quote == d.text  # one quote covers both, so both are checked
+
+
+def test_a_script_that_is_not_split_into_words_is_named():
+    """Javanese script is written without spaces and is not cut into pairs here, so ingest names it
+    in a warning (Tibetan, by contrast, marks its syllables and is matched syllable by syllable)."""
+    from briefing.terms import unsplit_words
+
+    javanese = "ꦲꦤꦕꦫꦏꦢꦠꦱꦮꦭꦥꦝꦗꦪꦚꦩꦒꦧꦛꦔ" * 3
+    assert unsplit_words(f"{javanese}.") == javanese[:12]
+    assert unsplit_words("Die Donaudampfschifffahrtsgesellschaftskapitänsmütze hängt am Haken.") is None
+    assert unsplit_words("港口管理局周三表示北码头将于周五重新开放风暴过后工人们已经修复了码头的照明和护栏渡轮公司说周末的航班将恢复正常") is None
