@@ -19,7 +19,7 @@ from briefing.generate import (
     make_repairer,
 )
 from briefing.judge import make_judge
-from briefing.terms import content_terms, missing_names, question_names
+from briefing.terms import asked_names, content_terms, missing_names
 from briefing.llm import make_embedder, make_structured_llm, model_name, resolve_provider
 from briefing.models import Briefing, CheckedSentence, Evidence, RetrievalFilter, Section
 from briefing.retrieve import retrieve
@@ -151,7 +151,7 @@ def _unanswered(sentences: list[CheckedSentence], question: str, evidence: list[
     if left_out:
         return f"no answer sentence states {', '.join(left_out)}"
     chunks = [content_terms(f"{e.title} {e.text}") for e in evidence]
-    groups = {group[-1].term: group for group in question_names(question)}
+    groups = {group[-1].term: group for group in asked_names(question)}
     rare = {term: g for term, g in groups.items() if sum(term in c for c in chunks) < len(chunks) / 2}
     if not rare:
         return None
@@ -186,8 +186,8 @@ def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Ver
     checked = [c for d in drafted for c in verifier.verify_sentence(d)]
     shown = sum(c.shown for c in checked)
     if shown < 2:
-        extra = [c for d in extractive_answer(question, evidence) for c in verifier.verify_sentence(d)]
-        checked += [c for c in extra if c.shown][: 3 - shown]
+        picks = [[c for c in verifier.verify_sentence(d) if c.shown] for d in extractive_answer(question, evidence)]
+        checked += [c for pick in [p for p in picks if p][: 3 - shown] for c in pick]  # a pick may be two sentences
     if any(c.shown for c in checked):
         pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True,
                                        shown=[c.text for c in checked if c.shown])  # fmt: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from briefing.terms import STOPWORDS, Token, content_terms, matches, numbers, question_names, tokens
+from briefing.terms import STOPWORDS, Token, asked_names, content_terms, matches, numbers, question_names, tokens
 
 ROLES = frozenset(
     """mayor minister president premier pope governor spokesperson spokesman spokeswoman ambassador
@@ -65,8 +65,8 @@ class Focus:
 def question_focus(question: str) -> Focus:
     """The names, roles, target and figure ``question`` asks about (see the module docstring)."""
     found = list(tokens(question))
-    names = question_names(question)
-    named = {id(t) for group in names for t in group}
+    names = asked_names(question)
+    named = {id(t) for group in question_names(question) for t in group}
     counting = re.search(r"\bhow (many|much)\b", question, re.I)
     target = _target(question)
     asked_for = set(target.terms) if target else set()  # "Which former president..." asks for a name
@@ -147,6 +147,8 @@ def _target(question: str) -> Phrase | None:
     if not match:
         return None
     span = _span(question[match.end() :])
+    if span and match.group(1).casefold() == "what" and span[0].word.casefold().endswith("ed"):
+        return None  # "What caused the floods?", "What happened...": "what" is the subject
     if not span and match.group(1).casefold() == "what":
         span = _subject_asked(question[match.end() :])
     if span and span[0].word.casefold() in _VAGUE:
@@ -209,6 +211,12 @@ _MONEY_WORDS = frozenset({"money", "fund", "cash", "sum", "cost", "price", "pay"
 _CURRENCY = re.compile(r"[$€£¥₽₴]|\b(dollars?|euros?|roubles?|rubles?|pounds?|yuan|hryvnias?|usd|eur|rub)\b", re.I)
 
 
+def gives_figure(focus: Focus, text: str) -> bool:
+    """Whether ``text`` states the figure a "how many"/"how much" question asks for (in digits or
+    in words: "two dozen drones")."""
+    return bool(numbers(text)) and _counts(focus, text)
+
+
 def _counts(focus: Focus, text: str) -> bool:
     """Whether a sentence with a figure gives the figure asked for: a sum of money when money is
     asked about ("How much is Russia paying..." -> "$200 million"); otherwise it names what is
@@ -246,7 +254,7 @@ def unaddressed(question: str, answer: list[str]) -> list[str]:
     missing = [f"the {role.text()}" for role in focus.roles if not any(_states(role, s) for s in answer)]
     if focus.target and not any(_answers_target(focus.target, s, question) for s in answer):
         missing.append(f"the {focus.target.text()} asked about")
-    if focus.wants_figure and not any(numbers(s) and _counts(focus, s) for s in answer):
+    if focus.wants_figure and not any(gives_figure(focus, s) for s in answer):
         what = "a sum of money" if focus.wants_money else "a figure"
         missing.append(what + (f" for {' '.join(t.word for t in focus.counted)}" if focus.counted and not focus.wants_money else ""))
     if focus.speaker and not any(_SPEECH.search(s) and _names_speaker(focus.speaker, s) for s in answer):

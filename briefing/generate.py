@@ -134,12 +134,12 @@ def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSent
 
 def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
     """The source sentences most relevant to ``question``, at most ``limit``, without near-repeats."""
-    from briefing.focus import question_focus, unaddressed
-    from briefing.terms import question_names
+    from briefing.focus import gives_figure, question_focus, unaddressed
+    from briefing.terms import asked_names
 
     wanted = content_terms(question)
     counting = bool(_QUANTITY.search(question))
-    names = [{t.term for t in group} for group in question_names(question)]
+    names = [{t.term for t in group} for group in asked_names(question)]
 
     focus = question_focus(question)
     focused = bool(focus.roles or focus.target)
@@ -149,7 +149,8 @@ def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -
         questions) figures that count what is asked, plus stating the roles and target asked about."""
         named = sum(bool(group & c.terms) for group in names) / len(names) if names else 0.0
         addresses = focused and not unaddressed(question, [c.shown])
-        return c.relevance + 0.4 * named + (0.5 if counting and c.subjects & wanted else 0.0) + (0.4 if addresses else 0.0)
+        figure = counting and (c.subjects & wanted or (focus.wants_figure and gives_figure(focus, c.shown)))
+        return c.relevance + 0.4 * named + (0.5 if figure else 0.0) + (0.4 if addresses else 0.0)
 
     ranked = sorted(_candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
     return [c.draft(ANSWER) for c in _diverse([c for c in ranked if _addresses(c, wanted)], set(), limit)]
@@ -217,6 +218,8 @@ def extractive_brief(query: str, evidence: list[Evidence], developments: int = 6
     used: set[str] = set()
     headline = next((c for c in ranked if not c.in_context and not _PRONOUN.search(c.text)), ranked[0])
     used.add(headline.id)
+    # A sentence shown with the one it leans on cannot follow it when that one is the headline.
+    used.update(c.id for c in ranked if c.in_context and c.context_key == text_key(headline.text))
     disagreements = [c for pair in _disagreements([c for c in ranked if c.id not in used]) for c in pair]
     used.update(c.id for c in disagreements)
     watch = [c for c in ranked if c.id not in used and _FUTURE.search(c.text)][:2]
@@ -241,6 +244,7 @@ class _Candidate:
         self.text = text
         self.shown = shown or text
         self.in_context = self.shown != text
+        self.context_key = text_key(self.shown[: len(self.shown) - len(text)]) if self.in_context else ""
         self.order = order
         self.relevance = relevance
         self.terms = content_terms(self.shown)
@@ -396,9 +400,15 @@ def _diverse(ranked: list[_Candidate], used: set[str], limit: int, per_article: 
     for candidate in ranked:
         if len(picked) == limit:
             break
-        if candidate.id in used or per.get(candidate.evidence.article_id, 0) >= per_article:
+        if candidate.id in used:
             continue
-        if any(_jaccard(candidate.terms, p.terms) >= 0.5 for p in picked):
+        shown_alone = next((i for i, p in enumerate(picked) if candidate.context_key and text_key(p.text) == candidate.context_key), None)
+        if shown_alone is not None:  # the sentence it leans on is picked: show the two together there
+            picked[shown_alone] = candidate
+            continue
+        if any(p.context_key == text_key(candidate.text) for p in picked):
+            continue  # already shown as the context of a picked sentence
+        if per.get(candidate.evidence.article_id, 0) >= per_article or any(_jaccard(candidate.terms, p.terms) >= 0.5 for p in picked):
             continue
         picked.append(candidate)
         per[candidate.evidence.article_id] = per.get(candidate.evidence.article_id, 0) + 1

@@ -304,8 +304,28 @@ def question_names(text: str) -> list[list[Token]]:
     return groups
 
 
+_ENGLISH = frozenset("""the a an of in on at to for from with by about and or is are was were be been did does do
+has have had what which who whom whose how when where why will would can could""".split())
+
+
+def english(text: str) -> bool:
+    """Whether ``text`` reads as English: a fifth or more of its words are English function words.
+    ("Was sagte Jördis Straßner über die Dauer der Überfahrt?" has one in nine.)"""
+    found = [w.casefold() for w in words(text)]
+    return bool(found) and sum(w in _ENGLISH for w in found) >= 0.2 * len(found)
+
+
+def asked_names(question: str) -> list[list[Token]]:
+    """The names a question asks about (see ``question_names``), for the checks that abstain when no
+    source states them. Only in English questions: German capitalizes every noun, and a question's
+    first word ("Wie", "Сколько", "Πόσα") is capitalized in any language."""
+    if not english(question):
+        return []
+    return [g for g in question_names(question) if not (len(g) == 1 and g[0].initial)]
+
+
 def missing_names(text: str, sources: list[str]) -> list[str]:
-    """Names in ``text`` (see ``question_names``) that no source mentions (any word of a name counts)."""
+    """Names ``text`` asks about (see ``asked_names``) that no source mentions (any word of a name counts)."""
     pool = content_terms("\n".join(sources))
-    missing = [g for g in question_names(text) if not any(matches(t.term, pool) for t in g)]
+    missing = [g for g in asked_names(text) if not any(matches(t.term, pool) for t in g)]
     return list(dict.fromkeys(" ".join(t.word for t in g).replace("_", " ") for g in missing))
