@@ -8,6 +8,7 @@ from briefing.embeddings import Embedder
 from briefing.focus import missing_focus, unaddressed
 from briefing.generate import (
     ANSWER,
+    asks_quantity,
     DEVELOPMENTS,
     DISAGREE,
     SECTIONS,
@@ -181,14 +182,15 @@ def _is_item(evidence: Evidence) -> bool:
 
 def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Verifier) -> list[CheckedSentence]:
     """The model's verified sentences; if fewer than two survive (a weak model), the sources' own
-    most relevant sentences; then, if sources disagree on the figures asked about, both sides."""
+    most relevant sentences (three picks; a pick may be a sentence with the one it leans on); then,
+    if the question asks for a figure and sources disagree on it, both sides."""
     drafted = draft_answer(question, evidence, llm) if llm else []
     checked = [c for d in drafted for c in verifier.verify_sentence(d)]
     shown = sum(c.shown for c in checked)
     if shown < 2:
         picks = [[c for c in verifier.verify_sentence(d) if c.shown] for d in extractive_answer(question, evidence)]
         checked += [c for pick in [p for p in picks if p][: 3 - shown] for c in pick]  # a pick may be two sentences
-    if any(c.shown for c in checked):
+    if any(c.shown for c in checked) and asks_quantity(question):
         pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True,
                                        shown=[c.text for c in checked if c.shown])  # fmt: skip
         checked += [c for d in pairs for c in verifier.verify_sentence(d)]

@@ -194,6 +194,11 @@ _QUANTITY = re.compile(r"\b(how (many|much)|number of|estimates?|figures?|how la
 _FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
 
 
+def asks_quantity(question: str) -> bool:
+    """Whether a question asks for a figure: "how many", "how much", "number of", "estimates"."""
+    return bool(_QUANTITY.search(question))
+
+
 HEADLINE_WEIGHT = 0.7
 """Relevance factor of a headline as a candidate sentence: a body sentence that matches as well
 says it in full, so it goes first; a headline still wins where it alone states the fact (feed items)."""
