@@ -35,6 +35,7 @@ QUOTE_MATCH = 90.0  # rapidfuzz partial-ratio score (0–100) a quote must reach
 REPLACE_OVERLAP = 0.3  # share of a failed sentence's terms a replacement source sentence must share
 HEADLINE = "headline"
 INSTRUCTION_PROBLEM = "instruction embedded in the article, not reporting"
+DANGLING = "leans on the sentence before it, which is not shown here"
 
 Repairer = Callable[[str, list[Evidence]], DraftSentence | None]
 
@@ -154,8 +155,17 @@ class Verifier:
         return checked.model_copy(update={"origin": drafted.origin}) if checked.shown else None
 
     def verify_sentence(self, drafted: DraftSentence) -> list[CheckedSentence]:
-        """Re-split the drafted text; each piece keeps the drafted citations and is settled alone."""
-        settled = [self._settle(drafted.section, piece, drafted.citations) for piece in split_sentences(drafted.text)]
+        """Re-split the drafted text; each piece keeps the drafted citations and is settled alone.
+
+        A piece that leans on the piece before it ("He spoke...", "At least 10,000 of them...") is
+        shown only right after it: when that one is not shown (a repeat of an earlier sentence, or
+        unsupported), the dependent piece is dropped too rather than left dangling."""
+        settled: list[CheckedSentence] = []
+        for piece in split_sentences(drafted.text):
+            if settled and not settled[-1].shown and leans_on_previous(piece):
+                settled.append(self._dropped(drafted.section, piece, drafted.citations, DANGLING))
+                continue
+            settled.append(self._settle(drafted.section, piece, drafted.citations))
         return [s.model_copy(update={"origin": drafted.origin}) if s.action != "replaced" else s for s in settled]
 
     def _settle(self, section: str, text: str, citations: list[DraftCitation], allow_replace: bool = True) -> CheckedSentence:
