@@ -30,11 +30,18 @@ CATEGORIES = frozenset(
     """city town village country nation region province state oblast district club team company
     firm group organisation organization party newspaper outlet publication bank airline person
     man woman official politician leader general brand channel agency court university school ship
-    vessel airport plant unit brigade battalion language island river port base""".split()
+    vessel airport plant unit brigade battalion language island river port base republic body
+    nationality animal animals weapon weapons missile missiles system aircraft jet drone tank
+    country""".split()
 )
 """Target words usually answered with a name rather than repeated ("Which city..." -> "Dnipro")."""
 
-_VAGUE = frozenset("type kind sort name number amount percentage share proportion part sum".split())
+_LOOSE_MODIFIERS = frozenset("former new first last latest current next previous main largest biggest other".split())
+"""Modifiers a source need not repeat: "Which former president..." is answered by "Donald Trump"."""
+_VAGUE = frozenset("type kind sort name number amount percentage share proportion part sum date day year month time hour".split())
+_MEASURES = frozenset("""calibre caliber size length range height weight speed distance depth width area price cost value
+rate toll total capacity budget salary fine sentence temperature""".split())
+"""Target words answered by a figure ("What calibre..." -> "240mm", "the death toll" -> "12 killed")."""
 _AUXILIARIES = frozenset("did does do is are was were has have had will would can could should may might".split())
 _WH = re.compile(r"\b(which|what|how many|how much)\b", re.I)
 
@@ -90,7 +97,7 @@ _SPEECH = re.compile(
     r"|acknowledged|confirmed|declined|urged|vowed|pledged|described|argued|asked|accused)\b|[“”\"]",
     re.I,
 )  # a speech act, or a quotation
-_MONEY_VERB = re.compile(r"\b(pay|pays|paying|paid|cost|costs|spend|spent|earn|earned|worth|price|charge|fund|donate|donated|raise|raised)\b", re.I)
+_MONEY_VERB = re.compile(r"\b(pay|pays|paying|paid|cost|costs|spend|spent|earn|earned|worth|donate|donated)\b", re.I)
 
 
 def _span(text: str) -> list[Token]:
@@ -138,7 +145,9 @@ def _of_name(found: list[Token], after: int, named: set[int]) -> tuple[int, int]
 
 
 def _modifier(token: Token, named: set[int]) -> bool:
-    return id(token) not in named and token.term not in STOPWORDS and not token.word[0].isupper() and len(token.term) > 1
+    word = token.word.casefold()
+    return (id(token) not in named and token.term not in STOPWORDS and word not in STOPWORDS and word not in _LOOSE_MODIFIERS
+            and not token.word[0].isupper() and len(token.term) > 1)  # fmt: skip
 
 
 def _target(question: str) -> Phrase | None:
@@ -155,6 +164,8 @@ def _target(question: str) -> Phrase | None:
         rest = [t for t in span[1:] if t.word.casefold() != "of"]
         span = rest if len(span) > 1 and span[1].word.casefold() == "of" else []
     kept = [t for t in span if t.term not in STOPWORDS and not t.entity and len(t.term) > 1]
+    last_category = max((i for i, t in enumerate(kept) if _is_category(t.word)), default=len(kept) - 1)
+    kept = kept[: last_category + 1]  # "Which former chancellor gave..." asks for a chancellor
     if not kept or match.group(1).casefold().startswith("how"):
         return None  # "how many X": the figure is the focus, X is often left out ("five were hurt")
     return Phrase(tuple(t.word for t in kept), tuple(t.term for t in kept), category=_is_category(kept[-1].word))
@@ -190,11 +201,13 @@ def _answers_target(target: Phrase, text: str, question: str) -> bool:
     category words; the last one is stated or answered by a name the question lacks ("Which
     republic..." -> "Dagestan", "Which animals..." -> "Lions, Ducks and Bears")."""
     pool = content_terms(text)
-    modifiers = [t for t, w in zip(target.terms[:-1], target.words[:-1]) if not _is_category(w)]
+    modifiers = [t for t, w in zip(target.terms[:-1], target.words[:-1]) if not _is_category(w) and w.casefold() not in _LOOSE_MODIFIERS]
     if modifiers and not any(matches(term, pool) for term in modifiers):
         return False
-    if matches(target.terms[-1], pool):
+    if matches(target.terms[-1], pool) or (target.words[-1].casefold() in _MEASURES and numbers(text)):
         return True
+    if not target.category:
+        return False
     asked = {t.term for group in question_names(question) for t in group}
     return any(t.term not in asked for group in question_names(text) for t in group)
 

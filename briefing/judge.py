@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from briefing.models import Verdict
 from briefing.terms import UNSPACED_RUN, Token, content_terms, matches, name_like, numbers, tokens
+from briefing.text import split_sentences
 
 UNSPACED_COVERAGE = 0.9
-from briefing.text import split_sentences
 
 
 class Judge(Protocol):

@@ -52,7 +52,7 @@ NEGATIONS = frozenset({"not", "no", "never", "n't", "none", "neither", "nor", "w
 DIRECTIONAL = frozenset({"to", "from", "against", "into", "toward", "towards", "by"})
 NOT_DIRECTIONAL_AFTER = frozenset({"according", "due", "up", "close", "next", "prior", "compared", "similar", "owing"})
 
-UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+UNSPACED = "\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 """Scripts written without spaces between words: kana, CJK ideographs, Thai, Lao, Burmese, Khmer."""
 UNSPACED_RUN = re.compile(f"[{UNSPACED}]+")
 # A word is letters with their combining marks (Devanagari vowel signs, Thai tone marks), an inner
@@ -150,7 +150,7 @@ def content_terms(text: str) -> frozenset[str]:
     single ideograph counts)."""
     return frozenset(
         t.term for t in tokens(text)
-        if t.term not in STOPWORDS and not t.negation and (len(t.term) > 1 or UNSPACED_RUN.match(t.term))
+        if t.term not in STOPWORDS and t.word.casefold() not in STOPWORDS and not t.negation and (len(t.term) > 1 or UNSPACED_RUN.match(t.term))
         and not (len(t.term) == 2 and any(c in _CJK_PARTICLES for c in t.term))
     )  # fmt: skip
 

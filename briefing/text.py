@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from briefing.terms import UNSPACED
+
 _BOILERPLATE = re.compile(
     r"""^(
         (photo|image|picture|video|graphic|illustration)s?(\s+credits?)?\s*[:/|].*
@@ -69,7 +71,8 @@ def citable_text(title: str, body: str) -> str:
     A body that already begins with its headline (a page whose text repeats it, a feed item with no
     body) is kept as it is."""
     headline = " ".join(normalize(title).split())
-    if not headline or text_key(body).startswith(text_key(headline)):
+    body_key, headline_key = text_key(body), text_key(headline)
+    if not headline_key or body_key == headline_key or body_key.startswith(headline_key + " "):
         return body
     return f"{headline}{HEADLINE_BREAK}{body}"
 
@@ -86,7 +89,7 @@ def indexed_text(title: str, chunk_text: str) -> str:
     return f"{title}\n{chunk_text}"
 
 
-_UNSPACED_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
+_UNSPACED_SCRIPT = re.compile(f"[{UNSPACED}]")
 
 
 def word_count(text: str) -> int:
@@ -178,12 +181,12 @@ def split_sentences(text: str) -> list[str]:
 
 
 _LEANS_START = re.compile(
-    r"[\"'“‘(]?(he|she|they|it|its|his|her|their|this|that|these|those|but|and|also|however|meanwhile"
-    r"|still|yet|instead|such|both|the (move|decision|figure|report|deal|plan|attack|strike|incident"
-    r"|statement|remarks|comments|announcement|measure|step|latter|former|same))\b",
+    r"[\"'“‘(]?(he|she|they|it|its|his|her|their|(this|that|these|those)(?! (year|week|month|morning|evening|"
+    r"weekend|summer|winter|spring|autumn|time)\b)|but|and|also|however|meanwhile|still|yet|instead|such"
+    r"|the (move|decision|figure|statement|remarks|comments|announcement|measure|step|latter|former|same))\b",
     re.I,
 )
-_LEANS_EARLY = re.compile(r"^(\S+\s+){0,6}?(of|among|for|to|with) (them|those|these|whom|which|it)\b", re.I)
+_LEANS_EARLY = re.compile(r"^(\S+\s+){0,6}?(of|among|for|to|with) (them|those|these)\b", re.I)
 
 
 def leans_on_previous(sentence: str) -> bool:

@@ -165,3 +165,24 @@ def test_a_script_that_is_not_split_into_words_is_named():
     assert unsplit_words(f"{javanese}.") == javanese[:12]
     assert unsplit_words("Die Donaudampfschifffahrtsgesellschaftskapitänsmütze hängt am Haken.") is None
     assert unsplit_words("港口管理局周三表示北码头将于周五重新开放风暴过后工人们已经修复了码头的照明和护栏渡轮公司说周末的航班将恢复正常") is None
+
+
+@pytest.mark.parametrize(
+    "question, answer",
+    [
+        ("How many ministers resigned?", "Three ministers resigned on Monday."),  # "many" is no role modifier
+        ("Which former president threatened tariffs?", "Donald Trump threatened tariffs on Canada."),
+        ("What is the death toll in Dnipro?", "At least 12 people were killed in Dnipro."),  # a measure, answered by a figure
+        ("What calibre are the launchers?", "North Korea shipped 240mm launchers."),
+        ("How much did the central bank raise interest rates?", "The bank raised its key rate by 2 points to 21%."),
+    ],
+)
+def test_fair_answers_are_not_withdrawn(question, answer):
+    assert unaddressed(question, [answer]) == []
+
+
+def test_self_contained_sentences_do_not_lean_and_headlines_match_whole_words():
+    for sentence in ("Russia launched 100 drones, most of which were shot down.", "The attack on Dnipro killed 12 people.",
+                     "This year, 500 migrants crossed the border.", "Both Russia and Ukraine claimed gains."):  # fmt: skip
+        assert not leans_on_previous(sentence), sentence
+    assert citable_text("Strike on Kyiv", "Strike on Kyivstar offices was reported.").startswith("Strike on Kyiv\n\n")
