@@ -1,7 +1,7 @@
 """Focus: what a question asks for, so an answer can be checked for addressing it.
 
 A question's focus is what an answer must mention, beyond sharing its topic:
-- the names in it ("Macron", "Chinese"), see ``terms.question_names``;
+- the names in it ("Macron", "Chinese"), checked by ``terms.asked_names``;
 - the roles in it, with their modifiers ("the health minister", "the mayor", "the Pope");
 - the thing a "which"/"what" question asks for ("which football club", "what peace plan");
 - a figure, for "how many" and "how much".
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from briefing.terms import STOPWORDS, Token, asked_names, content_terms, matches, numbers, question_names, tokens
+from briefing.terms import STOPWORDS, Token, content_terms, matches, numbers, question_names, tokens
 
 ROLES = frozenset(
     """mayor minister president premier pope governor spokesperson spokesman spokeswoman ambassador
@@ -60,7 +60,6 @@ class Phrase:
 
 @dataclass
 class Focus:
-    names: list[list[Token]] = field(default_factory=list)
     roles: list[Phrase] = field(default_factory=list)
     target: Phrase | None = None
     wants_figure: bool = False
@@ -72,7 +71,6 @@ class Focus:
 def question_focus(question: str) -> Focus:
     """The names, roles, target and figure ``question`` asks about (see the module docstring)."""
     found = list(tokens(question))
-    names = asked_names(question)
     named = {id(t) for group in question_names(question) for t in group}
     counting = re.search(r"\bhow (many|much)\b", question, re.I)
     target = _target(question)
@@ -80,7 +78,6 @@ def question_focus(question: str) -> Focus:
     counted = tuple(t for t in _span(question[counting.end() :]) if t.term not in STOPWORDS) if counting else ()
     spoke = _SAID.search(question)
     return Focus(
-        names=names,
         roles=[r for r in _roles(found, named) if not asked_for & set(r.terms)],
         target=target,
         wants_figure=bool(counting),

@@ -188,7 +188,6 @@ def make_repairer(llm):
 
 # --- without a model -------------------------------------------------------------------------
 
-_NEEDS_CONTEXT = re.compile(r"(he|she|they|it|this|that|these|those|but|and|also|however|the (move|decision|figure|report))\b", re.I)
 _PRONOUN = re.compile(r"\b(he|she|they|them|it|its|this|these|those|his|her|their)\b", re.I)
 _QUANTITY = re.compile(r"\b(how (many|much)|number of|estimates?|figures?|how large|size of)\b", re.I)
 _FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
@@ -368,7 +367,7 @@ def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Cand
     "The same thing" means the words right after the figures agree (e.g. "North Korean troops") and
     both or neither count losses; sentences that lean on a pronoun are left out.
     """
-    usable = [c for c in ranked if c.figures and not c.in_context and not _NEEDS_CONTEXT.match(c.text)]
+    usable = [c for c in ranked if c.figures and not c.in_context and not leans_on_previous(c.text)]
     scored = []
     for i, a in enumerate(usable):
         for b in usable[i + 1 :]:
