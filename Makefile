@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m bench.retrieval
 	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.judge_throughput
+	$(BIN)/python -m bench.paraphrase
 	$(BIN)/python -m bench.cli_startup --articles 3400
 	$(BIN)/python -m bench.prompt_tokens
 

@@ -11,7 +11,8 @@ import re
 import time
 from pathlib import Path
 
-from briefing.judge import LexicalJudge, LearnedJudge
+from briefing.cross_encoder import TrainedJudge, evidence_window
+from briefing.judge import LearnedJudge, LexicalJudge
 from briefing.loaders import load_file
 from briefing.text import clean, split_sentences
 
@@ -58,18 +59,47 @@ def clear_caches() -> None:
         cached.cache_clear()
 
 
+class ModelOnly:
+    """The trained judge's cross-encoder and stack on every pair: no veto, no verbatim shortcut."""
+
+    def __init__(self, judge: TrainedJudge):
+        self.inner = judge
+
+    def judge(self, claim: str, sources: list[str]):
+        return self.inner.probability(claim, sources)
+
+
+def batched_rate(judge: TrainedJudge, data: list[tuple[str, str]]) -> float:
+    """Cross-encoder probabilities alone, eight pairs per onnxruntime call."""
+    started = time.perf_counter()
+    windows = [(claim, evidence_window(claim, [source], budget=judge.model.window_tokens)) for claim, source in data]
+    judge.model.probabilities(windows, batch_size=8)
+    return len(data) / (time.perf_counter() - started)
+
+
 def main() -> None:
+    import os
+
     data = pairs()
     unique = list(dict.fromkeys(data))
     clear_caches()
     fresh = rate(LexicalJudge(), unique)  # every text new: nothing cached yet
     warm = rate(LexicalJudge(), data)
     learned = rate(LearnedJudge(), data)
+    trained = TrainedJudge(threads=os.cpu_count())
+    trained.judge("warm up", ["warm up the model once"])
+    shipped = rate(trained, data[:600])
+    model_only = rate(ModelOnly(trained), data[:600])
+    batched = batched_rate(trained, data[:600])
     baseline = rate(EmbeddingJudge(), data[:300])
-    print(f"pairs: {len(data)} ({len(unique)} distinct, from corpus/), 1 thread")
+    print(f"pairs: {len(data)} ({len(unique)} distinct, from corpus/); lexical and learned: 1 thread; "
+          f"trained: onnxruntime with {os.cpu_count()} threads")  # fmt: skip
     print(f"lexical judge, cold caches : {fresh:8.0f} sentences/s  ({fresh / baseline:.0f}x the embedding baseline)")
     print(f"lexical judge, warm        : {warm:8.0f} sentences/s  ({warm / baseline:.0f}x the embedding baseline)")
     print(f"learned judge              : {learned:8.0f} sentences/s  ({learned / baseline:.0f}x the embedding baseline)")
+    print(f"trained judge, as shipped  : {shipped:8.0f} sentences/s  ({shipped / baseline:.1f}x; verbatim claims skip the model)")
+    print(f"trained, model on every one: {model_only:8.0f} sentences/s  ({model_only / baseline:.1f}x the embedding baseline)")
+    print(f"trained, model batched by 8: {batched:8.0f} sentences/s  ({batched / baseline:.1f}x the embedding baseline)")
     print(f"embedding baseline         : {baseline:8.0f} sentences/s")
 
 

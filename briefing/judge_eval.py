@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from briefing.errors import ConfigError, InputError
-from briefing.judge import FEATURES, LexicalJudge, judge_features
+from briefing.judge import FEATURES, judge_features, logistic
 
 
 class SupportRow(BaseModel):
@@ -191,11 +191,6 @@ def fit_learned(features: np.ndarray, rows: list[SupportRow]) -> dict:
             "weights": model.coef_[0].tolist(), "bias": float(model.intercept_[0])}  # fmt: skip
 
 
-def predict(model: dict, features: np.ndarray) -> np.ndarray:
-    z = ((features - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["weights"]) + model["bias"]
-    return 1 / (1 + np.exp(-z))
-
-
 def cross_validated(features: np.ndarray, rows: list[SupportRow], folds: int = 5) -> np.ndarray:
     """Out-of-fold probabilities, folds split by article so no article is in train and test."""
     from sklearn.model_selection import GroupKFold
@@ -204,7 +199,7 @@ def cross_validated(features: np.ndarray, rows: list[SupportRow], folds: int = 5
     out = np.zeros(len(rows))
     for train, test in GroupKFold(n_splits=folds).split(features, groups=groups):
         model = fit_learned(features[train], [rows[i] for i in train])
-        out[test] = predict(model, features[test])
+        out[test] = logistic(model, features[test])
     return out
 
 
@@ -235,6 +230,18 @@ def check_not_same(data: Path, dev: Path) -> None:
         raise ConfigError(f"refusing to calibrate on {data.name}, the file being scored: calibrate on a dev split")
 
 
+def _in_sample_note(judge, digest: str) -> str:
+    """A warning when ``judge`` was trained on the very file being scored (its card lists it)."""
+    from briefing.cross_encoder import load_card
+
+    if getattr(judge, "name", "") != "trained":
+        return ""
+    files = load_card().get("trained_on", {})
+    if any(info.get("sha256") == digest for info in files.values()):
+        return " — IN SAMPLE: trained on this very file; its held-out figures are the card's cross-validation"
+    return ""
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 EMBEDDING_DEFAULT_CUT = 0.6  # used until `--calibrate` fits one
@@ -242,9 +249,11 @@ EMBEDDING_DEFAULT_CUT = 0.6  # used until `--calibrate` fits one
 
 def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None, embedder=None, llm=None,
                     calibration_file: Path | None = None, progress: Callable[[str, int], Callable[[], None]] | None = None,
-                    ) -> list[JudgeReport]:  # fmt: skip
-    """Score every judge on ``data_path``; with ``calibrate_on``, first fit and save the calibration."""
-    from briefing.judge import LearnedJudge, LLMJudge, calibration_path, load_calibration
+                    threads: int | None = None) -> list[JudgeReport]:  # fmt: skip
+    """Score every registered judge (``judges.JUDGES``; the llm judge only with ``llm``) on
+    ``data_path``; with ``calibrate_on``, first fit and save the learned judge's calibration."""
+    from briefing.judge import LearnedJudge, calibration_path, load_calibration
+    from briefing.judges import DEFAULT_JUDGE, JUDGES, make_judge
 
     tick = (lambda label, total: progress(label, total)) if progress else (lambda label, total: None)
     if calibrate_on is not None:
@@ -261,25 +270,24 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
     if data_path is None:
         return []
     rows = load_rows(data_path)
-    in_sample = calibration.get("trained_on", {}).get("sha256") == hashlib.sha256(data_path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    in_sample = calibration.get("trained_on", {}).get("sha256") == digest
     fitted_here = " — IN SAMPLE: fitted on this very file; its held-out estimate is the calibration's cross-validation" if in_sample else ""
     reports = []
-    lexical = score_verdicts(rows, LexicalJudge(), tick("lexical judge", len(rows)))
-    reports.append(report("lexical (default)", rows, lexical.scores, lexical.supported, LexicalJudge().threshold,
-                          note="coverage threshold on content words; supported also needs numbers, names, polarity"))  # fmt: skip
-    if calibration.get("learned"):
-        judge = LearnedJudge(calibration["learned"])
-        features = feature_matrix(rows, tick("learned judge", len(rows)))
-        probabilities = predict(calibration["learned"], features)
-        reports.append(report("learned", rows, probabilities, probabilities >= judge.threshold, judge.threshold,
-                              note=f"logistic regression on {len(FEATURES)} lexical features, fitted on "
-                              f"{calibration['trained_on']['file']}{fitted_here}"))  # fmt: skip
+    for name, entry in JUDGES.items():
+        if entry.needs_llm or (name == "learned" and not calibration.get("learned")):
+            continue
+        judge = LearnedJudge(calibration["learned"]) if name == "learned" else make_judge(name, threads=threads)
+        scored = score_verdicts(rows, judge, tick(f"{name} judge", len(rows)))
+        note = entry.description + (fitted_here if name == "learned" else _in_sample_note(judge, digest))
+        label = f"{name} (default)" if name == DEFAULT_JUDGE else name
+        reports.append(report(label, rows, scored.scores, scored.supported, getattr(judge, "threshold", None), note=note))
     if embedder is not None:
         cut = calibration.get("embedding", {}).get("threshold", EMBEDDING_DEFAULT_CUT)
         scores = embedding_scores(rows, embedder)
         reports.append(report("embedding similarity", rows, scores, scores >= cut, cut,
                               note=f"best cosine, {embedder.name}{fitted_here if 'embedding' in calibration else ''}"))  # fmt: skip
     if llm is not None:
-        scored = score_verdicts(rows, LLMJudge(llm), tick("llm judge", len(rows)))
+        scored = score_verdicts(rows, make_judge("llm", llm), tick("llm judge", len(rows)))
         reports.append(report("llm", rows, scored.scores, scored.supported, None, note=llm.model))
     return reports

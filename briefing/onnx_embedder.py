@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.embeddings import MINILM_DIMENSION, MINILM_NAME, packaged_minilm_path
+from briefing.embeddings import MINILM_DIMENSION, MINILM_NAME, minilm_tokenizer, packaged_minilm_path
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,6 @@ class OnnxEmbedder:
 
     def _load(self) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         if not self.model_file.exists():
             log.warning("exporting all-MiniLM-L6-v2 to ONNX int8 at %s (once)", self.model_file)
@@ -98,7 +97,7 @@ class OnnxEmbedder:
         if self.threads:
             options.intra_op_num_threads = self.threads
         self._session = onnxruntime.InferenceSession(str(self.model_file), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(packaged_minilm_path() / "tokenizer.json"))
+        tokenizer = minilm_tokenizer()
         tokenizer.enable_truncation(max_length=self.max_tokens)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # no length: pad to the longest in the batch
         self._tokenizer = tokenizer

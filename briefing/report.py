@@ -85,7 +85,7 @@ def write_eval_report(report: dict, out: Path, judges: list[dict] | None = None)
     skipped = "".join(f"<p>Suite {html.escape(s['suite'])} skipped: {html.escape(s['skipped'])}</p>" for s in report["suites"] if s.get("skipped"))
     body = (
         f"<h1>Faithfulness evaluation</h1><p>provider={html.escape(report['provider'])} · model={html.escape(report['model'])}"
-        f" · judge={html.escape(report['judge'])} · commit={html.escape(str(report['commit']))} · {html.escape(str(report['created_at']))}</p>"
+        f" · judge={html.escape(report['judge'])} · scored by {html.escape(str(report.get('scoring_judge')))} · commit={html.escape(str(report['commit']))} · {html.escape(str(report['created_at']))}</p>"
         f"{skipped}<h2>Aggregate</h2>{_table(['metric', 'mean', '95% interval', 'cases'], rows)}"
         f"{_image(metric_bars(aggregate), 'metric bars')}"
         f"{'<h2>Judges</h2>' + _image(roc_curves(judges), 'ROC curves') if judges else ''}"

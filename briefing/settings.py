@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from briefing.judges import DEFAULT_JUDGE, JUDGES, check_judge_name
 
 
 class Settings(BaseSettings):
@@ -66,8 +68,14 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before a request to an API provider times out.")
     llm_retries: int = Field(3, ge=0, le=10, description="Retries of a transient provider error, with backoff.")
     llm_cache: bool = Field(True, description="Cache model responses in SQLite under the home folder.")
-    judge: Literal["lexical", "llm"] = Field(
-        "lexical", description="Support judge: `lexical` (deterministic, no LLM) or `llm` (structured verdicts)."
+    judge: str = Field(
+        DEFAULT_JUDGE,
+        description="Support judge that verification uses: " + "; ".join(f"`{n}`: {e.description}" for n, e in JUDGES.items()) + ".",
+    )
+    eval_judge: str | None = Field(
+        None,
+        description="Judge that `briefing eval` scores citations with. Unset: one other than the verifier's "
+        "(`trained`, or `lexical` when verification uses `trained`), so the scores can fall below 1.0.",
     )
     max_repairs: int = Field(8, ge=0, description="Most failing sentences rewritten by the model per brief.")
     abstain_similarity: float = Field(
@@ -124,6 +132,11 @@ class Settings(BaseSettings):
         description="CPU threads for local models.",
     )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+
+    @field_validator("judge", "eval_judge")
+    @classmethod
+    def _known_judge(cls, value: str | None) -> str | None:
+        return value if value is None else check_judge_name(value)
 
     def public(self) -> dict[str, object]:
         """Every setting as JSON-ready values, secrets masked: safe to print, log or save."""

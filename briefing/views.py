@@ -178,7 +178,8 @@ def print_judge_reports(reports) -> None:
 
 
 def print_eval_report(report) -> None:
-    table = Table(title=f"Faithfulness · provider={report.provider} · model={report.model} · judge={report.judge}",
+    scored = f" · scored by {report.scoring_judge}" if report.scoring_judge else ""
+    table = Table(title=f"Faithfulness · provider={report.provider} · model={report.model} · judge={report.judge}{scored}",
                   header_style="bold", title_justify="left")  # fmt: skip
     for column in ("metric", "mean", "95% interval", "cases"):
         table.add_column(column, justify="left" if column == "metric" else "right")

@@ -2,8 +2,9 @@
 
 It fakes the provider only: the real `openai` client, LangChain's ChatOpenAI and our retry code
 talk to it over HTTP. Each request to /v1/chat/completions takes the next step of a script:
-``Reply(content)`` answers like OpenAI; ``Status(code, headers)`` answers with an HTTP error;
-``Stall(seconds)`` waits before answering, so the client times out. When the script is used up,
+``Reply(content)`` answers like OpenAI; ``Respond(fn)`` answers with ``fn(messages)`` (a scripted
+model that reads the prompt: bench/paraphrase.py); ``Status(code, headers)`` answers with an HTTP
+error; ``Stall(seconds)`` waits before answering, so the client times out. When the script is used up,
 the last step repeats. Requests are recorded (headers and JSON body) for assertions.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,13 +32,18 @@ class Status:
 
 
 @dataclass
+class Respond:
+    content: Callable[[list[dict]], str]
+
+
+@dataclass
 class Stall:
     seconds: float
 
 
 class FakeOpenAI:
     def __init__(self):
-        self.script: list[Reply | Status | Stall] = [Reply("{}")]
+        self.script: list[Reply | Respond | Status | Stall] = [Reply("{}")]
         self.requests: list[dict] = []
         self.times: list[float] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -73,6 +80,8 @@ class FakeOpenAI:
                 if isinstance(step, Stall):
                     threading.Event().wait(step.seconds)  # not time.sleep, which tests may patch
                     step = Reply("{}")
+                if isinstance(step, Respond):
+                    step = Reply(step.content(fake.requests[-1]["json"].get("messages", [])))
                 if isinstance(step, Status):
                     self._send(step.code, {"error": {"message": step.message, "type": "fake", "code": None}}, step.headers)
                     return

@@ -139,7 +139,7 @@ def test_brief_extractive_markdown_and_json(fake_model):
     markdown = runner.invoke(app, ["brief", "state of foreign involvement in the Kursk region", "--provider", "extractive"])
     assert markdown.exit_code == 0, markdown.output
     assert "## Where sources disagree" in markdown.stdout and "## Sources" in markdown.stdout
-    assert markdown.stdout.rstrip().splitlines()[-1].endswith("· judge=lexical · model=none")
+    assert markdown.stdout.rstrip().splitlines()[-1].endswith("· judge=trained · model=none")
     result = runner.invoke(app, ["brief", "state of foreign involvement in the Kursk region", "--provider", "extractive", "-f", "json"])
     data = json.loads(result.stdout)
     from briefing.settings import Settings

@@ -238,3 +238,14 @@ def test_answer_accuracy_needs_every_fact_with_its_article_and_no_abstention():
     assert case_metrics(case, briefing_of(abstained=True), judge, ids, 0)["answer_accuracy"] == 0.0
     unanswerable = EvalCase(id="u", kind="ask", query="what did the pope say", unanswerable=True)
     assert case_metrics(unanswerable, briefing_of(abstained=True), judge, {}, 0)["answer_accuracy"] is None
+
+
+def test_citations_are_scored_by_a_second_judge_beside_the_verifier():
+    # The verifier (a TableJudge fake) kept both sentences; the scorer (another fake) supports only
+    # the first, so citation recall falls to 0.5 while the verifier's own recall stays 1.0.
+    first, second = sentence("It was ten.", [cite(A)]), sentence("It was twenty.", [cite(B)])
+    verifier, scorer = TableJudge([{A.text}, {B.text}]), TableJudge([{A.text}])
+    case = EvalCase(id="c", kind="brief", query="numbers")
+    metrics = case_metrics(case, briefing_of(first, second), scorer, {}, latency=0.1, verifier=verifier)
+    assert metrics["citation_recall"] == 0.5 and metrics["unsupported_rate"] == 0.5
+    assert metrics["verifier_citation_recall"] == 1.0 and metrics["judge_agreement"] == 0.5

@@ -221,9 +221,11 @@ def test_f15_a_chinese_question_is_answered_from_a_chinese_article(tmp_path, rea
     assert not answer.abstained and expect["answer_contains"] in shown
 
 
-def test_f16_numbers_in_words_are_checked_with_their_scale(tmp_path):
-    """Each claim is verified through the verifier, citing the sentence of the article it is about."""
-    from briefing.judge import LexicalJudge
+@pytest.mark.parametrize("judge", ["lexical", "trained"])
+def test_f16_numbers_in_words_are_checked_with_their_scale(tmp_path, judge):
+    """Each claim is verified through the verifier, citing the sentence of the article it is about,
+    by the lexical judge and by the trained one (whose number veto carries the scale)."""
+    from briefing.judges import make_judge
     from briefing.models import DraftCitation, DraftSentence, Evidence
     from briefing.text import split_sentences
     from briefing.verify import Verifier
@@ -235,7 +237,7 @@ def test_f16_numbers_in_words_are_checked_with_their_scale(tmp_path):
         about = "cranes" if "cranes" in claim["text"] else "containers were stranded"
         cited = next(s for s in split_sentences(article) if about in s)
         drafted = DraftSentence(text=claim["text"], citations=[DraftCitation(key="e1", quote=cited)])
-        checked = Verifier([evidence], LexicalJudge(), replace=False).verify_sentence(drafted)[0]
+        checked = Verifier([evidence], make_judge(judge), replace=False).verify_sentence(drafted)[0]
         assert checked.verdict.supported is claim["supported"], (claim, checked.verdict.reason)
 
 

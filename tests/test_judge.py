@@ -2,7 +2,8 @@
 
 import pytest
 
-from briefing.judge import LexicalJudge, make_judge, numbers
+from briefing.judge import LexicalJudge, numbers
+from briefing.judges import make_judge
 from briefing.errors import ConfigError
 
 PENTAGON = (

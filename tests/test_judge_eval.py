@@ -106,7 +106,7 @@ def test_calibrate_then_score_on_another_file(tmp_path):
     write_rows(test, synthetic_rows("a", range(20, 24)) + synthetic_rows("b", range(24, 28)))
     reports = evaluate_judges(test, calibrate_on=dev, calibration_file=calibration)
     by_name = {r.judge: r for r in reports}
-    assert set(by_name) == {"lexical (default)", "learned"}
+    assert set(by_name) == {"lexical", "trained (default)", "learned"}
     assert by_name["learned"].balanced_accuracy >= 0.9 and by_name["learned"].per_dataset.keys() == {"a", "b"}
     saved = json.loads(calibration.read_text())
     assert saved["trained_on"]["file"] == "dev.jsonl" and len(saved["learned"]["weights"]) == 10
@@ -127,7 +127,7 @@ def test_cli_eval_judge_json(tmp_path, monkeypatch):
     assert "roc" in json.loads((out / "report.json").read_text())["judges"][0]
     assert "<img" in (out / "report.html").read_text()
     judges = json.loads(result.stdout)["judges"]
-    lexical = judges["lexical (default)"]
+    lexical = judges["lexical"]
     assert {"balanced_accuracy", "precision", "recall", "f1", "auc", "threshold", "n"} <= set(lexical)
     assert lexical["n"] == 9
 

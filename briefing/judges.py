@@ -1,0 +1,67 @@
+"""The one list of support judges: name → description and factory.
+
+Settings validation (``BRIEFING_JUDGE``), the CLI's ``--judge`` help, verification, ``briefing
+eval`` (which scores citations with a second judge) and ``briefing eval judge`` all read
+``JUDGES``. Adding a judge is one class and one row here. Factories import their module only when
+called, so reading the table costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JudgeEntry:
+    description: str
+    factory: str  # "module:Class"
+    needs_llm: bool = False  # the class takes the structured LLM as its argument
+    takes_threads: bool = False  # the class takes ``threads=`` (CPU threads for a local model)
+
+
+JUDGES: dict[str, JudgeEntry] = {
+    "lexical": JudgeEntry("content words, numbers with their scale, names and negation (no model)", "briefing.judge:LexicalJudge"),
+    "trained": JudgeEntry("MiniLM cross-encoder fine-tuned on human support labels, with lexical vetoes (int8 ONNX, shipped)",
+                          "briefing.cross_encoder:TrainedJudge", takes_threads=True),
+    "learned": JudgeEntry("logistic regression over the lexical judge's features", "briefing.judge:LearnedJudge"),
+    "llm": JudgeEntry("the chat model's structured verdicts (needs a model provider)", "briefing.judge:LLMJudge", needs_llm=True),
+}  # fmt: skip
+DEFAULT_JUDGE = "trained"
+"""The verification default: the judge whose article-disjoint cross-validated balanced accuracy
+beat the lexical judge's by more than the bootstrap interval (README "Support judges";
+``briefing/support_model/card.json`` holds the figures and the decision)."""
+
+
+def judge_help() -> str:
+    return " | ".join(JUDGES)
+
+
+def check_judge_name(name: str) -> str:
+    """``name`` if it is a registered judge, else ValueError naming the choices."""
+    if name not in JUDGES:
+        raise ValueError(f"unknown judge '{name}' (choose {', '.join(JUDGES)})")
+    return name
+
+
+def make_judge(name: str, llm=None, threads: int | None = None):
+    """Build the judge ``name``. Raises ConfigError for an unknown name or an llm judge without a model."""
+    from briefing.errors import ConfigError
+
+    try:
+        entry = JUDGES[check_judge_name(name)]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    module, _, cls = entry.factory.partition(":")
+    factory = getattr(importlib.import_module(module), cls)
+    if entry.needs_llm:
+        if llm is None:
+            raise ConfigError(f"the {name} judge needs a model: use --provider openai or local, or another --judge")
+        return factory(llm)
+    return factory(threads=threads) if entry.takes_threads else factory()
+
+
+def scoring_judge_for(verification: str) -> str:
+    """The judge `briefing eval` scores citations with by default: one other than the verifier's,
+    so citation recall and precision are not 1.0 by construction."""
+    return "trained" if verification != "trained" else "lexical"
