@@ -109,7 +109,8 @@ def human_example(row: dict, budget: int = 128) -> Example:
 
 
 def synthetic_examples(sources: dict[str, str], per_article: int, seed: int, budget: int = 128) -> list[Example]:
-    """``per_article`` claims from each article, kinds drawn in turn so every kind is represented."""
+    """``per_article`` claims from each article of ``sources`` (key → text), kinds drawn in turn
+    so every kind is represented. Each claim's group is the fold key of its article."""
     from briefing.cross_encoder import evidence_window
     from briefing.text import split_sentences
     from training.synthetic import NEGATIVE_KINDS, POSITIVE_KINDS, make_claim
@@ -132,7 +133,7 @@ def synthetic_examples(sources: dict[str, str], per_article: int, seed: int, bud
                 made = make_claim(kind, sentences, index, sources[group], other or sentences[index], rng)
                 if made and (other or kind != "other-article"):
                     evidence = evidence_window(made.claim, [sources[group]], budget=budget)
-                    out.append(Example(made.claim, evidence, made.label, f"synthetic-{kind}", group, kind=kind))
+                    out.append(Example(made.claim, evidence, made.label, f"synthetic-{kind}", article_hash(sources[group]), kind=kind))
                     turn += 1
                     break
     return out
@@ -149,9 +150,11 @@ def prepare(pool: Path, dev: Path, out: Path, per_article: int, limit: int | Non
     with ProcessPoolExecutor(max_workers=2) as pool_:
         human = list(pool_.map(partial(human_example, budget=budget), rows, chunksize=64))
     log(f"{len(human)} human rows prepared in {time.perf_counter() - started:.0f} s")
+    # Synthetic claims come from the pool's articles only, never corpus/. They are drawn in the
+    # order of the datasets' own article keys (as for the shipped model); their fold key is ours.
     sources = {}
-    for row in read_rows(pool):  # synthetic claims come from the pool's articles only, never corpus/
-        sources.setdefault(article_hash(row["source"]), row["source"])
+    for row in read_rows(pool):
+        sources.setdefault(row["article_hash"], row["source"])
     synthetic = synthetic_examples(sources, per_article, SEED, budget)
     log(f"{len(synthetic)} synthetic rows from {len(sources)} articles")
     header = {"inputs": {p.name: {"sha256": sha256(p), "rows": len(read_rows(p))} for p in (pool, dev)},
