@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from briefing.embeddings import LocalEmbedder
-from briefing.ingest import make_chunks
-from briefing.loaders import load_file
-from briefing.onnx_embedder import OnnxEmbedder
+from briefing.embedding.minilm import LocalEmbedder
+from briefing.embedding.onnx import OnnxEmbedder
+from briefing.ingest.loaders import load_file
+from briefing.ingest.run import make_chunks
 from briefing.settings import Settings
 from briefing.text import clean
 

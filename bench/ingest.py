@@ -31,7 +31,7 @@ PUBLISHERS = ["Harbor Ledger (sample)", "Pacific Desk (sample)", "Northgate Wire
 
 
 def sentence_pool() -> list[str]:
-    from briefing.loaders import load_file
+    from briefing.ingest.loaders import load_file
     from briefing.text import clean, split_sentences
 
     pool = []
@@ -68,12 +68,13 @@ def build_corpus(path: Path, articles: int, seed: int = 20241105) -> None:
 
 def run_briefing(corpus: Path, home: Path, provider: str) -> dict:
     from briefing.ingest import ingest
+    from briefing.pipeline import Components
     from briefing.settings import Settings
 
     os.environ["BRIEFING_EMBEDDING_PROVIDER"] = provider
     settings = Settings(home=home)
     started = time.perf_counter()
-    report = ingest([corpus], settings)
+    report = ingest([corpus], Components(settings))
     return {"seconds": time.perf_counter() - started, "chunks": report.chunks, "embedded": report.embedded}
 
 
@@ -85,7 +86,7 @@ def run_langchain(corpus: Path, home: Path) -> dict:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
     from sentence_transformers import SentenceTransformer
 
-    from briefing.embeddings import packaged_minilm_path
+    from briefing.embedding.minilm import packaged_minilm_path
 
     class MiniLM(Embeddings):
         """What HuggingFaceEmbeddings does: SentenceTransformer.encode, batch 32, normalized."""
@@ -111,7 +112,7 @@ def run_langchain(corpus: Path, home: Path) -> dict:
 
 def export_onnx(home: Path) -> dict:
     """The one-time ONNX export, done before the timed onnx run (as `make install` users do once)."""
-    from briefing.llm import make_embedder
+    from briefing.embedding import make_embedder
     from briefing.settings import Settings
 
     os.environ["BRIEFING_EMBEDDING_PROVIDER"] = "onnx"

@@ -11,9 +11,9 @@ import re
 import time
 from pathlib import Path
 
-from briefing.cross_encoder import TrainedJudge, evidence_window
-from briefing.judge import LearnedJudge, LexicalJudge
-from briefing.loaders import load_file
+from briefing.answer.cross_encoder import TrainedJudge, evidence_window
+from briefing.answer.judge import LearnedJudge, LexicalJudge
+from briefing.ingest.loaders import load_file
 from briefing.text import clean, split_sentences
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -42,7 +42,7 @@ class EmbeddingJudge:
     """Baseline: cosine of claim and source embeddings (all-MiniLM-L6-v2), one call per pair."""
 
     def __init__(self):
-        from briefing.embeddings import LocalEmbedder
+        from briefing.embedding.minilm import LocalEmbedder
 
         self.embedder = LocalEmbedder()
         self.embedder.embed(["warm up"])
@@ -53,7 +53,8 @@ class EmbeddingJudge:
 
 
 def clear_caches() -> None:
-    from briefing import judge, terms
+    from briefing import terms
+    from briefing.answer import judge
 
     for cached in (terms.tokens, terms.content_terms, judge._windows, terms._stem):
         cached.cache_clear()

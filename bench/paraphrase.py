@@ -20,8 +20,8 @@ not the judge's). Needs no network and no key.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import re
 import tempfile
 import time
@@ -37,7 +37,7 @@ BLOCK = re.compile(r"^\[([^\]]+)\] [^\n]*?: ([^\n]*)\n(.*?)(?=\n\n\[[^\]]+\] |\Z
 
 
 def article_titles() -> dict[str, str]:
-    from briefing.loaders import load_file
+    from briefing.ingest.loaders import load_file
 
     return {path.name: load_file(path).articles[0].title for path in sorted(CORPUS.glob("*.md")) if path.name != "README.md"}
 
@@ -47,7 +47,7 @@ class FluentWriter:
     evidence (or, failing that, the block of the case's article)."""
 
     def __init__(self, titles: dict[str, str]):
-        from briefing.prompting import render_prompt
+        from briefing.answer.prompting import render_prompt
 
         self.titles = titles
         self.repair_system = render_prompt("repair_system").strip()
@@ -84,8 +84,8 @@ def outcome(briefing, claim: str):
 
 
 def run(judges: list[str], cases_path: Path = CASES) -> dict:
-    from briefing.brief import write_brief
     from briefing.ingest import ingest
+    from briefing.pipeline import Components, write_brief
     from briefing.settings import Settings
 
     cases = yaml.safe_load(cases_path.read_text(encoding="utf-8"))
@@ -99,14 +99,14 @@ def run(judges: list[str], cases_path: Path = CASES) -> dict:
         settings = Settings(home=Path(home), provider="openai", openai_base_url=server.base_url,
                             openai_api_key="sk-scripted", llm_cache=False, chroma_host=None,
                             models_dir=Path(os.environ.get("BRIEFING_MODELS_DIR", Path(home) / "models")))  # fmt: skip
-        ingest([CORPUS], settings)
+        ingest([CORPUS], Components(settings))
         for judge in judges:
             tally: dict[str, Counter] = defaultdict(Counter)
             misses = []
             started = time.perf_counter()
             for case in cases:
                 writer.case = case
-                briefing = write_brief(case["claim"], settings, judge=judge)
+                briefing = write_brief(case["claim"], Components(settings, judge=judge))
                 sentence = outcome(briefing, case["claim"])
                 kind = case["kind"]
                 if sentence is None or (sentence.action != "kept" and "quote" in sentence.verdict.reason.lower()):

@@ -50,7 +50,7 @@ def stuff_store(settings, embedder, folder: Path):
     from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from briefing.store import open_catalog
+    from briefing.store.store import open_catalog
 
     class SameModel(Embeddings):
         def embed_documents(self, texts):
@@ -76,11 +76,11 @@ def stuff_prompt_tokens(count, vectorstore, query: str) -> int:
 
 
 def suite_figures(suite_file: Path, count, folder: Path) -> list[tuple[str, int, int, int]]:
-    from briefing.brief import find_evidence
-    from briefing.evaluate import corpus_of, load_suite
-    from briefing.generate import brief_messages
-    from briefing.ingest import ingest
-    from briefing.llm import make_embedder
+    from briefing.answer.generate import brief_messages
+    from briefing.embedding import make_embedder
+    from briefing.evaluate.cases import corpus_of, load_suite
+    from briefing.ingest.run import ingest
+    from briefing.pipeline import Components, find_evidence
     from briefing.settings import Settings
 
     suite = load_suite(suite_file)
@@ -91,12 +91,13 @@ def suite_figures(suite_file: Path, count, folder: Path) -> list[tuple[str, int,
         return []
     settings = Settings(home=folder / suite.suite, embedding_provider="onnx", models_dir=folder / "models")
     embedder = make_embedder(settings)
-    ingest([corpus], settings, embedder=embedder)
+    components = Components(settings, embedder=embedder)
+    ingest([corpus], components)
     vectorstore = stuff_store(settings, embedder, folder / f"{suite.suite}-stuff")
     rows = []
     for case in cases:
-        whole = find_evidence(case.query, settings, K, case.filters(), embedder, excerpts=False)
-        excerpted = find_evidence(case.query, settings, K, case.filters(), embedder, excerpts=True)
+        whole = find_evidence(case.query, components, K, case.filters(), excerpts=False)
+        excerpted = find_evidence(case.query, components, K, case.filters(), excerpts=True)
         rows.append((
             case.id,
             message_tokens(count, brief_messages(case.query, whole)),

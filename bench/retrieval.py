@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.ingest import sentence_pool
-from briefing.vector_index import VectorIndex
+from briefing.store.vector_index import VectorIndex
 
 YEAR_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
 WINDOWS = {"unfiltered": None, "1 day": 1, "7 days": 7, "30 days": 30}
@@ -31,7 +31,7 @@ QUERIES = 100
 
 
 def base_vectors(count: int = 2000) -> np.ndarray:
-    from briefing.llm import make_embedder
+    from briefing.embedding import make_embedder
     from briefing.settings import Settings
 
     sentences = sorted(set(sentence_pool()))

@@ -16,14 +16,16 @@ from typing import Annotated, Any
 
 import typer
 
+from briefing.answer.judges import judge_help
 from briefing.errors import BriefingError
-from briefing.judges import judge_help
+from briefing.output.render import format_help
 
 app = typer.Typer(
     help="Sourced news briefings: ingest articles, then brief on them with every sentence cited and checked.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: rich's renderer alone takes longer than the 0.3 s start-up budget
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
@@ -77,13 +79,10 @@ def _settings():
         raise BriefingError(f"invalid setting BRIEFING_{field.upper()}: {problem['msg']}") from None
 
 
-def _window(since: str | None, until: str | None):
-    from briefing.dates import parse_bound
+def _components(provider: str | None = None, judge: str | None = None):
+    from briefing.pipeline import Components
 
-    try:
-        return parse_bound(since), parse_bound(until, end=True)
-    except ValueError as exc:
-        raise BriefingError(str(exc)) from None
+    return Components(_settings(), provider=provider, judge=judge)
 
 
 def _print_json(data: Any) -> None:
@@ -111,12 +110,11 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest articles (Markdown, text, HTML, JSON, JSONL, RSS/Atom) into the store."""
-    from briefing.ingest import ingest as run_ingest
-    from briefing.views import IngestProgress, print_ingest_report, print_skipped, print_warnings
+    from briefing.ingest.run import ingest as run_ingest
+    from briefing.output.console import IngestProgress, print_ingest_report, print_skipped, print_warnings
 
-    settings = _settings()
-    with IngestProgress(enabled=not as_json) as progress:
-        report = run_ingest(paths, settings, prune=prune, on_progress=progress.update)
+    with IngestProgress(enabled=not as_json) as progress, _components() as components:
+        report = run_ingest(paths, components, prune=prune, on_progress=progress.update)
     if as_json:
         _print_json(report.model_dump(mode="json"))
     else:
@@ -131,12 +129,13 @@ def ingest(
 @reports_errors
 def sources(since: SinceOption = None, until: UntilOption = None, source: SourceOption = None, as_json: JsonOption = False) -> None:
     """List ingested articles: date, publisher, title, chunk count."""
+    from briefing.dates import retrieval_filter
+    from briefing.output.console import print_sources
     from briefing.store import open_catalog
-    from briefing.views import print_sources
 
-    start, end = _window(since, until)
+    window = retrieval_filter(since, until, source=source)
     catalog = open_catalog(_settings())
-    articles = catalog.list_articles(start, end, source) if catalog else []
+    articles = catalog.list_articles(window.since, window.until, window.source) if catalog else []
     if as_json:
         _print_json([a.model_dump(mode="json") for a in articles])
     else:
@@ -147,12 +146,10 @@ def sources(since: SinceOption = None, until: UntilOption = None, source: Source
 @reports_errors
 def stats(as_json: JsonOption = False) -> None:
     """Counts, date range, size and embedder of the store."""
-    from briefing.llm import make_embedder
-    from briefing.store import store_stats
-    from briefing.views import print_stats
+    from briefing.output.console import print_stats
 
-    settings = _settings()
-    result = store_stats(settings, make_embedder(settings))
+    with _components() as components:
+        result = components.store.stats()
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:
@@ -163,8 +160,8 @@ def stats(as_json: JsonOption = False) -> None:
 @reports_errors
 def config(as_json: JsonOption = False) -> None:
     """Show the effective settings (from BRIEFING_* variables and .env); API keys are masked."""
+    from briefing.output.console import print_settings
     from briefing.settings import Settings
-    from briefing.views import print_settings
 
     values = _settings().public()
     if as_json:
@@ -178,19 +175,12 @@ ProviderOption = Annotated[
 ]
 JudgeOption = Annotated[str | None, typer.Option("--judge", help=f"{judge_help()} (default: BRIEFING_JUDGE).")]
 KOption = Annotated[int | None, typer.Option("-k", help="Evidence chunks to retrieve (default: BRIEFING_EVIDENCE_K).")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="md | json | html")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help=format_help())]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")]
 
 
-def _filters(since: str | None, until: str | None, source: str | None):
-    from briefing.models import RetrievalFilter
-
-    start, end = _window(since, until)
-    return RetrievalFilter(since=start, until=end, source=source)
-
-
 def _emit(text: str, output: Path | None) -> None:
-    from briefing.render import write_atomic
+    from briefing.output.files import write_atomic
 
     if output is None:
         typer.echo(text, nl=False)
@@ -199,61 +189,59 @@ def _emit(text: str, output: Path | None) -> None:
         typer.echo(f"wrote {output}", err=True)
 
 
-@app.command()
-@reports_errors
-def brief(
-    query: Annotated[str, typer.Argument(help="What the brief is about.")],
-    since: SinceOption = None,
-    until: UntilOption = None,
-    source: SourceOption = None,
-    k: KOption = None,
-    provider: ProviderOption = None,
-    judge: JudgeOption = None,
-    fmt: FormatOption = "md",
-    output: OutputOption = None,
-) -> None:
-    """Write a brief in which every sentence cites its sources and was checked against them."""
-    from briefing.brief import write_brief
+def _request_command(kind: str, name: str, argument_help: str, summary: str):
+    """The `brief` and `ask` commands: the same options, one kind of request each."""
 
-    _make_and_emit(write_brief, query, _filters(since, until, source), k, provider, judge, fmt, output)
+    def command(
+        text: str,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        source: SourceOption = None,
+        k: KOption = None,
+        provider: ProviderOption = None,
+        judge: JudgeOption = None,
+        fmt: FormatOption = "md",
+        output: OutputOption = None,
+    ) -> None:
+        _run_and_emit(kind, text, since, until, source, k, provider, judge, fmt, output)
+
+    # Set as an object, not a string: this module's annotations are strings evaluated in its globals.
+    command.__annotations__["text"] = Annotated[str, typer.Argument(help=argument_help, metavar=name)]
+    command.__doc__ = summary
+    return reports_errors(command)
 
 
-def _make_and_emit(make, text: str, filters, k, provider, judge, fmt: str, output: Path | None) -> None:
-    """Run a brief or an answer, print or write it, and report the model's token use on stderr."""
-    from briefing.render import check_format, render
-
-    check_format(fmt)
-    result = make(text, _settings(), provider=provider, judge=judge, k=k, filters=filters)
-    _emit(render(result, fmt), output)
-    if result.usage.calls:
-        typer.echo(result.usage.summary(), err=True)
+app.command("brief")(_request_command("brief", "query", "What the brief is about.",
+                                      "Write a brief in which every sentence cites its sources and was checked against them."))  # fmt: skip
 
 
 @app.command()
 def schema() -> None:
     """Print the JSON schema of a brief as written by `--format json`."""
-    from briefing.render import json_schema
+    from briefing.output.render import json_schema
 
     typer.echo(json_schema(), nl=False)
 
 
-@app.command()
-@reports_errors
-def ask(
-    question: Annotated[str, typer.Argument(help="The question.")],
-    since: SinceOption = None,
-    until: UntilOption = None,
-    source: SourceOption = None,
-    k: KOption = None,
-    provider: ProviderOption = None,
-    judge: JudgeOption = None,
-    fmt: FormatOption = "md",
-    output: OutputOption = None,
-) -> None:
-    """Answer a question in one to five cited sentences, or say "The sources don't say." """
-    from briefing.brief import answer_question
+app.command("ask")(_request_command("answer", "question", "The question.",
+                                    'Answer a question in one to five cited sentences, or say "The sources don\'t say."'))  # fmt: skip
 
-    _make_and_emit(answer_question, question, _filters(since, until, source), k, provider, judge, fmt, output)
+
+def _run_and_emit(kind: str, text: str, since, until, source, k, provider, judge, fmt: str, output: Path | None) -> None:
+    """Run a brief or an answer, print or write it, and report the model's token use on stderr."""
+    from briefing import pipeline
+    from briefing.dates import retrieval_filter
+    from briefing.models import Request
+    from briefing.output.files import check_format
+    from briefing.output.render import render
+
+    request = Request(kind=kind, query=text, filters=retrieval_filter(since, until, source=source), k=k)
+    check_format(fmt)
+    with _components(provider, judge) as components:
+        result = pipeline.run(request, components)
+    _emit(render(result, fmt), output)
+    if result.usage.calls:
+        typer.echo(result.usage.summary(), err=True)
 
 
 @app.command()
@@ -270,48 +258,19 @@ def daily(
     judge: JudgeOption = None,
 ) -> None:
     """Write the daily brief: every topic over the 24 hours before the brief time, as md, json and html."""
-    from briefing import daily as run
+    from briefing.daily import run_daily, summary
+    from briefing.output.files import write_daily
+    from briefing.output.render import render_daily
 
-    settings = _settings()
-    start, end = _window(since, until)
-    topics_file = _topics_file(topics, settings)
-    result = run.make_daily(_day(day, settings), run.load_topics(topics_file), settings, out_dir=_out(out, settings),
-                            since=start, until=end, only_new=only_new, provider=provider, judge=judge)  # fmt: skip
+    with _components(provider, judge) as components:
+        result = run_daily(components, day=day, topics=topics, out=out, since=since, until=until, only_new=only_new,
+                           notify=lambda note: typer.echo(note, err=True))  # fmt: skip
     if dry_run:
-        typer.echo(run.daily_markdown(result), nl=False)
+        typer.echo(render_daily(result.daily, "md"), nl=False)
     else:
-        for path in run.write_daily(result, _out(out, settings)):
+        for path in write_daily(result.daily, result.out_dir):
             typer.echo(f"wrote {path}", err=True)
-    typer.echo(run.summary(result), err=True)
-
-
-def _day(value: str | None, settings):
-    from datetime import date, datetime
-
-    from briefing.daily import zone
-
-    if value is None:
-        return datetime.now(zone(settings.timezone)).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BriefingError(f"invalid --date {value!r}: use YYYY-MM-DD") from None
-
-
-def _out(out: Path | None, settings) -> Path:
-    return out or settings.home / "briefs"
-
-
-def _topics_file(topics: Path | None, settings) -> Path:
-    from briefing.daily import example_topics_path
-
-    if topics is not None:
-        return topics
-    own = settings.home / "briefs.toml"
-    if own.exists():
-        return own
-    typer.echo(f"no {own}: using the example topics ({example_topics_path().name}); copy it there to edit", err=True)
-    return example_topics_path()
+    typer.echo(summary(result.daily), err=True)
 
 
 @app.command("eval")
@@ -338,22 +297,16 @@ def evaluate(
 
 
 def _evaluate_suites(target: Path, provider, judge, scoring_judge, out, fail_under, resume, as_json) -> None:
-    from briefing import evaluate
-    from briefing.report import write_eval_report
-    from briefing.views import JudgeProgress, print_eval_report
+    from briefing.evaluate.run import run_suites
+    from briefing.evaluate.scoring import check_fail_under, summary_json
+    from briefing.output.console import JudgeProgress, print_eval_report
+    from briefing.output.report import write_eval_report
 
-    if not target.exists():
-        raise BriefingError(f"no such suite file or folder: {target}")
-    settings = _settings()
-    with JudgeProgress(enabled=not as_json) as progress:
-        report = evaluate.run_suites(target, settings, out_dir=out or settings.home / "eval" / "runs", provider=provider,
-                                     judge=judge, scoring_judge=scoring_judge, resume=resume, progress=progress.task)  # fmt: skip
-    failures = evaluate.check_fail_under(report, fail_under)
+    with JudgeProgress(enabled=not as_json) as progress, _components(provider, judge) as components:
+        report = run_suites(target, components, out_dir=out, scoring_judge=scoring_judge, resume=resume, progress=progress.task)
+    failures = check_fail_under(report, fail_under)
     if as_json:
-        _print_json({"provider": report.provider, "model": report.model, "judge": report.judge,
-                     "scoring_judge": report.scoring_judge, "commit": report.commit,
-                     "skipped": {s.suite: s.skipped for s in report.suites if s.skipped},
-                     **{name: value.model_dump() for name, value in report.aggregate.items()}})  # fmt: skip
+        _print_json(summary_json(report))
     else:
         print_eval_report(report)
     if out is not None:
@@ -368,23 +321,13 @@ def _evaluate_suites(target: Path, provider, judge, scoring_judge, out, fail_und
 
 
 def _evaluate_judges(data, calibrate, embeddings, provider, out, as_json) -> None:
-    from briefing import judge_eval
-    from briefing.llm import has_openai_key, make_embedder, make_structured_llm, resolve_provider
-    from briefing.report import write_judge_report
-    from briefing.views import JudgeProgress, print_judge_reports
+    from briefing.evaluate.judges import evaluate_judges_as_asked
+    from briefing.output.console import JudgeProgress, print_judge_reports
+    from briefing.output.report import write_judge_report
 
-    if data is None and calibrate is None:
-        raise BriefingError("`briefing eval judge` needs --data FILE.jsonl (or only --calibrate DEV.jsonl to fit)")
-    settings = _settings()
-    # The llm judge joins when asked for, or when an OpenAI key is configured (the bundled 135M
-    # model would take hours over a dev file and is no judge).
-    chosen = provider or ("openai" if has_openai_key(settings) else None)
-    llm = None
-    if chosen and resolve_provider(settings, chosen) != "extractive":
-        llm = make_structured_llm(settings, resolve_provider(settings, chosen))
     with JudgeProgress(enabled=not as_json) as progress:
-        reports = judge_eval.evaluate_judges(data, calibrate_on=calibrate, embedder=make_embedder(settings) if embeddings else None,
-                                             llm=llm, progress=progress.task, threads=settings.threads)  # fmt: skip
+        reports = evaluate_judges_as_asked(_settings(), data, calibrate_on=calibrate, embeddings=embeddings,
+                                           provider=provider, progress=progress.task)  # fmt: skip
     if as_json:
         _print_json({"data": str(data) if data else None, "judges": {r.judge: r.model_dump(exclude={"judge", "roc"}) for r in reports}})
     elif reports:

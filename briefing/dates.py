@@ -7,6 +7,9 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
+from briefing.errors import OptionError
+from briefing.models import RetrievalFilter
+
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -143,14 +146,13 @@ def _by_dateparser(text: str) -> datetime | None:
     return dateparser.parse(text, settings=settings)
 
 
-def parse_bound(value: str | None, *, now: datetime | None = None, end: bool = False) -> datetime | None:
-    """A window bound from the CLI: ``2024-11-01``, a full ISO timestamp, or ``24h``/``7d`` before now.
-
-    A bare date used as an upper bound (``end=True``) covers that whole day.
-    """
+def parse_bound(value: str | date | None, *, now: datetime | None = None, end: bool = False) -> datetime | None:
+    """A window bound: ``2024-11-01``, a full ISO timestamp, ``24h``/``7d`` before now, or a date
+    or datetime (naive ones are UTC). A bare date used as an upper bound (``end=True``) covers that
+    whole day. Raises ValueError naming the value."""
     if value is None:
         return None
-    match = _RELATIVE.match(value)
+    match = _RELATIVE.match(value) if isinstance(value, str) else None
     if match:
         amount, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
         return (now or datetime.now(timezone.utc)) - timedelta(**{unit: amount})
@@ -158,6 +160,19 @@ def parse_bound(value: str | None, *, now: datetime | None = None, end: bool = F
         parsed = parse_datetime(value)
     except ValueError:
         raise ValueError(f"invalid date {value!r}: use YYYY-MM-DD, an ISO timestamp, or 24h / 7d") from None
-    if end and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    whole_day = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) if isinstance(value, str) else not isinstance(value, datetime)
+    if end and whole_day:
         parsed += timedelta(days=1) - timedelta(microseconds=1)
     return parsed
+
+
+def retrieval_filter(since: str | date | None = None, until: str | date | None = None, *, source: str | None = None,
+                     publishers: list[str] | None = None, keywords: list[str] | None = None) -> RetrievalFilter:  # fmt: skip
+    """The one constructor of a ``RetrievalFilter`` from window bounds as users give them
+    (``parse_bound``: ``--since``/``--until``, topic and eval-case dates). Raises OptionError
+    for a bound that is not a date."""
+    try:
+        start, end = parse_bound(since), parse_bound(until, end=True)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+    return RetrievalFilter(since=start, until=end, source=source, publishers=publishers or [], keywords=keywords or [])

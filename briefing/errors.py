@@ -9,6 +9,10 @@ class ConfigError(BriefingError):
     """A setting is missing or invalid."""
 
 
+class OptionError(BriefingError):
+    """A value given on the command line or in a request (a date, a format) is invalid."""
+
+
 class InputError(BriefingError):
     """An input file or record cannot be read or parsed.
 

@@ -1,4 +1,4 @@
-"""Model providers: the only module that knows OpenAI and llama.cpp, and builds them from settings.
+"""Model providers: the only module that knows LangChain, OpenAI chat and llama.cpp, and builds them from settings.
 
 Every provider is a LangChain chat model; ``StructuredLLM`` adds what the pipeline needs on top:
 JSON output validated by a Pydantic model, retries with backoff, a SQLite response cache and
@@ -15,14 +15,12 @@ import logging
 import re
 import sqlite3
 import time
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
-from briefing.catalog import recorded_meta
-from briefing.embeddings import Embedder, LocalEmbedder
 from briefing.errors import BriefingError, ConfigError
 from briefing.models import CallRecord, Usage
 from briefing.settings import Settings
@@ -31,30 +29,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
-OPENAI_EMBEDDING_DIMENSIONS = {
-    "text-embedding-3-small": 1536,
-    "text-embedding-3-large": 3072,
-    "text-embedding-ada-002": 1536,
-}
-
-
 class LLMError(BriefingError):
     """A provider failed or answered with something unusable."""
 
 
 # --- keys and provider choice ----------------------------------------------------------------
-
-
-def has_openai_key(settings: Settings) -> bool:
-    return settings.openai_api_key is not None and bool(settings.openai_api_key.get_secret_value())
-
-
-def require_openai_key(settings: Settings) -> str:
-    if not has_openai_key(settings):
-        raise ConfigError(
-            "no OpenAI key: set OPENAI_API_KEY (and BRIEFING_OPENAI_BASE_URL for an OpenAI-compatible server)"
-        )
-    return settings.openai_api_key.get_secret_value()
 
 
 def resolve_provider(settings: Settings, requested: str | None = None) -> str:
@@ -63,7 +42,7 @@ def resolve_provider(settings: Settings, requested: str | None = None) -> str:
     if provider not in {"auto", "openai", "local", "extractive"}:
         raise ConfigError(f"unknown provider '{provider}' (choose auto, openai, local or extractive)")
     if provider == "auto":
-        return "openai" if has_openai_key(settings) else "local"
+        return "openai" if settings.has_openai_key else "local"
     return provider
 
 
@@ -93,7 +72,7 @@ def make_chat_model(settings: Settings, provider: str):
 
         return ChatOpenAI(
             model=settings.openai_model,
-            api_key=require_openai_key(settings),
+            api_key=settings.openai_key(),
             base_url=settings.openai_base_url,
             temperature=settings.temperature,
             max_tokens=settings.max_output_tokens,
@@ -199,19 +178,25 @@ class ResponseCache:
         self.db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", (key, content, prompt_tokens, completion_tokens))
 
 
+@dataclass
 class StructuredLLM:
-    """Calls a chat model for JSON matching a Pydantic model; caches, retries and counts tokens."""
+    """Calls a chat model for JSON matching a Pydantic model; caches, retries and counts tokens.
+    ``backoff`` is the first retry delay in seconds (doubled each retry)."""
 
-    def __init__(self, chat_model, *, provider: str, model: str, cache: ResponseCache | None = None,
-                 retries: int = 3, backoff: float = 0.5, temperature: float = 0.0):  # fmt: skip
-        self.chat_model = chat_model
-        self.provider = provider
-        self.model = model
-        self.cache = cache
-        self.retries = retries
-        self.backoff = backoff
-        self.temperature = temperature
+    chat_model: Any
+    _: KW_ONLY
+    provider: str
+    model: str
+    cache: ResponseCache | None = None
+    retries: int = 3
+    backoff: float = 0.5
+    temperature: float = 0.0
+    usage: Usage = field(default_factory=Usage)
+
+    def start_usage(self) -> Usage:
+        """Count from zero again, for the next result; returns the fresh counter."""
         self.usage = Usage()
+        return self.usage
 
     def generate(self, messages: list[tuple[str, str]], schema: type[T], json_schema: dict | None = None) -> T:
         """``messages`` are (role, text) pairs with roles system/human/ai.
@@ -372,56 +357,3 @@ def make_structured_llm(settings: Settings, provider: str, chat_model=None) -> S
     return StructuredLLM(model, provider=provider, model=model_name(settings, provider) if chat_model is None
                          else getattr(chat_model, "model_name", None) or type(chat_model).__name__,
                          cache=cache, retries=settings.llm_retries, temperature=settings.temperature)  # fmt: skip
-
-
-# --- embeddings ------------------------------------------------------------------------------
-
-
-class OpenAIEmbedder:
-    """OpenAI (or compatible) embeddings through langchain-openai, built on first use."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.name = f"openai:{settings.openai_embedding_model}"
-        self.dimension = OPENAI_EMBEDDING_DIMENSIONS.get(settings.openai_embedding_model)
-        self._client = None
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if self._client is None:
-            from langchain_openai import OpenAIEmbeddings
-
-            self._client = OpenAIEmbeddings(
-                model=self.settings.openai_embedding_model,
-                api_key=require_openai_key(self.settings),
-                base_url=self.settings.openai_base_url,
-                check_embedding_ctx_length=False,
-            )
-        vectors = np.asarray(self._client.embed_documents(texts), dtype=np.float32)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
-
-
-def embedding_provider(settings: Settings) -> str:
-    """The configured embedding provider; `auto` keeps an existing store's, else picks onnx."""
-    if settings.embedding_provider != "auto":
-        return settings.embedding_provider
-    recorded = recorded_meta(settings.store_dir / "catalog.sqlite", "embedder") or ""
-    if recorded.startswith("openai:"):
-        return "openai"
-    if recorded.startswith("local:") and not recorded.endswith("-onnx-int8"):
-        return "local"
-    return "onnx"
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """The configured embedder. Nothing is loaded or contacted until it first embeds."""
-    provider = embedding_provider(settings)
-    if provider == "openai":
-        return OpenAIEmbedder(settings)
-    if provider == "onnx":
-        from briefing.onnx_embedder import OnnxEmbedder
-
-        model_file = settings.model_folder / "all-MiniLM-L6-v2-int8.onnx"
-        return OnnxEmbedder(model_file, settings.max_embed_tokens, settings.threads, settings.embed_batch_size or 4)
-    return LocalEmbedder(
-        settings.local_embedding_model, settings.max_embed_tokens, settings.threads, settings.embed_batch_size or 32
-    )

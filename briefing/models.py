@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -49,11 +49,11 @@ class Article(BaseModel):
     id: str
     key: str = Field(description="Short prefix of the id used in chunk keys (8 hex unless that collides).")
     title: str
-    publisher: str | None = None
+    publisher: str | None = Field(None, description="The outlet, as the input names it.")
     url: str | None = None
-    published: AwareDatetime | None = None
+    published: AwareDatetime | None = Field(None, description="None: undated, left out of every date window.")
     updated: AwareDatetime | None = None
-    text: str
+    text: str = Field(description="Cleaned text, beginning with the headline so that it can be cited.")
     source_path: str
     source_id: str | None = None
     alternates: list[SourceRef] = Field(default_factory=list)
@@ -206,6 +206,16 @@ class RetrievalFilter(BaseModel):
         return bool(self.since or self.until or self.publisher_names() or self.keywords)
 
 
+class Request(BaseModel):
+    """What a user asked for: a brief on a topic or an answer to a question, within a filter."""
+
+    kind: Literal["brief", "answer"] = "brief"
+    query: str
+    filters: RetrievalFilter = Field(default_factory=RetrievalFilter)
+    k: int | None = Field(None, description="Evidence chunks to retrieve; None: BRIEFING_EVIDENCE_K for a brief, 6 for an answer.")
+    length: int = Field(6, ge=1, description="Most key developments (briefs).")
+
+
 # --- generation ------------------------------------------------------------------------------
 
 
@@ -330,11 +340,55 @@ class Briefing(BaseModel):
     version: str = "1"
 
     def sentences(self) -> list[CheckedSentence]:
+        """Every checked sentence, headline first, whatever verification decided."""
         head = [self.headline] if self.headline else []
         return head + [s for section in self.sections for s in section.sentences]
+
+    def is_shown(self, sentence: CheckedSentence) -> bool:
+        """Shown to the reader: kept by verification, and not a repeat when repeats are hidden
+        (daily --only-new). Rendering and evaluation both go by this."""
+        return sentence.shown and not (self.hide_repeats and sentence.new is False)
+
+    def shown(self) -> list[CheckedSentence]:
+        return [s for s in self.sentences() if self.is_shown(s)]
 
     def counts(self) -> dict[str, int]:
         checked = self.sentences()
         out = {action: sum(s.action == action for s in checked) for action in ("kept", "repaired", "replaced", "dropped")}
         out["sentences"] = len(checked)
         return out
+
+
+# --- daily briefs ----------------------------------------------------------------------------
+
+
+class Topic(BaseModel):
+    """One topic of a daily brief, from the topics TOML file."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str
+    query: str
+    publishers: list[str] = Field(default_factory=list, description="Only these publishers.")
+    keywords: list[str] = Field(default_factory=list, description="Only chunks mentioning one of these.")
+    length: int = Field(6, ge=1, le=20, description="Most key developments.")
+
+
+class TopicBrief(BaseModel):
+    topic: Topic
+    briefing: Briefing
+    note: str | None = Field(None, description="Said instead of content when the window holds nothing.")
+
+
+class DailyBrief(BaseModel):
+    """Every topic briefed over one day's window, with what the previous brief already reported."""
+
+    date: date
+    since: AwareDatetime
+    until: AwareDatetime
+    timezone: str
+    topics: list[TopicBrief]
+    undated_left_out: int = Field(description="Articles without a publish date, which no daily window can hold.")
+    previous: date | None = Field(None, description="The earlier brief sentences were compared with.")
+    only_new: bool = False
+    created_at: AwareDatetime

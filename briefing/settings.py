@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from briefing.judges import DEFAULT_JUDGE, JUDGES, check_judge_name
+from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, check_judge_name
 
 
 class Settings(BaseSettings):
@@ -153,6 +153,18 @@ class Settings(BaseSettings):
         if isinstance(alias, AliasChoices):
             return str(alias.choices[-1])
         return f"BRIEFING_{name.upper()}"
+
+    @property
+    def has_openai_key(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+    def openai_key(self) -> str:
+        """The OpenAI key (for OpenAI or a compatible server); ConfigError when none is set."""
+        if not self.has_openai_key:
+            from briefing.errors import ConfigError
+
+            raise ConfigError("no OpenAI key: set OPENAI_API_KEY (and BRIEFING_OPENAI_BASE_URL for an OpenAI-compatible server)")
+        return self.openai_api_key.get_secret_value()
 
     @property
     def model_folder(self) -> Path:

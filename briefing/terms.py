@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 import regex
-from dataclasses import dataclass
 
 STOPWORDS = frozenset(
     """a an and are as at be been being but by for from had has have he her hers him his i in is it

@@ -180,12 +180,11 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+_TIME_NOUNS = "year|week|month|morning|evening|weekend|summer|winter|spring|autumn|time"  # "this week" leans on nothing
+_REFERRING_NOUNS = "move|decision|figure|statement|remarks|comments|announcement|measure|step|latter|former|same"
 _LEANS_START = re.compile(
-    r"[\"'“‘(]?(he|she|they|it|its|his|her|their|(this|that|these|those)(?! (year|week|month|morning|evening|"
-    r"weekend|summer|winter|spring|autumn|time)\b)|but|and|also|however|meanwhile|still|yet|instead|such"
-    r"|the (move|decision|figure|statement|remarks|comments|announcement|measure|step|latter|former|same))\b",
-    re.I,
-)
+    rf"[\"'“‘(]?(he|she|they|it|its|his|her|their|(this|that|these|those)(?! ({_TIME_NOUNS})\b)"
+    rf"|but|and|also|however|meanwhile|still|yet|instead|such|the ({_REFERRING_NOUNS}))\b", re.I)
 _LEANS_EARLY = re.compile(r"^(\S+\s+){0,6}?(of|among|for|to|with) (them|those|these)\b", re.I)
 
 

@@ -1,1 +1,1 @@
-"""Prompt files, loaded by name (see briefing.prompting)."""
+"""Prompt files, loaded by name (see briefing.answer.prompting)."""

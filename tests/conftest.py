@@ -67,7 +67,7 @@ def fake_embedder() -> HashingEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The real packaged all-MiniLM-L6-v2, loaded once per test session (a few seconds)."""
-    from briefing.embeddings import LocalEmbedder
+    from briefing.embedding.minilm import LocalEmbedder
 
     return LocalEmbedder(max_tokens=256, threads=2)
 

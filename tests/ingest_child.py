@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 
 KILL_POINTS = {
-    "vectors-written": ("briefing.store", "Store", "_upsert"),  # vectors in Chroma, catalog not committed
-    "inside-catalog-transaction": ("briefing.catalog", "Catalog", "_insert"),  # a file inserted, not committed
-    "catalog-committed": ("briefing.catalog", "Catalog", "write_files"),  # before stale vectors are deleted
-    "keyword-saved": ("briefing.keyword", "KeywordIndex", "save"),
-    "side-file-saved": ("briefing.vector_index", "VectorIndex", "save"),
+    "vectors-written": ("briefing.store.store", "Store", "_upsert"),  # vectors in Chroma, catalog not committed
+    "inside-catalog-transaction": ("briefing.store.catalog", "Catalog", "_insert"),  # a file inserted, not committed
+    "catalog-committed": ("briefing.store.catalog", "Catalog", "write_files"),  # before stale vectors are deleted
+    "keyword-saved": ("briefing.store.keyword", "KeywordIndex", "save"),
+    "side-file-saved": ("briefing.store.vector_index", "VectorIndex", "save"),
 }
 
 
@@ -46,7 +46,8 @@ def main() -> None:
     home, point, n, *paths = sys.argv[1:]
     os.environ["BRIEFING_HOME"] = home
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    import briefing.ingest as ingest_module
+    import briefing.ingest.run as ingest_module
+    from briefing.pipeline import Components
     from briefing.settings import Settings
     from tests.conftest import HashingEmbedder
 
@@ -54,7 +55,7 @@ def main() -> None:
     ingest_module.EMBED_BATCH = 8
     if point != "none":
         kill_after(*KILL_POINTS[point], int(n))
-    report = ingest_module.ingest([Path(p) for p in paths], Settings(), embedder=HashingEmbedder())
+    report = ingest_module.ingest([Path(p) for p in paths], Components(Settings(), embedder=HashingEmbedder()))
     print(report.model_dump_json())
 
 

@@ -8,10 +8,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from briefing.brief import abstain_reason, answer_question, find_evidence
-from briefing.ingest import ingest
+from briefing.answer.compose import abstain_reason
+from briefing.ingest.run import ingest
 from briefing.models import ABSTAIN, RetrievalFilter
-from briefing.render import to_markdown
+from briefing.output.render import to_markdown
+from briefing.pipeline import Components, answer_question, find_evidence
 from briefing.settings import Settings
 from briefing.text import split_sentences
 from tests.conftest import CORPUS
@@ -37,7 +38,7 @@ def corpus_home(tmp_path_factory, real_embedder):
     home = tmp_path_factory.mktemp("ask-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BRIEFING_HOME", str(home))
-        ingest([CORPUS], Settings(), embedder=real_embedder)
+        ingest([CORPUS], Components(Settings(), embedder=real_embedder))
     return home
 
 
@@ -50,7 +51,7 @@ def settings(corpus_home, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ANSWERABLE)
 def test_answerable_questions_are_answered_with_citations(question, settings, real_embedder):
-    answer = answer_question(question, settings, provider="extractive", embedder=real_embedder)
+    answer = answer_question(question, Components(settings, provider="extractive", embedder=real_embedder))
     assert not answer.abstained, answer.abstain_reason
     shown = [s for s in answer.sentences() if s.shown]
     assert 1 <= len(shown) <= 7
@@ -60,7 +61,7 @@ def test_answerable_questions_are_answered_with_citations(question, settings, re
 @pytest.mark.slow
 @pytest.mark.parametrize("question", UNANSWERABLE)
 def test_unanswerable_questions_abstain_and_list_the_closest_sources(question, settings, real_embedder):
-    answer = answer_question(question, settings, provider="extractive", embedder=real_embedder)
+    answer = answer_question(question, Components(settings, provider="extractive", embedder=real_embedder))
     assert answer.abstained and answer.sentences() == []
     markdown = to_markdown(answer)
     assert ABSTAIN in markdown and "Closest sources found" in markdown
@@ -68,7 +69,7 @@ def test_unanswerable_questions_abstain_and_list_the_closest_sources(question, s
 
 @pytest.mark.slow
 def test_troop_question_reports_the_disagreement(settings, real_embedder):
-    answer = answer_question(ANSWERABLE[0], settings, provider="extractive", embedder=real_embedder)
+    answer = answer_question(ANSWERABLE[0], Components(settings, provider="extractive", embedder=real_embedder))
     figures = " ".join(s.text for s in answer.sentences() if s.shown)
     # The US estimate and at least one other source's different figure (the early 1,500 or 3,000,
     # Blinken's 8,000): which of them is shown depends on the chunks retrieved.
@@ -78,13 +79,13 @@ def test_troop_question_reports_the_disagreement(settings, real_embedder):
 @pytest.mark.slow
 def test_model_answer_is_verified(settings, real_embedder):
     """LangChain's fake chat model stands in for the LLM and answers with one good and one invented sentence."""
-    evidence = find_evidence(ANSWERABLE[0], settings, 6, RetrievalFilter(), real_embedder)
+    evidence = find_evidence(ANSWERABLE[0], Components(settings, embedder=real_embedder), 6, RetrievalFilter())
     source = next(e for e in evidence if "10,000" in e.text)
     sentence = next(s for s in split_sentences(source.text) if "10,000" in s)
     good = {"text": sentence, "citations": [{"key": source.key, "quote": sentence.rstrip(".")}]}
     invented = {"text": "Exactly 50,000 North Korean troops are in Kursk.", "citations": [{"key": source.key, "quote": "50,000"}]}
     fake = GenericFakeChatModel(messages=iter([AIMessage(content=__import__("json").dumps({"sentences": [good, invented]}))]))
-    answer = answer_question(ANSWERABLE[0], settings, chat_model=fake, embedder=real_embedder)
+    answer = answer_question(ANSWERABLE[0], Components(settings, chat_model=fake, embedder=real_embedder))
     actions = {s.text: s.action for s in answer.sentences()}
     assert actions[sentence] == "kept" and actions[invented["text"]] == "dropped"
     # The invented figure is in no shown sentence (a cited source's headline may state other figures).
@@ -103,7 +104,7 @@ def test_abstain_reasons():
 def test_extractive_answers_use_the_headline_as_context_and_keep_short_rows_with_figures():
     """A table row ("Lock Fenby; 4.1 m") is short and names only part of the question; its
     article's headline supplies the rest. A short sentence without a figure is still a fragment."""
-    from briefing.generate import extractive_answer
+    from briefing.answer.generate import extractive_answer
     from briefing.models import Evidence
 
     levels = Evidence(key="c0ffee00-0", article_id="c0ffee00", start=0, title="Water levels at the canal locks",

@@ -18,8 +18,7 @@ runner = CliRunner()
 def fake_model(monkeypatch):
     """Replaces the configured embedder with the hashing fake, for CLI tests about our output."""
     embedder = HashingEmbedder()
-    for module in ("briefing.ingest", "briefing.llm", "briefing.brief"):
-        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: embedder)
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: embedder)
     return embedder
 
 
@@ -143,7 +142,7 @@ def test_brief_extractive_markdown_and_json(fake_model):
     result = runner.invoke(app, ["brief", "state of foreign involvement in the Kursk region", "--provider", "extractive", "-f", "json"])
     data = json.loads(result.stdout)
     from briefing.settings import Settings
-    from briefing.store import open_catalog
+    from briefing.store.store import open_catalog
 
     catalog = open_catalog(Settings())
     chunks = {c.id: c.text for c, _ in catalog.chunks_with_articles(catalog.chunk_ids())}

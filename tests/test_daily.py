@@ -7,18 +7,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from briefing.daily import (
-    NOTHING,
-    daily_markdown,
-    daily_window,
-    example_topics_path,
-    load_topics,
-    make_daily,
-    write_daily,
-    zone,
-)
+from briefing.daily import NOTHING, daily_window, example_topics_path, load_topics, make_daily, zone
 from briefing.errors import ConfigError, InputError
 from briefing.ingest import ingest
+from briefing.output.files import write_daily
+from briefing.output.render import daily_markdown
+from briefing.pipeline import Components
 from briefing.settings import Settings
 from tests.conftest import FIXTURES
 
@@ -29,13 +23,13 @@ UTC = timezone.utc
 @pytest.fixture
 def store(fake_embedder):
     settings = Settings()
-    ingest([DAILY / "items.jsonl"], settings, embedder=fake_embedder)
+    ingest([DAILY / "items.jsonl"], Components(settings, embedder=fake_embedder))
     return settings
 
 
 def run(settings, day, fake_embedder, out, **options):
     topics = load_topics(DAILY / "topics.toml")
-    return make_daily(day, topics, settings, out_dir=out, provider="extractive", embedder=fake_embedder, **options)
+    return make_daily(day, topics, Components(settings, provider="extractive", embedder=fake_embedder), out_dir=out, **options)
 
 
 def cited_times(daily):
@@ -140,8 +134,7 @@ def test_cli_daily_dry_run_writes_nothing(store, monkeypatch, tmp_path):
     from briefing.cli import app
     from tests.conftest import HashingEmbedder
 
-    monkeypatch.setattr("briefing.daily.make_embedder", lambda settings: HashingEmbedder())
-    monkeypatch.setattr("briefing.brief.make_embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: HashingEmbedder())
     out = tmp_path / "briefs"
     result = CliRunner().invoke(app, ["daily", "--date", "2024-11-06", "--topics", str(DAILY / "topics.toml"),
                                       "--out", str(out), "--provider", "extractive", "--dry-run"])  # fmt: skip

@@ -10,9 +10,9 @@ import codecs
 
 import pytest
 
-from briefing.decoding import codec_name, decode, garbled
 from briefing.errors import InputError
-from briefing.loaders import load_file
+from briefing.ingest.decoding import codec_name, decode, garbled
+from briefing.ingest.loaders import load_file
 
 RUSSIAN = (
     "Паромы на озере снова ходят по расписанию. Городская служба сообщила во вторник, что все шесть "

@@ -1,6 +1,6 @@
 import numpy as np
 
-from briefing.dedupe import DuplicateIndex, content_hash, minhash
+from briefing.ingest.dedupe import DuplicateIndex, content_hash, minhash
 
 STORY = (
     "Ukraine's defence minister said on Tuesday that North Korean soldiers had taken part in small "

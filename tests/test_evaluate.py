@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.errors import BriefingError, InputError
-from briefing.evaluate import (
-    EvalCase,
+from briefing.evaluate.cases import EvalCase, load_suite
+from briefing.evaluate.run import run_suites
+from briefing.evaluate.scoring import (
     EvalReport,
     Interval,
     alce_citation_scores,
@@ -19,10 +20,9 @@ from briefing.evaluate import (
     case_metrics,
     check_fail_under,
     key_fact_recall,
-    load_suite,
-    run_suites,
 )
 from briefing.models import Briefing, CheckedSentence, Citation, Evidence, Section, Verdict
+from briefing.pipeline import Components
 from tests.conftest import CORPUS, ROOT
 
 UTC = timezone.utc
@@ -188,7 +188,7 @@ def test_a_suite_whose_corpus_is_absent_is_skipped_with_a_message(tmp_path, fake
     path = small_suite(tmp_path, "nowhere/items.jsonl")
     from briefing.settings import Settings
 
-    report = run_suites(path, Settings(), out_dir=tmp_path / "out", provider="extractive", embedder=fake_embedder)
+    report = run_suites(path, Components(Settings(), provider="extractive", embedder=fake_embedder), out_dir=tmp_path / "out")
     (run,) = report.suites
     assert run.skipped == f"corpus not found: {(tmp_path / 'nowhere/items.jsonl').resolve()} (set SMALL_CORPUS)"
     assert run.cases == [] and report.aggregate == {}
@@ -199,14 +199,14 @@ def test_run_saves_each_case_and_resumes(tmp_path, fake_embedder, monkeypatch):
 
     monkeypatch.setenv("SMALL_CORPUS", str(CORPUS))
     path = small_suite(tmp_path, "unused")
-    report = run_suites(path, Settings(), out_dir=tmp_path / "out", provider="extractive", embedder=fake_embedder)
+    report = run_suites(path, Components(Settings(), provider="extractive", embedder=fake_embedder), out_dir=tmp_path / "out")
     saved = tmp_path / "out" / "cases" / "small" / "extractive" / "troops.json"
     assert saved.exists() and json.loads(saved.read_text())["case"]["id"] == "troops"
     assert report.aggregate["citation_recall"].mean == 1.0 and report.provider == "extractive"
     assert report.settings["openai_api_key"] is None  # masked as "set (hidden)" when a key is set
     calls = []
-    monkeypatch.setattr("briefing.brief.write_brief", lambda *a, **k: calls.append(a))
-    again = run_suites(path, Settings(), out_dir=tmp_path / "out", provider="extractive", embedder=fake_embedder)
+    monkeypatch.setattr("briefing.pipeline.run", lambda *a, **k: calls.append(a))
+    again = run_suites(path, Components(Settings(), provider="extractive", embedder=fake_embedder), out_dir=tmp_path / "out")
     assert calls == [] and again.aggregate == report.aggregate
 
 
@@ -214,8 +214,7 @@ def test_cli_eval_suite_json_out_and_fail_under(tmp_path, monkeypatch):
     from tests.conftest import HashingEmbedder
 
     embedder = HashingEmbedder()
-    for module in ("briefing.ingest", "briefing.brief"):
-        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: embedder)
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: embedder)
     monkeypatch.setenv("SMALL_CORPUS", str(CORPUS))
     path = small_suite(tmp_path, "unused")
     out = tmp_path / "report"

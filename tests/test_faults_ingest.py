@@ -18,11 +18,12 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.errors import InputError
-from briefing.ingest import file_digest, ingest
-from briefing.loaders import load_file
-from briefing.locking import exclusive_lock
+from briefing.ingest.loaders import load_file
+from briefing.ingest.run import file_digest, ingest
+from briefing.pipeline import Components
 from briefing.settings import Settings
-from briefing.store import Store
+from briefing.store.locking import exclusive_lock
+from briefing.store.store import Store
 from tests.conftest import CORPUS, ROOT, HashingEmbedder
 
 runner = CliRunner()
@@ -72,7 +73,7 @@ def messy_folder(tmp_path) -> Path:
 
 
 def test_bad_input_is_reported_one_line_each_and_the_rest_ingested(messy_folder, tmp_path, monkeypatch):
-    monkeypatch.setattr("briefing.ingest.make_embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: HashingEmbedder())
     missing = tmp_path / "does-not-exist.md"
     result = runner.invoke(app, ["ingest", str(messy_folder), str(missing), "--json"])
     assert result.exit_code == 0, result.output
@@ -110,7 +111,7 @@ def test_bad_input_is_reported_one_line_each_and_the_rest_ingested(messy_folder,
 
 
 def test_strict_makes_skips_an_error_without_losing_what_was_stored(messy_folder, monkeypatch):
-    monkeypatch.setattr("briefing.ingest.make_embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: HashingEmbedder())
     assert runner.invoke(app, ["ingest", str(CORPUS)]).exit_code == 0
     before = len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout))
     result = runner.invoke(app, ["ingest", str(messy_folder), "--strict"])
@@ -136,7 +137,7 @@ def test_a_large_jsonl_file_is_streamed(tmp_path):
     big = tmp_path / "big.jsonl"
     line = json.dumps({"title": "T", "text": "Word " * 2000}) + "\n"
     big.write_text(line * 3000)  # about 30 MB
-    from briefing.loaders import load_jsonl
+    from briefing.ingest.loaders import load_jsonl
 
     tracemalloc.start()
     loaded = load_jsonl(big)
@@ -174,7 +175,7 @@ def store_state(home: Path) -> dict:
 @pytest.fixture(scope="module")
 def clean_state(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("clean")
-    ingest([CORPUS], Settings(home=home), embedder=HashingEmbedder())
+    ingest([CORPUS], Components(Settings(home=home), embedder=HashingEmbedder()))
     return store_state(home)
 
 
@@ -272,7 +273,7 @@ def test_two_ingests_at_once_both_succeed_and_the_store_is_their_union(tmp_path,
 
 
 def test_an_interrupted_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
-    from briefing.render import write_atomic
+    from briefing.output.files import write_atomic
 
     target = tmp_path / "briefs" / "daily.md"
     write_atomic(target, "old brief\n")
@@ -280,7 +281,7 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temp_file(tmp_path, mon
     def interrupted(fd):
         raise KeyboardInterrupt  # as if the run was stopped while the new text was being flushed
 
-    monkeypatch.setattr("briefing.render.os.fsync", interrupted)
+    monkeypatch.setattr("briefing.output.files.os.fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, "new brief, half written" * 1000)
     assert target.read_text() == "old brief\n"
@@ -294,7 +295,7 @@ def test_a_killed_brief_run_never_leaves_a_half_written_file(tmp_path):
     code = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "import briefing.render as r\n"
+        "import briefing.output.files as r\n"
         "real = os.fdopen\n"
         "class Dying:\n"
         "    def __init__(self, f): self.f = f\n"
@@ -312,7 +313,7 @@ def test_a_killed_brief_run_never_leaves_a_half_written_file(tmp_path):
 def test_vector_side_file_and_catalog_agree_after_all_that(tmp_path):
     """The side file written by ingest equals the vectors Chroma holds."""
     settings = Settings(home=tmp_path / "home")
-    ingest([CORPUS], settings, embedder=HashingEmbedder())
+    ingest([CORPUS], Components(settings, embedder=HashingEmbedder()))
     with Store(settings, HashingEmbedder()) as store:
         index = store.vector_index()
         got = store.collection.get(ids=index.ids.tolist(), include=["embeddings"])

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.store import open_catalog
 from briefing.settings import Settings
+from briefing.store.store import open_catalog
 from tests.conftest import CORPUS, FIXTURES, HashingEmbedder
 from tests.fake_openai import FakeOpenAI, Reply, Stall, Status
 
@@ -45,8 +45,7 @@ def store(monkeypatch, fake):
     """The sample corpus plus a hostile article, ingested with the hashing fake embedder, and the
     openai provider pointed at the fake server with a sentinel key."""
     embedder = HashingEmbedder()
-    for module in ("briefing.ingest", "briefing.llm", "briefing.brief", "briefing.evaluate", "briefing.daily"):
-        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: embedder, raising=False)
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: embedder)
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)
     monkeypatch.setenv("BRIEFING_OPENAI_BASE_URL", fake.base_url)
     monkeypatch.setenv("BRIEFING_LLM_RETRIES", "2")

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
-from briefing.ingest import ingest
+from briefing.ingest.run import ingest
+from briefing.pipeline import Components
 from briefing.settings import Settings
-from briefing.store import Store
+from briefing.store.store import Store
 from tests.conftest import CORPUS, HashingEmbedder, _chroma_executable, _free_port, _wait_for_heartbeat
 
 runner = CliRunner()
@@ -44,8 +45,7 @@ def server(tmp_path, monkeypatch):
     monkeypatch.setenv("BRIEFING_CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("BRIEFING_CHROMA_PORT", str(port))
     embedder = HashingEmbedder()
-    for module in ("briefing.ingest", "briefing.llm", "briefing.brief"):
-        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: embedder)
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: embedder)
     yield chroma
     chroma.stop()
 
@@ -61,7 +61,7 @@ def test_unreachable_server_is_an_error_for_every_command(monkeypatch):
     port = _free_port()  # nothing listens here
     monkeypatch.setenv("BRIEFING_CHROMA_HOST", "127.0.0.1")
     monkeypatch.setenv("BRIEFING_CHROMA_PORT", str(port))
-    monkeypatch.setattr("briefing.ingest.make_embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: HashingEmbedder())
     one_error_line(runner.invoke(app, ["ingest", str(CORPUS)]), port)
     assert not any((Settings().home / "stores").glob("local-*"))  # no embedded store was made instead
 
@@ -88,13 +88,13 @@ def test_server_lost_in_the_middle_of_an_ingest_then_a_rerun_completes_it(server
                 server.stop()
             return super().embed(texts)
 
-    monkeypatch.setattr("briefing.ingest.EMBED_BATCH", 8)
+    monkeypatch.setattr("briefing.ingest.run.EMBED_BATCH", 8)
     from briefing.errors import StoreError
 
     with pytest.raises(StoreError, match=rf"Chroma at http://127.0.0.1:{server.port} failed while writing vectors"):
-        ingest([CORPUS], settings, embedder=DyingServerEmbedder())
+        ingest([CORPUS], Components(settings, embedder=DyingServerEmbedder()))
     server.start()
-    ingest([CORPUS], settings, embedder=HashingEmbedder())
+    ingest([CORPUS], Components(settings, embedder=HashingEmbedder()))
     with Store(settings, HashingEmbedder()) as store:
         catalog = {cid: text for cid, _, text in store.catalog.all_chunks()}
         got = store.collection.get(include=["documents"])

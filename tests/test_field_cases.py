@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from briefing.brief import answer_question, write_brief
 from briefing.cli import app
-from briefing.ingest import ingest
+from briefing.ingest.run import ingest
 from briefing.models import ABSTAIN, ArticleInfo, IngestReport
-from briefing.render import to_markdown
+from briefing.output.render import to_markdown
+from briefing.pipeline import Components, answer_question, write_brief
 from briefing.settings import Settings
-from briefing.store import open_catalog
+from briefing.store.store import open_catalog
 from tests.conftest import FIXTURES, HashingEmbedder
 
 CASES = FIXTURES / "field-cases"
@@ -37,7 +37,7 @@ def ingest_case(name: str, tmp_path: Path, embedder=None) -> tuple[IngestReport,
     """Ingest a copy of the case folder; returns the report, `briefing sources` and each article's text."""
     folder = tmp_path / name
     shutil.copytree(CASES / name, folder)
-    report = ingest([folder], Settings(), embedder=embedder or HashingEmbedder())
+    report = ingest([folder], Components(Settings(), embedder=embedder or HashingEmbedder()))
     catalog = open_catalog(Settings())
     articles = catalog.list_articles()
     texts = dict(catalog.db.execute("SELECT id, text FROM articles WHERE superseded_by IS NULL"))
@@ -52,7 +52,7 @@ def instant(value: str) -> datetime:
 
 
 def answer_text(question: str, embedder) -> str:
-    answer = answer_question(question, Settings(), provider="extractive", embedder=embedder)
+    answer = answer_question(question, Components(Settings(), provider="extractive", embedder=embedder))
     return to_markdown(answer)
 
 
@@ -199,11 +199,11 @@ def cited_spans_are_exact(briefing_json: dict) -> list[tuple[str, str]]:
 def test_f14_offsets_stay_exact_when_casefolding_lengthens_letters(tmp_path):
     name = "F14-german-sharp-s"
     ingest_case(name, tmp_path)
-    brief = write_brief("Nachtzug von Frankfurt nach Barcelona", Settings(), provider="extractive", embedder=HashingEmbedder())
+    brief = write_brief("Nachtzug von Frankfurt nach Barcelona", Components(Settings(), provider="extractive", embedder=HashingEmbedder()))
     pairs = cited_spans_are_exact(brief.model_dump(mode="json"))
     assert pairs and all(quote == text for quote, text in pairs)
     # The sentence after "Straße" and "Großbahnhof" is cited by its exact words, not shifted.
-    from briefing.verify import ground_quote
+    from briefing.answer.verify import ground_quote
 
     article = next(iter(ingest_case(name, tmp_path / "again")[2].values()))
     sentence = "Der neue Zug braucht für die Strecke gut zwölf Stunden."
@@ -216,7 +216,7 @@ def test_f15_a_chinese_question_is_answered_from_a_chinese_article(tmp_path, rea
     name = "F15-chinese-article"
     expect = case(name)["expect"]
     ingest_case(name, tmp_path, real_embedder)
-    answer = answer_question(question_of(name), Settings(), provider="extractive", embedder=real_embedder)
+    answer = answer_question(question_of(name), Components(Settings(), provider="extractive", embedder=real_embedder))
     shown = " ".join(s.text for s in answer.sentences() if s.shown)
     assert not answer.abstained and expect["answer_contains"] in shown
 
@@ -225,10 +225,10 @@ def test_f15_a_chinese_question_is_answered_from_a_chinese_article(tmp_path, rea
 def test_f16_numbers_in_words_are_checked_with_their_scale(tmp_path, judge):
     """Each claim is verified through the verifier, citing the sentence of the article it is about,
     by the lexical judge and by the trained one (whose number veto carries the scale)."""
-    from briefing.judges import make_judge
+    from briefing.answer.judges import make_judge
+    from briefing.answer.verify import Verifier
     from briefing.models import DraftCitation, DraftSentence, Evidence
     from briefing.text import split_sentences
-    from briefing.verify import Verifier
 
     name = "F16-number-words"
     article = next(iter(ingest_case(name, tmp_path)[2].values()))
@@ -246,7 +246,7 @@ def test_f17_a_role_no_source_mentions_gets_an_abstention(tmp_path, real_embedde
     name = "F17-absent-role"
     expect = case(name)["expect"]
     ingest_case(name, tmp_path, real_embedder)
-    answer = answer_question(question_of(name), Settings(), provider="extractive", embedder=real_embedder)
+    answer = answer_question(question_of(name), Components(Settings(), provider="extractive", embedder=real_embedder))
     assert answer.abstained and answer.sentences() == []
     assert expect["answer_contains"] in to_markdown(answer)
     assert "mayor" in answer.abstain_reason
@@ -257,7 +257,7 @@ def test_f18_a_fact_only_the_headline_states_is_cited_from_the_headline(tmp_path
     name = "F18-fact-in-headline"
     expect = case(name)["expect"]
     ingest_case(name, tmp_path, real_embedder)
-    answer = answer_question(question_of(name), Settings(), provider="extractive", embedder=real_embedder).model_dump(mode="json")
+    answer = answer_question(question_of(name), Components(Settings(), provider="extractive", embedder=real_embedder)).model_dump(mode="json")
     shown = [s for section in answer["sections"] for s in section["sentences"] if s["action"] != "dropped"]
     assert any(expect["answer_contains"] in s["text"] for s in shown)
     cited = {e["url"] for e in answer["evidence"] for s in shown for c in s["citations"] if c["valid"] and c["key"] == e["key"]}

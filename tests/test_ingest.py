@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from briefing.errors import EmbedderMismatchError
-from briefing.ingest import ingest
+from briefing.ingest.run import ingest
+from briefing.pipeline import Components
 from briefing.settings import Settings
-from briefing.store import Store
+from briefing.store.store import Store
 from tests.conftest import FIXTURES, HashingEmbedder
 
 STORY = (
@@ -39,7 +40,7 @@ def vectors(store: Store) -> dict[str, str]:
 
 def test_ingests_every_format_with_exact_chunk_offsets(store_mode, fake_embedder):
     settings = Settings()
-    report = ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    report = ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     assert report.skipped == []
     assert (report.files, report.articles, report.duplicates) == (7, 11, 0)
     assert report.embedded == report.chunks > 0
@@ -59,7 +60,7 @@ def test_chunk_ids_are_stable_across_runs_and_homes(tmp_path, monkeypatch, fake_
     for home in ("first", "second"):
         monkeypatch.setenv("BRIEFING_HOME", str(tmp_path / home))
         settings = Settings()
-        ingest([FIXTURES / "formats"], settings, embedder=HashingEmbedder())
+        ingest([FIXTURES / "formats"], Components(settings, embedder=HashingEmbedder()))
         with Store(settings, fake_embedder) as store:
             ids.append(sorted(store.catalog.chunk_ids()))
     assert ids[0] == ids[1] and len(ids[0]) >= 11
@@ -76,7 +77,7 @@ def test_exact_and_near_duplicates_are_stored_once_with_alternate_sources(tmp_pa
     # The same body under another headline is not merged: body text alone never makes a duplicate.
     write_md(folder, "e-retitled.md", "Seoul checks reports of North Korean troops in Kursk", "Fourth Post (sample)", STORY)
     settings = Settings()
-    report = ingest([folder], settings, embedder=fake_embedder)
+    report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert (report.articles, report.duplicates, report.exact_duplicates, report.near_duplicates) == (3, 2, 1, 1)
     with Store(settings, fake_embedder) as store:
         listed = {a.title: a for a in store.catalog.list_articles()}
@@ -97,7 +98,7 @@ def test_short_placeholder_bodies_never_merge_items(tmp_path, store_mode, fake_e
     items.append({"id": "g4", "title": "Short note", "text": "Officials met on Monday.", "published": "2024-11-04T10:00:00Z"})
     items.append({"id": "g5", "title": "Short notes", "text": "Officials met on Monday.", "published": "2024-11-05T10:00:00Z"})
     (folder / "feed.json").write_text(json.dumps({"items": items}))
-    report = ingest([folder], Settings(), embedder=fake_embedder)
+    report = ingest([folder], Components(Settings(), embedder=fake_embedder))
     assert (report.articles, report.duplicates) == (5, 0)
     with Store(Settings(), fake_embedder) as store:
         texts = dict(store.catalog.db.execute("SELECT title, text FROM articles"))
@@ -106,9 +107,9 @@ def test_short_placeholder_bodies_never_merge_items(tmp_path, store_mode, fake_e
 
 def test_reingest_of_unchanged_files_embeds_nothing(store_mode, fake_embedder):
     settings = Settings()
-    first = ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    first = ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     calls = len(fake_embedder.calls)
-    second = ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    second = ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     assert second.embedded == 0 and len(fake_embedder.calls) == calls
     assert (second.unchanged_files, second.articles, second.chunks) == (7, first.articles, first.chunks)
 
@@ -119,11 +120,11 @@ def test_changed_file_replaces_its_old_chunks(tmp_path, store_mode, fake_embedde
     path = write_md(folder, "story.md", "Kyiv reports clashes", "First Post (sample)", STORY)
     write_md(folder, "other.md", "Frost warning", "First Post (sample)", "Forecasters expect a hard frost this weekend.")
     settings = Settings()
-    ingest([folder], settings, embedder=fake_embedder)
+    ingest([folder], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         old_ids = {cid for cid, text in vectors(store).items() if "Kursk" in text}
     write_md(folder, "story.md", "Kyiv reports clashes", "First Post (sample)", STORY.replace("10,000", "11,000"))
-    report = ingest([folder], settings, embedder=fake_embedder)
+    report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert (report.unchanged_files, report.embedded) == (1, 1)
     with Store(settings, fake_embedder) as store:
         stored = vectors(store)
@@ -139,13 +140,13 @@ def test_prune_removes_articles_whose_files_are_gone(tmp_path, store_mode, fake_
     folder = tmp_path / "in"
     shutil.copytree(FIXTURES / "formats", folder)
     settings = Settings()
-    ingest([folder], settings, embedder=fake_embedder)
+    ingest([folder], Components(settings, embedder=fake_embedder))
     (folder / "items.jsonl").unlink()
-    kept = ingest([folder], settings, embedder=fake_embedder)
+    kept = ingest([folder], Components(settings, embedder=fake_embedder))
     assert kept.removed_files == 0
     with Store(settings, fake_embedder) as store:
         assert len(store.catalog.list_articles()) == 11
-    pruned = ingest([folder], settings, embedder=fake_embedder, prune=True)
+    pruned = ingest([folder], Components(settings, embedder=fake_embedder), prune=True)
     assert (pruned.removed_files, pruned.removed_articles) == (1, 3)
     with Store(settings, fake_embedder) as store:
         titles = {a.title for a in store.catalog.list_articles()}
@@ -162,7 +163,7 @@ def test_bad_files_are_reported_and_the_rest_ingested(tmp_path, store_mode, fake
     (folder / "empty.md").write_text("---\ntitle: Empty\n---\n")
     (folder / "scan.pdf").write_bytes(b"%PDF")
     settings = Settings()
-    report = ingest([folder], settings, embedder=fake_embedder)
+    report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert report.articles == 2
     assert sorted(s.message() for s in report.skipped) == sorted([
         f"{folder / 'broken.json'}: invalid JSON at line 1 (Expecting property name enclosed in double quotes)",
@@ -177,14 +178,14 @@ def test_keyword_index_follows_the_catalog(tmp_path, fake_embedder):
     folder.mkdir()
     write_md(folder, "story.md", "Kyiv reports clashes", "First Post (sample)", STORY)
     settings = Settings()
-    ingest([folder], settings, embedder=fake_embedder)
+    ingest([folder], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         index = store.keyword_index()
         assert index.revision == store.catalog.revision
         assert index.search("Pentagon troops", k=3)[0][0] in store.catalog.chunk_ids()
         assert index.search("hard frost") == []
     write_md(folder, "frost.md", "Frost warning", "First Post (sample)", "Forecasters expect a hard frost this weekend.")
-    ingest([folder], settings, embedder=fake_embedder)
+    ingest([folder], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         hit = store.keyword_index().search("hard frost", k=1)[0][0]
         assert "frost" in store.catalog.indexed_chunks(store.catalog.article_ids_of_file(str(folder / "frost.md")))[hit][1]
@@ -192,18 +193,18 @@ def test_keyword_index_follows_the_catalog(tmp_path, fake_embedder):
 
 def test_opening_a_store_with_another_embedder_is_an_error(store_mode, fake_embedder):
     settings = Settings()
-    ingest([FIXTURES / "formats" / "items.jsonl"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "formats" / "items.jsonl"], Components(settings, embedder=fake_embedder))
 
     class OtherEmbedder(HashingEmbedder):
         name = "fake:other-64"
 
     with pytest.raises(EmbedderMismatchError, match="built with embedder 'fake:hashing-64'.*'fake:other-64'"):
-        ingest([FIXTURES / "formats" / "items.jsonl"], settings, embedder=OtherEmbedder())
+        ingest([FIXTURES / "formats" / "items.jsonl"], Components(settings, embedder=OtherEmbedder()))
 
 
 def test_collection_records_embedder_name_and_dimension(store_mode, fake_embedder):
     settings = Settings()
-    ingest([FIXTURES / "formats" / "items.jsonl"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "formats" / "items.jsonl"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         assert store.collection.metadata["embedder"] == "fake:hashing-64"
         assert store.collection.metadata["dimension"] == 64
@@ -211,7 +212,7 @@ def test_collection_records_embedder_name_and_dimension(store_mode, fake_embedde
 
 def test_reconcile_removes_orphans_and_restores_missing_vectors(store_mode, fake_embedder):
     settings = Settings()
-    ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         wanted = store.catalog.chunk_ids()
         lost = sorted(wanted)[0]
@@ -219,7 +220,7 @@ def test_reconcile_removes_orphans_and_restores_missing_vectors(store_mode, fake
         store.collection.upsert(ids=["deadbeef-0"], embeddings=np.ones((1, 64), dtype=np.float32) / 8,
                                 documents=["orphan"], metadatas=[{"article_id": "x"}])  # fmt: skip
         store.catalog.set_meta("vectors_pending", "1")  # as left by a process killed mid-write
-    ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         assert set(vectors(store)) == wanted
         assert store.catalog.get_meta("vectors_pending") == "0"

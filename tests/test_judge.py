@@ -2,8 +2,8 @@
 
 import pytest
 
-from briefing.judge import LexicalJudge, numbers
-from briefing.judges import make_judge
+from briefing.answer.judge import LexicalJudge, numbers
+from briefing.answer.judges import make_judge
 from briefing.errors import ConfigError
 
 PENTAGON = (

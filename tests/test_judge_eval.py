@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from briefing.answer.judge import LearnedJudge
 from briefing.cli import app
 from briefing.errors import ConfigError, InputError
-from briefing.judge import LearnedJudge
-from briefing.judge_eval import (
+from briefing.evaluate.judges import (
     SupportRow,
     balanced_accuracy,
     best_threshold,

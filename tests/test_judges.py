@@ -9,10 +9,10 @@ import hashlib
 import pytest
 from typer.testing import CliRunner
 
+from briefing.answer.cross_encoder import CARD_FILE, MODEL_FILE, TrainedJudge, evidence_window, load_card, model_dir, verbatim
+from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, make_judge, scoring_judge_for
 from briefing.cli import app
-from briefing.cross_encoder import CARD_FILE, MODEL_FILE, TrainedJudge, evidence_window, load_card, model_dir, verbatim
 from briefing.errors import ConfigError
-from briefing.judges import DEFAULT_JUDGE, JUDGES, make_judge, scoring_judge_for
 from briefing.settings import Settings
 
 PENTAGON = (
@@ -104,8 +104,8 @@ def test_trained_judge_vetoes_a_changed_name_or_scale(trained):
 def test_trained_probability_is_the_card_stack_over_features_and_model_logit(trained):
     import numpy as np
 
-    from briefing.cross_encoder import evidence_window
-    from briefing.judge import judge_features, logistic
+    from briefing.answer.cross_encoder import evidence_window
+    from briefing.answer.judge import judge_features, logistic
 
     claim = "At least 10,000 North Korean troops are in Kursk, the Pentagon said."
     p = trained.model.probabilities([(claim, evidence_window(claim, [PENTAGON], budget=trained.model.window_tokens))])[0]

@@ -151,11 +151,12 @@ def test_code_fences_and_raw_newlines_are_tolerated():
      ("openai:text-embedding-3-small", "openai")],
 )  # fmt: skip
 def test_auto_embedding_provider_keeps_the_store_embedder(recorded, expected):
-    from briefing.catalog import Catalog
-    from briefing.llm import embedding_provider
+    from briefing.embedding import embedding_provider
+    from briefing.store.catalog import Catalog
+    from briefing.store.store import recorded_embedder
 
     settings = Settings()
     if recorded:
         Catalog(settings.store_dir / "catalog.sqlite").set_meta("embedder", recorded)
-    assert embedding_provider(settings) == expected
+    assert embedding_provider(settings, recorded_embedder(settings)) == expected
     assert embedding_provider(Settings(embedding_provider="local")) == "local"  # an explicit choice wins

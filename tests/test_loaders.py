@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from briefing.errors import InputError
-from briefing.loaders import discover, load_file
+from briefing.ingest.loaders import discover, load_file
 from tests.conftest import FIXTURES
 
 FORMATS = FIXTURES / "formats"

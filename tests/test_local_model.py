@@ -6,9 +6,9 @@ valid evidence and passed the judge. Kept under about a minute: 5 evidence chunk
 
 import pytest
 
-from briefing.brief import write_brief
-from briefing.ingest import ingest
-from briefing.render import to_markdown
+from briefing.ingest.run import ingest
+from briefing.output.render import to_markdown
+from briefing.pipeline import Components, write_brief
 from briefing.settings import Settings
 from tests.conftest import CORPUS
 
@@ -19,8 +19,8 @@ def test_local_model_brief_on_the_sample_corpus(monkeypatch, real_embedder):
     monkeypatch.setenv("BRIEFING_MAX_OUTPUT_TOKENS", "400")
     monkeypatch.setenv("BRIEFING_MAX_REPAIRS", "2")
     settings = Settings()
-    ingest([CORPUS], settings, embedder=real_embedder)
-    brief = write_brief("state of foreign involvement in the Kursk region", settings, provider="local", embedder=real_embedder)
+    ingest([CORPUS], Components(settings, embedder=real_embedder))
+    brief = write_brief("state of foreign involvement in the Kursk region", Components(settings, provider="local", embedder=real_embedder))
     assert brief.provider == "local" and brief.model == "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert brief.usage.calls >= 1 and brief.usage.prompt_tokens > 0
     shown = [s for s in brief.sentences() if s.shown]

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from briefing.onnx_embedder import ONNX_NAME, OnnxEmbedder
+from briefing.embedding.onnx import ONNX_NAME, OnnxEmbedder
 from tests.conftest import CORPUS
 
 
@@ -32,7 +32,7 @@ def test_onnx_vectors_stay_close_to_sentence_transformers(exported, real_embedde
 @pytest.mark.slow
 def test_querying_imports_no_torch(exported):
     code = (
-        "import sys; from pathlib import Path; from briefing.onnx_embedder import OnnxEmbedder; "
+        "import sys; from pathlib import Path; from briefing.embedding.onnx import OnnxEmbedder; "
         f"v = OnnxEmbedder(Path({str(exported)!r})).embed(['North Korean troops']); "
         "print(v.shape, 'torch' in sys.modules, 'transformers' in sys.modules)"
     )

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from briefing.judge import LexicalJudge
+from briefing.answer.judge import LexicalJudge
+from briefing.answer.verify import Verifier
 from briefing.models import Briefing, Draft, DraftCitation, DraftSentence, RetrievalFilter
-from briefing.render import render, to_markdown, write_atomic
-from briefing.verify import Verifier
+from briefing.output.files import write_atomic
+from briefing.output.render import render, to_markdown
 from tests.test_verify import EVIDENCE, GOOD, NIS, PENTAGON
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -86,7 +87,7 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temp(tmp_path):
 def test_a_brief_whose_every_sentence_was_dropped_says_so():
     """Evidence was found but nothing verified: the rendering says why it is empty, in both formats."""
     from briefing.models import Briefing, CheckedSentence, RetrievalFilter, Section, Verdict
-    from briefing.render import NOTHING_VERIFIED, to_html, to_markdown
+    from briefing.output.render import NOTHING_VERIFIED, to_html, to_markdown
     from tests.test_verify import EVIDENCE
 
     dropped = CheckedSentence(section="Key developments", text="Invented.", citations=[], action="dropped",

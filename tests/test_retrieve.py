@@ -5,11 +5,12 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from briefing.ingest import ingest
+from briefing.answer.retrieve import mmr_select, reciprocal_rank_fusion, retrieve
+from briefing.ingest.run import ingest
 from briefing.models import RetrievalFilter
-from briefing.retrieve import mmr_select, reciprocal_rank_fusion, retrieve
+from briefing.pipeline import Components
 from briefing.settings import Settings
-from briefing.store import Store
+from briefing.store.store import Store
 from tests.conftest import CORPUS, FIXTURES
 
 UTC = timezone.utc
@@ -44,7 +45,7 @@ def test_mmr_skips_near_copies():
 @pytest.fixture
 def corpus_store(fake_embedder):
     settings = Settings()
-    ingest([CORPUS, FIXTURES / "formats"], settings, embedder=fake_embedder)
+    ingest([CORPUS, FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         yield store
 
@@ -83,9 +84,9 @@ def test_retrieve_finds_nothing_outside_the_data(corpus_store):
 
 def test_excerpts_keep_the_sentences_closest_to_the_query_verbatim_and_in_order(fake_embedder):
     """The fake embedder is a hashed bag of words, so sentences sharing the query's words score highest."""
-    from briefing.generate import format_evidence
+    from briefing.answer.generate import format_evidence
+    from briefing.answer.retrieve import add_excerpts
     from briefing.models import Evidence
-    from briefing.retrieve import add_excerpts
 
     text = ("The weather in Minsk was mild. Seoul said North Korean troops reached Kursk. "
             "Markets closed early. Kyiv said Kursk fighting involved North Korean troops. A bridge reopened.")  # fmt: skip

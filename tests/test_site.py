@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from briefing.daily import load_topics, make_daily, write_daily
-from briefing.ingest import ingest
+from briefing.daily import load_topics, make_daily
+from briefing.ingest.run import ingest
+from briefing.output.files import write_daily
+from briefing.pipeline import Components
 from briefing.settings import Settings
 from tests.conftest import FIXTURES
 
@@ -29,11 +31,11 @@ def chromium() -> str:
 @pytest.fixture
 def site(fake_embedder, tmp_path) -> Path:
     settings = Settings()
-    ingest([FIXTURES / "daily" / "items.jsonl"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "daily" / "items.jsonl"], Components(settings, embedder=fake_embedder))
     out = tmp_path / "briefs"
     topics = load_topics(FIXTURES / "daily" / "topics.toml")
     for day in (date(2024, 11, 5), date(2024, 11, 6)):
-        daily = make_daily(day, topics, settings, out_dir=out, provider="extractive", embedder=fake_embedder)
+        daily = make_daily(day, topics, Components(settings, provider="extractive", embedder=fake_embedder), out_dir=out)
         write_daily(daily, out)
     return out
 

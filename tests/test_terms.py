@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from briefing.focus import missing_focus, question_focus, unaddressed
-from briefing.judge import LexicalJudge
+from briefing.answer.focus import missing_focus, question_focus, unaddressed
+from briefing.answer.judge import LexicalJudge
 from briefing.terms import content_terms, numbers, words
 from briefing.text import citable_text, indexed_text, leans_on_previous, split_sentences
 
@@ -139,7 +139,7 @@ def test_citable_text_begins_with_the_headline_once():
 
 def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
     """Extractive answers and briefs: "At least 10,000 of them..." never appears without its antecedent."""
-    from briefing.generate import extractive_answer, extractive_brief
+    from briefing.answer.generate import extractive_answer, extractive_brief
     from briefing.models import Evidence
 
     text = ("Pentagon puts North Korean force in Kursk at 10,000\n\n"

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from briefing.errors import StoreError
-from briefing.ingest import ingest
+from briefing.ingest.run import ingest
 from briefing.models import RetrievalFilter
+from briefing.pipeline import Components
 from briefing.settings import Settings
-from briefing.store import Store
-from briefing.vector_index import UNDATED, VectorDelta, VectorIndex
+from briefing.store.side_files import SideFiles
+from briefing.store.store import Store
+from briefing.store.vector_index import UNDATED, VectorDelta, VectorIndex
 from tests.conftest import FIXTURES
 
 
@@ -104,10 +106,10 @@ def test_ingest_keeps_the_side_file_equal_to_a_rebuild_from_chroma(store_mode, f
         raise AssertionError("ingest should update the side file from its own writes, not re-read Chroma")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Store, "_vector_index_from_chroma", no_rebuild)
-        ingest([folder], settings, embedder=fake_embedder)
+        patch.setattr(SideFiles, "_from_chroma", no_rebuild)
+        ingest([folder], Components(settings, embedder=fake_embedder))
         (folder / "items.jsonl").unlink()  # a second run that adds nothing and removes one file's chunks
-        ingest([folder], settings, embedder=fake_embedder, prune=True)
+        ingest([folder], Components(settings, embedder=fake_embedder), prune=True)
 
     with Store(settings, fake_embedder) as store:
         ids, vectors = side_file_state(store)
@@ -122,7 +124,7 @@ def test_ingest_keeps_the_side_file_equal_to_a_rebuild_from_chroma(store_mode, f
 
 def test_dense_search_uses_the_window(store_mode, fake_embedder):
     settings = Settings()
-    ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         query = fake_embedder.embed(["troops"])[0]
         everything = store.dense_search(query, 100, RetrievalFilter())
@@ -138,7 +140,7 @@ def test_a_wiped_server_is_an_error_not_an_answer_from_the_side_file(chroma_serv
     monkeypatch.setenv("BRIEFING_CHROMA_PORT", str(chroma_server["port"]))
     monkeypatch.setenv("BRIEFING_COLLECTION", "wiped")
     settings = Settings()
-    ingest([FIXTURES / "formats"], settings, embedder=fake_embedder)
+    ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         store.collection.delete(ids=sorted(store.catalog.chunk_ids()))
         with pytest.raises(StoreError, match="holds 0 vectors but the catalog has"):
@@ -146,7 +148,7 @@ def test_a_wiped_server_is_an_error_not_an_answer_from_the_side_file(chroma_serv
 
 
 def test_folder_swap_cleans_up_after_dead_processes_and_tolerates_a_concurrent_winner(tmp_path):
-    from briefing.folders import replace_folder
+    from briefing.store.folders import replace_folder
 
     folder = tmp_path / "vectors"
     dead = tmp_path / "vectors.tmp-999999999"  # left by a process killed mid-swap

@@ -4,9 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from briefing.judge import LexicalJudge
+from briefing.answer.judge import LexicalJudge
+from briefing.answer.verify import Verifier, ground_quote, looks_like_instruction
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
-from briefing.verify import Verifier, ground_quote, looks_like_instruction
 
 PENTAGON = Evidence(
     key="aaaa1111-0", article_id="a" * 16, start=120, title="Pentagon puts force at 10,000",
@@ -179,8 +179,8 @@ def test_instruction_detector():
 def test_a_dependent_sentence_is_dropped_when_the_one_it_leans_on_is_not_shown():
     """A source pair "Blinken said... He spoke in Washington..." whose first sentence was already
     shown elsewhere must not leave "He spoke..." dangling after some other bullet."""
+    from briefing.answer.verify import DANGLING
     from briefing.models import DraftCitation, DraftSentence, Evidence
-    from briefing.verify import DANGLING
 
     text = ("US Secretary of State Antony Blinken said on Oct. 31 that about 8,000 North Korean troops were in Kursk. "
             "He spoke in Washington after talks with Defense Secretary Lloyd Austin.")  # fmt: skip

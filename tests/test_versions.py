@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.ingest import ingest
+from briefing.ingest.run import ingest
+from briefing.pipeline import Components
 from briefing.settings import Settings
-from briefing.store import Store
+from briefing.store.store import Store
 from briefing.text import indexed_text
 from tests.conftest import CORPUS
 
@@ -43,7 +44,7 @@ def test_a_later_version_by_guid_in_one_feed_replaces_the_earlier(tmp_path, stor
     items = [item("q1", 8, "2024-11-05T10:00:00Z", url="https://wire.example/quake-8"),
              item("q1", 23, "2024-11-05T10:00:00Z", url="https://wire.example/quake-23", updated="2024-11-05T16:00:00Z")]  # fmt: skip
     settings = Settings()
-    report = ingest([write_jsonl(tmp_path / "feed.jsonl", items)], settings, embedder=fake_embedder)
+    report = ingest([write_jsonl(tmp_path / "feed.jsonl", items)], Components(settings, embedder=fake_embedder))
     assert (report.articles, report.updates) == (1, 1)
     (article,) = current(settings, fake_embedder).values()
     assert article.title == "Quake kills at least 23" and [v.title for v in article.earlier_versions] == ["Quake kills at least 8"]
@@ -61,7 +62,7 @@ def test_an_older_version_read_later_stays_history(tmp_path, fake_embedder):
     write_jsonl(folder / "a-afternoon.jsonl", [item("q1", 23, "2024-11-05T16:00:00Z")])
     write_jsonl(folder / "b-morning.jsonl", [item("q1", 8, "2024-11-05T10:00:00Z")])
     settings = Settings()
-    ingest([folder], settings, embedder=fake_embedder)
+    ingest([folder], Components(settings, embedder=fake_embedder))
     (article,) = current(settings, fake_embedder).values()
     assert article.title == "Quake kills at least 23" and len(article.earlier_versions) == 1
     assert "at least 8 people" not in stored_texts(settings, fake_embedder)
@@ -73,7 +74,7 @@ def test_versions_without_a_time_order_keep_the_stored_one_and_say_so(tmp_path, 
     write_jsonl(folder / "a.jsonl", [item("q1", 8, None)])
     write_jsonl(folder / "b.jsonl", [item("q1", 23, None)])
     settings = Settings()
-    report = ingest([folder], settings, embedder=fake_embedder)
+    report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert [a.title for a in current(settings, fake_embedder).values()] == ["Quake kills at least 8"]
     assert any("no later publish or update time" in w.text and w.path.endswith("b.jsonl") for w in report.warnings)
 
@@ -84,7 +85,7 @@ def test_different_guids_at_one_url_are_different_stories(tmp_path, fake_embedde
              {**item("post-2", 3, "2024-11-05T11:00:00Z", url="https://wire.example/live"), "title": "Ferries cancelled",
               "text": "All ferries to the islands were cancelled on Tuesday afternoon because of the high winds."}]  # fmt: skip
     settings = Settings()
-    report = ingest([write_jsonl(tmp_path / "live.jsonl", items)], settings, embedder=fake_embedder)
+    report = ingest([write_jsonl(tmp_path / "live.jsonl", items)], Components(settings, embedder=fake_embedder))
     assert (report.articles, report.updates) == (2, 0)
 
 
@@ -95,7 +96,7 @@ def test_a_same_publisher_near_copy_that_is_newer_is_an_update_not_a_copy(tmp_pa
     write_jsonl(folder / "a.jsonl", [item("", 8, "2024-11-05T10:00:00Z", url="https://wire.example/quake-kills-8")])
     write_jsonl(folder / "b.jsonl", [item("", 9, "2024-11-05T12:00:00Z", url="https://wire.example/quake-kills-9")])
     settings = Settings()
-    report = ingest([folder], settings, embedder=fake_embedder)
+    report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert (report.articles, report.updates, report.duplicates) == (1, 1, 0)
     assert list(current(settings, fake_embedder)) == ["Quake kills at least 9"]
 
@@ -106,9 +107,9 @@ def test_removing_the_newer_version_brings_back_the_earlier_one_in_the_same_run(
     write_jsonl(folder / "a.jsonl", [item("q1", 8, "2024-11-05T10:00:00Z")])
     newer = write_jsonl(folder / "b.jsonl", [item("q1", 23, "2024-11-05T16:00:00Z")])
     settings = Settings()
-    ingest([folder], settings, embedder=fake_embedder)
+    ingest([folder], Components(settings, embedder=fake_embedder))
     newer.unlink()
-    report = ingest([folder], settings, embedder=fake_embedder, prune=True)
+    report = ingest([folder], Components(settings, embedder=fake_embedder), prune=True)
     assert report.removed_articles == 1
     (article,) = current(settings, fake_embedder).values()
     assert article.title == "Quake kills at least 8" and article.earlier_versions == []
@@ -119,19 +120,19 @@ def test_a_store_made_under_the_first_ingest_rules_is_upgraded_in_place(tmp_path
     """Simulates a store made before ingest format 2 (article ids from the body alone, no format
     mark): the next ingest reads every file again, gives the articles their new ids, loses and
     duplicates nothing, and takes the vectors of unchanged chunks from the side file."""
-    from briefing import ingest as ingest_module
-    from briefing.dedupe import content_hash
+    from briefing.ingest import run as ingest_module
+    from briefing.ingest.dedupe import content_hash
 
     settings = Settings()
     with monkeypatch.context() as old:
         old.setattr(ingest_module, "article_hash", lambda title, text: content_hash(text))
-        ingest([CORPUS], settings, embedder=fake_embedder)
+        ingest([CORPUS], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         store.catalog.db.execute("DELETE FROM meta WHERE key = 'ingest_format'")
         old_keys = {a.key for a in store.catalog.list_articles()}
         before = {a.title: a.published for a in store.catalog.list_articles()}
     calls = len(fake_embedder.calls)
-    report = ingest([CORPUS / "2024-10-08-kursk-incursion-two-months.md"], settings, embedder=fake_embedder)
+    report = ingest([CORPUS / "2024-10-08-kursk-incursion-two-months.md"], Components(settings, embedder=fake_embedder))
     assert any("read again under the current ingest rules" in w.text for w in report.warnings)
     assert report.embedded == 0 and len(fake_embedder.calls) == calls  # every vector reused
     with Store(settings, fake_embedder) as store:
@@ -164,7 +165,7 @@ def test_a_page_republished_at_its_url_with_a_later_modified_time_replaces_it(tm
                                          "Storvatn dam spillway was not dangerous and could be repaired within weeks.",
                                          "2024-11-13T15:00:00Z"))  # fmt: skip
     settings = Settings()
-    report = ingest([folder], settings, embedder=fake_embedder)
+    report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert report.updates == 1
     assert list(current(settings, fake_embedder)) == ["Dam crack not dangerous"]
 
@@ -173,8 +174,8 @@ def test_an_upgrade_keeps_what_a_file_it_can_no_longer_read_stored(tmp_path, mon
     """A file the current rules refuse (an undeclared legacy encoding that two code pages read
     cleanly, which the first rules read as Latin-1) keeps its article through the upgrade, is
     reported once, and is tried again by the next ingest."""
-    from briefing import loaders
-    from briefing.decoding import Decoded
+    from briefing.ingest import loaders
+    from briefing.ingest.decoding import Decoded
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -184,21 +185,21 @@ def test_an_upgrade_keeps_what_a_file_it_can_no_longer_read_stored(tmp_path, mon
     settings = Settings()
     with monkeypatch.context() as old:
         old.setattr(loaders, "decode", lambda data, path, markup=False: Decoded(data.decode("latin-1"), "latin-1", "utf-8"))
-        ingest([folder], settings, embedder=fake_embedder)
+        ingest([folder], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         store.catalog.db.execute("DELETE FROM meta WHERE key = 'ingest_format'")
-    report = ingest([folder / "b.jsonl"], settings, embedder=fake_embedder)
+    report = ingest([folder / "b.jsonl"], Components(settings, embedder=fake_embedder))
     assert [s.path for s in report.skipped] == [str(french.resolve())]
     assert "encoding could not be determined" in report.skipped[0].reason
     assert set(current(settings, fake_embedder)) == {"Quake kills at least 8", "Budget voté"}
-    again = ingest([folder / "b.jsonl"], settings, embedder=fake_embedder)
+    again = ingest([folder / "b.jsonl"], Components(settings, embedder=fake_embedder))
     assert [s.path for s in again.skipped] == [str(french.resolve())]  # still tried, still kept
 
 
 def test_a_store_made_before_headlines_were_citable_is_upgraded_on_the_next_ingest(tmp_path, fake_embedder):
     """Format 2 stored the body alone; the next ingest re-reads the files, puts each headline at the
     start of its article's text, and keeps every vector (what is embedded did not change)."""
-    from briefing import ingest as ingest_module
+    from briefing.ingest import run as ingest_module
 
     feed = write_jsonl(tmp_path / "items.jsonl", [
         {"id": "m1", "title": "Ferry operator suspends night crossings to Alder Island", "publisher": "Coastal Times (sample)",
@@ -209,12 +210,12 @@ def test_a_store_made_before_headlines_were_citable_is_upgraded_on_the_next_inge
     settings = Settings()
     with monkeypatch_context() as old:
         old.setattr(ingest_module, "citable_text", lambda title, body: body)
-        ingest([feed], settings, embedder=fake_embedder)
+        ingest([feed], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:
         store.catalog.set_meta("ingest_format", "2")
         assert not any(t.startswith("Ferry operator") for (t,) in store.catalog.db.execute("SELECT text FROM articles"))
     calls = len(fake_embedder.calls)
-    report = ingest([feed], settings, embedder=fake_embedder)
+    report = ingest([feed], Components(settings, embedder=fake_embedder))
     assert any("read again under the current ingest rules" in w.text for w in report.warnings)
     assert report.embedded == 0 and len(fake_embedder.calls) == calls
     with Store(settings, fake_embedder) as store:

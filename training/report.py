@@ -63,8 +63,8 @@ def choose_checks(p, rows, labels, datasets) -> tuple[tuple[str, ...], float]:
 def grouped_oof(features: np.ndarray, rows: list[Example], folds: np.ndarray) -> np.ndarray:
     """Out-of-fold probabilities of a logistic regression over ``features`` (the learned judge's
     fit: standardized, per-cell weights), each fold predicted by a fit on the others."""
-    from briefing.judge import logistic
-    from briefing.judge_eval import fit_learned
+    from briefing.answer.judge import logistic
+    from briefing.evaluate.judges import fit_learned
 
     out = np.zeros(len(rows))
     for k in np.unique(folds):
@@ -75,7 +75,7 @@ def grouped_oof(features: np.ndarray, rows: list[Example], folds: np.ndarray) ->
 
 
 def support_row(example: Example):
-    from briefing.judge_eval import SupportRow
+    from briefing.evaluate.judges import SupportRow
 
     return SupportRow(claim=example.claim, source="", label=example.label, dataset=example.dataset)
 
@@ -92,8 +92,8 @@ def stack_features(p: np.ndarray, rows: list[Example]) -> np.ndarray:
 
 def fit_stack(p: np.ndarray, rows: list[Example]) -> dict:
     """The stack shipped in the card: fitted on every row's out-of-fold cross-encoder score."""
-    from briefing.judge import FEATURES
-    from briefing.judge_eval import fit_learned
+    from briefing.answer.judge import FEATURES
+    from briefing.evaluate.judges import fit_learned
 
     model = fit_learned(stack_features(p, rows), [support_row(e) for e in rows])
     model["features"] = [*FEATURES, "cross_encoder_logit"]
@@ -119,8 +119,8 @@ def nested_stacked(p, rows, labels, datasets, folds) -> tuple[np.ndarray, list[d
     """The shipped judge, fully nested: for each outer fold, the stack's own out-of-fold scores on
     the other four folds (inner folds) choose the vetoes and threshold; then the stack fitted on
     those four folds scores the fifth. Fold k's labels touch nothing that judges fold k."""
-    from briefing.judge import logistic
-    from briefing.judge_eval import fit_learned
+    from briefing.answer.judge import logistic
+    from briefing.evaluate.judges import fit_learned
 
     features = stack_features(p, rows)
     verdicts, choices = np.zeros(len(rows), dtype=bool), []

@@ -93,8 +93,8 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def human_example(row: dict, budget: int = 128) -> Example:
-    from briefing.cross_encoder import evidence_window, verbatim
-    from briefing.judge import LexicalJudge, judge_features, lexical_problems
+    from briefing.answer.cross_encoder import evidence_window, verbatim
+    from briefing.answer.judge import LexicalJudge, judge_features, lexical_problems
 
     source = row["source"]
     evidence = evidence_window(row["claim"], [source], budget=budget)
@@ -111,7 +111,7 @@ def human_example(row: dict, budget: int = 128) -> Example:
 def synthetic_examples(sources: dict[str, str], per_article: int, seed: int, budget: int = 128) -> list[Example]:
     """``per_article`` claims from each article of ``sources`` (key → text), kinds drawn in turn
     so every kind is represented. Each claim's group is the fold key of its article."""
-    from briefing.cross_encoder import evidence_window
+    from briefing.answer.cross_encoder import evidence_window
     from briefing.text import split_sentences
     from training.synthetic import NEGATIVE_KINDS, POSITIVE_KINDS, make_claim
 
@@ -164,7 +164,7 @@ def prepare(pool: Path, dev: Path, out: Path, per_article: int, limit: int | Non
 
 def rewindow(data: Path, pool: Path, dev: Path, budget: int, out: Path) -> None:
     """The same prepared rows with evidence windows of ``budget`` tokens (the slow lexical columns are kept)."""
-    from briefing.cross_encoder import evidence_window
+    from briefing.answer.cross_encoder import evidence_window
 
     header, examples = load_prepared(data)
     rows = read_rows(pool) + read_rows(dev)
@@ -346,11 +346,11 @@ def cross_validate(data: Path, base: Path, recipe: Recipe, device: str, out: Pat
 def export_onnx(trained, base: Path, folder: Path) -> Path:
     """int8 ONNX (per-channel dynamic quantization, as for the embedder) with a ``logits`` output.
     The weights go into an eager-attention copy first: its plain MatMul/Softmax nodes quantize and
-    ran faster under onnxruntime than the SDPA export (see briefing/onnx_embedder.py)."""
+    ran faster under onnxruntime than the SDPA export (see briefing/embedding/onnx.py)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from briefing.cross_encoder import MODEL_FILE
+    from briefing.answer.cross_encoder import MODEL_FILE
 
     _, model = load_base(base, attention="eager")
     model.load_state_dict(trained.to("cpu").state_dict())
@@ -372,7 +372,7 @@ def export_onnx(trained, base: Path, folder: Path) -> Path:
 
 def quantization_check(tokenizer, model, examples: list[Example], folder: Path, recipe: Recipe) -> dict:
     """How far the int8 graph's probabilities are from the fp32 model's, on 300 (training) rows."""
-    from briefing.cross_encoder import SupportModel
+    from briefing.answer.cross_encoder import SupportModel
 
     sample = random.Random(SEED).sample(examples, min(300, len(examples)))
     torch_p = predict(tokenizer, model.to("cpu"), sample, recipe, "cpu")
@@ -469,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     if args.device == "cpu":
         torch.use_deterministic_algorithms(True)
-    from briefing.embeddings import packaged_minilm_path
+    from briefing.embedding.minilm import packaged_minilm_path
 
     base = args.base or packaged_minilm_path()
     recipe = Recipe(epochs=args.epochs, samples_per_epoch=args.samples_per_epoch, learning_rate=args.lr, max_tokens=args.max_tokens)

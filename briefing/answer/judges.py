@@ -21,11 +21,11 @@ class JudgeEntry:
 
 
 JUDGES: dict[str, JudgeEntry] = {
-    "lexical": JudgeEntry("content words, numbers with their scale, names and negation (no model)", "briefing.judge:LexicalJudge"),
+    "lexical": JudgeEntry("content words, numbers with their scale, names and negation (no model)", "briefing.answer.judge:LexicalJudge"),
     "trained": JudgeEntry("MiniLM cross-encoder fine-tuned on human support labels, with lexical vetoes (int8 ONNX, shipped)",
-                          "briefing.cross_encoder:TrainedJudge", takes_threads=True),
-    "learned": JudgeEntry("logistic regression over the lexical judge's features", "briefing.judge:LearnedJudge"),
-    "llm": JudgeEntry("the chat model's structured verdicts (needs a model provider)", "briefing.judge:LLMJudge", needs_llm=True),
+                          "briefing.answer.cross_encoder:TrainedJudge", takes_threads=True),
+    "learned": JudgeEntry("logistic regression over the lexical judge's features", "briefing.answer.judge:LearnedJudge"),
+    "llm": JudgeEntry("the chat model's structured verdicts (needs a model provider)", "briefing.answer.judge:LLMJudge", needs_llm=True),
 }  # fmt: skip
 DEFAULT_JUDGE = "trained"
 """The verification default: the judge whose article-disjoint cross-validated balanced accuracy

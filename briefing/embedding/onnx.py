@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.embeddings import MINILM_DIMENSION, MINILM_NAME, minilm_tokenizer, packaged_minilm_path
+from briefing.embedding.minilm import MINILM_DIMENSION, MINILM_NAME, minilm_tokenizer, packaged_minilm_path
 
 log = logging.getLogger(__name__)
 

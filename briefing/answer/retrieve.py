@@ -1,4 +1,5 @@
-"""Retrieve: hybrid search (dense Chroma + BM25, fused by reciprocal rank), then MMR with caps.
+"""Retrieve: the store's dense and keyword candidates fused by reciprocal rank, then MMR with caps,
+then excerpts.
 
 Caps keep one article (at most ``per_article`` chunks) or one outlet (at most ``per_publisher``)
 from filling the evidence, so disagreeing sources get a seat.
@@ -13,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from briefing.models import Evidence, RetrievalFilter
-from briefing.store import Store
+from briefing.store.store import Store
 from briefing.text import sentence_spans
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
@@ -48,23 +49,14 @@ def retrieve(
     excerpt of its ``excerpt_sentences`` sentences closest to the query when that is above 0."""
     filters = filters or RetrievalFilter()
     query_vector = store.embedder.embed([query])[0]
-    narrowed = bool(filters.publisher_names() or filters.keywords)
-    allowed = None
-    if narrowed:
-        allowed = store.catalog.chunk_ids_where(filters.since, filters.until, filters.publisher_names(), filters.keywords)
-    elif filters.since or filters.until:
-        allowed = store.vector_index().ids_in(filters.since, filters.until)
-    # The dense search applies the date window itself; `allowed` is only needed for the rest.
-    dense = store.dense_search(query_vector, candidates, filters, allowed if narrowed else None)
-    keyword = store.keyword_index().search(query, candidates, allowed)
-    fused = reciprocal_rank_fusion([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
+    found = store.candidates(query, query_vector, filters, candidates)
+    fused = reciprocal_rank_fusion([[cid for cid, _ in found.dense], [cid for cid, _ in found.keyword]])
     pool = list(fused)[:candidates]
     if not pool:
         return []
     vectors = store.vectors_of(pool)
-    pool = [cid for cid in pool if cid in vectors]
-    rows = {chunk.id: (chunk, article) for chunk, article in store.catalog.chunks_with_articles(pool)}
-    pool = [cid for cid in pool if cid in rows]
+    rows = store.chunks([cid for cid in pool if cid in vectors])
+    pool = [cid for cid in pool if cid in vectors and cid in rows]
     cap = per_publisher or max(2, math.ceil(k * 0.4))
     chosen = mmr_select(
         pool,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.folders import replace_folder
+from briefing.store.folders import replace_folder
 
 UNDATED = -1  # the stamp of chunks whose article has no publish date; they sort first
 

@@ -153,7 +153,7 @@ class LLMJudge:
         self.llm = llm
 
     def judge(self, claim: str, sources: list[str]) -> Verdict:
-        from briefing.prompting import render_prompt
+        from briefing.answer.prompting import render_prompt
 
         messages = [
             ("system", render_prompt("judge_system")),

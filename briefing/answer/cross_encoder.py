@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.embeddings import minilm_tokenizer
+from briefing.embedding.minilm import minilm_tokenizer
 from briefing.models import Verdict
 from briefing.terms import content_terms, matches
 from briefing.text import split_sentences
@@ -184,13 +184,13 @@ class TrainedJudge:
         p = float(self.model.probabilities([(claim, evidence)])[0])
         if not self.stack:
             return p
-        from briefing.judge import judge_features, logistic
+        from briefing.answer.judge import judge_features, logistic
 
         p = min(max(p, 1e-4), 1 - 1e-4)
         return float(logistic(self.stack, np.append(judge_features(claim, sources), np.log(p / (1 - p)))))
 
     def judge(self, claim: str, sources: list[str]) -> Verdict:
-        from briefing.judge import lexical_problems
+        from briefing.answer.judge import lexical_problems
 
         source_text = "\n".join(sources)
         problems = [p for p in lexical_problems(claim, source_text) if p.check in self.vetoes]

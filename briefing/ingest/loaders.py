@@ -1,9 +1,9 @@
 """Readers for every input format. Each turns one file into RawArticles plus per-record problems.
 
 A loader never raises for one bad record: it reports a ``Skipped`` and goes on. A file that cannot
-be read at all raises ``InputError`` naming it. Bytes are decoded by ``briefing.decoding`` (BOM,
-declared charset, UTF-8, detection), fields are mapped by ``briefing.records``, and HTML pages are
-read by ``briefing.pages``.
+be read at all raises ``InputError`` naming it. Bytes are decoded by ``briefing.ingest.decoding`` (BOM,
+declared charset, UTF-8, detection), fields are mapped by ``briefing.ingest.records``, and HTML pages are
+read by ``briefing.ingest.pages``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 
 import yaml
 
-from briefing.decoding import Decoded, decode
 from briefing.errors import InputError
+from briefing.ingest.decoding import Decoded, decode
+from briefing.ingest.pages import fragment_text, page_record
+from briefing.ingest.records import record_to_article
 from briefing.models import Notice, RawArticle, Skipped
-from briefing.pages import fragment_text, page_record
-from briefing.records import record_to_article
 
 
 @dataclass

@@ -11,19 +11,27 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from briefing.catalog import FileRecord, StoryEntry
-from briefing.dedupe import DuplicateIndex, article_hash, minhash, story_keys, substantive
-from briefing.embeddings import Embedder
 from briefing.errors import InputError
-from briefing.llm import make_embedder
-from briefing.loaders import Loaded, discover, load_file
-from briefing.locking import exclusive_lock
+from briefing.ingest.dedupe import DuplicateIndex, article_hash, minhash, story_keys, substantive
+from briefing.ingest.loaders import Loaded, discover, load_file
 from briefing.models import Article, Chunk, IngestReport, Notice, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
-from briefing.store import Store
+from briefing.store.catalog import FileRecord, StoryEntry
+from briefing.store.locking import exclusive_lock
+from briefing.store.store import Store
 from briefing.terms import unsplit_words
 from briefing.text import chunk_spans, citable_text, clean, indexed_text, split_sentences
+
+
+class StoreSource(Protocol):
+    """What ingest needs of ``pipeline.Components``: the settings and a store of its own to write."""
+
+    settings: Settings
+
+    def open_store(self) -> Store: ...
+
 
 ProgressCallback = Callable[[Path | None, IngestReport], None]
 """Called with the file just done (None after an embedding batch or at the start) and the report so far."""
@@ -31,7 +39,7 @@ ProgressCallback = Callable[[Path | None, IngestReport], None]
 INGEST_FORMAT = "3"
 """Version of the ingest rules a store was made under; a store of another version reads its files
 again on the next ingest. 2: the headline is part of an article's identity, stories have versions,
-encodings and page metadata are decided as in ``briefing.decoding`` and ``briefing.pages``.
+encodings and page metadata are decided as in ``briefing.ingest.decoding`` and ``briefing.ingest.pages``.
 3: an article's text begins with its headline (``text.citable_text``), so headlines can be cited;
 Chinese, Japanese and Thai are keyword-indexed as character pairs."""
 
@@ -60,9 +68,8 @@ def make_chunks(article: Article, settings: Settings) -> list[Chunk]:
 
 def ingest(
     paths: list[Path],
-    settings: Settings,
+    components: StoreSource,
     *,
-    embedder: Embedder | None = None,
     prune: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
@@ -75,8 +82,8 @@ def ingest(
     started = time.perf_counter()
     files, skipped = discover(paths)
     report = IngestReport(files=len(files), skipped=skipped)
-    embedder = embedder or make_embedder(settings)
-    with exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning), Store(settings, embedder) as store:
+    settings = components.settings
+    with exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning), components.open_store() as store:
         if store.catalog.get_meta("vectors_pending") == "1" or store.server_lost_vectors():
             store.reconcile()
         run = _IngestRun(store, settings, report, on_progress)

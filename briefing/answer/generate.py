@@ -11,12 +11,12 @@ import re
 
 from pydantic import BaseModel, Field
 
-from briefing.terms import content_terms, matches
+from briefing.answer.prompting import render_prompt
+from briefing.answer.verify import looks_like_instruction
 from briefing.llm import LLMError
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
-from briefing.prompting import render_prompt
+from briefing.terms import content_terms, matches
 from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
-from briefing.verify import looks_like_instruction
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSent
 
 def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
     """The source sentences most relevant to ``question``, at most ``limit``, without near-repeats."""
-    from briefing.focus import gives_figure, question_focus, unaddressed
+    from briefing.answer.focus import gives_figure, question_focus, unaddressed
     from briefing.terms import asked_names
 
     wanted = content_terms(question)

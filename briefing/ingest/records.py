@@ -13,10 +13,10 @@ from datetime import timezone
 from typing import Any
 
 from briefing.dates import parse_datetime
-from briefing.decoding import garbled
 from briefing.errors import InputError
+from briefing.ingest.decoding import garbled
+from briefing.ingest.pages import fragment_text, plain_text
 from briefing.models import RawArticle
-from briefing.pages import fragment_text, plain_text
 from briefing.text import text_key, word_count
 
 TEXT_FIELDS = ("text", "content", "body", "description", "summary", "article", "content_text", "content_html", "articleBody")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.folders import replace_folder
+from briefing.store.folders import replace_folder
 from briefing.terms import split_unspaced
 from briefing.text import indexed_text
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from briefing.errors import ConfigError, InputError
-from briefing.judge import FEATURES, judge_features, logistic
+from briefing.answer.judge import FEATURES, judge_features, logistic
+from briefing.errors import ConfigError, InputError, OptionError
+from briefing.settings import Settings
 
 
 class SupportRow(BaseModel):
@@ -220,7 +221,7 @@ def calibrate(dev: list[SupportRow], dev_path: Path, progress: Callable[[], None
 
 
 def save_calibration(data: dict, path: Path) -> None:
-    from briefing.render import write_atomic
+    from briefing.output.files import write_atomic
 
     write_atomic(path, json.dumps(data, indent=2) + "\n")
 
@@ -232,7 +233,7 @@ def check_not_same(data: Path, dev: Path) -> None:
 
 def _in_sample_note(judge, digest: str) -> str:
     """A warning when ``judge`` was trained on the very file being scored (its card lists it)."""
-    from briefing.cross_encoder import load_card
+    from briefing.answer.cross_encoder import load_card
 
     if getattr(judge, "name", "") != "trained":
         return ""
@@ -252,8 +253,8 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
                     threads: int | None = None) -> list[JudgeReport]:  # fmt: skip
     """Score every registered judge (``judges.JUDGES``; the llm judge only with ``llm``) on
     ``data_path``; with ``calibrate_on``, first fit and save the learned judge's calibration."""
-    from briefing.judge import LearnedJudge, calibration_path, load_calibration
-    from briefing.judges import DEFAULT_JUDGE, JUDGES, make_judge
+    from briefing.answer.judge import LearnedJudge, calibration_path, load_calibration
+    from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, make_judge
 
     tick = (lambda label, total: progress(label, total)) if progress else (lambda label, total: None)
     if calibrate_on is not None:
@@ -291,3 +292,19 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
         scored = score_verdicts(rows, make_judge("llm", llm), tick("llm judge", len(rows)))
         reports.append(report("llm", rows, scored.scores, scored.supported, None, note=llm.model))
     return reports
+
+
+def evaluate_judges_as_asked(settings: Settings, data: Path | None, *, calibrate_on: Path | None = None,
+                             embeddings: bool = True, provider: str | None = None,
+                             progress: Callable[[str, int], Callable[[], None]] | None = None) -> list[JudgeReport]:  # fmt: skip
+    """`briefing eval judge`: ``evaluate_judges`` with the embedding baseline when ``embeddings``,
+    and the llm judge when ``provider`` names a model or an OpenAI key is configured (the bundled
+    135M model would take hours over a dev file and is no judge). OptionError without a file."""
+    from briefing.pipeline import Components
+
+    if data is None and calibrate_on is None:
+        raise OptionError("`briefing eval judge` needs --data FILE.jsonl (or only --calibrate DEV.jsonl to fit)")
+    chosen = provider or ("openai" if settings.has_openai_key else None)
+    components = Components(settings, provider=chosen)
+    return evaluate_judges(data, calibrate_on=calibrate_on, embedder=components.embedder if embeddings else None,
+                           llm=components.llm if chosen else None, progress=progress, threads=settings.threads)  # fmt: skip

@@ -8,7 +8,8 @@ import io
 import json
 from pathlib import Path
 
-from briefing.render import html_page, write_atomic
+from briefing.output.files import write_atomic
+from briefing.output.render import html_page
 
 
 def _png(figure) -> str:

@@ -17,8 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from briefing.judge import Judge
-from briefing.terms import content_terms
+from briefing.answer.judge import Judge
 from briefing.models import (
     CheckedSentence,
     Citation,
@@ -29,6 +28,7 @@ from briefing.models import (
     Section,
     Verdict,
 )
+from briefing.terms import content_terms
 from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
 
 QUOTE_MATCH = 90.0  # rapidfuzz partial-ratio score (0–100) a quote must reach in its chunk

@@ -1,17 +1,22 @@
-"""Render a Briefing as Markdown (footnotes), JSON (the whole audit record) or one HTML page."""
+"""Render a Briefing or a daily brief as Markdown (footnotes), JSON (the whole audit record) or one
+HTML page; ``FORMATS`` maps each format to its file suffix and renderers.
+
+Rendering is pure: text in, text out, nothing read or written. This module imports only
+``briefing.models``, and that inside the functions that need it at run time, so that reading
+``FORMATS`` (the command line's ``--format`` help) stays instant.
+"""
 
 from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from briefing.models import ABSTAIN, Briefing, CheckedSentence, Citation, Evidence
+if TYPE_CHECKING:
+    from briefing.models import Briefing, CheckedSentence, Citation, DailyBrief, Evidence
 
-FORMATS = ("md", "json", "html")
 NO_EVIDENCE = "No articles match this query in the selected window and sources."
 NOTHING_VERIFIED = "No drafted sentence could be verified against the evidence; nothing is shown (the footer counts what was dropped)."
 
@@ -33,7 +38,7 @@ class Footnotes:
         by_key = {e.key: e for e in briefing.evidence}
         numbers: dict[str, int] = {}
         articles: list[Evidence] = []
-        for sentence in shown(briefing):
+        for sentence in briefing.shown():
             for citation in valid(sentence):
                 evidence = by_key[citation.key]
                 if evidence.article_id not in numbers:
@@ -45,17 +50,8 @@ class Footnotes:
         return list(dict.fromkeys(self.numbers[by_key[c.key].article_id] for c in valid(sentence)))
 
     def keys_of(self, article_id: str, briefing: Briefing) -> list[str]:
-        cited = {c.key for s in shown(briefing) for c in valid(s)}
+        cited = {c.key for s in briefing.shown() for c in valid(s)}
         return [e.key for e in briefing.evidence if e.article_id == article_id and e.key in cited]
-
-
-def shown(briefing: Briefing) -> list[CheckedSentence]:
-    return [s for s in briefing.sentences() if visible(briefing, s)]
-
-
-def visible(briefing: Briefing, sentence: CheckedSentence) -> bool:
-    """Shown in the rendering: verified, and not a repeat when repeats are hidden (daily --only-new)."""
-    return sentence.shown and not (briefing.hide_repeats and sentence.new is False)
 
 
 def novelty(sentence: CheckedSentence) -> str:
@@ -78,7 +74,7 @@ def title(briefing: Briefing) -> str:
     if briefing.kind == "answer":
         return f"Q: {briefing.query}"
     head = briefing.headline
-    return head.text if head and visible(briefing, head) else f"Briefing: {briefing.query}"
+    return head.text if head and briefing.is_shown(head) else f"Briefing: {briefing.query}"
 
 
 def scope(briefing: Briefing) -> str:
@@ -113,7 +109,7 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
     notes = Footnotes.of(briefing)
     by_key = {e.key: e for e in briefing.evidence}
     head = briefing.headline
-    heading = f"{h1} {title(briefing)}" + (_md_markers(notes.markers(head, by_key)) if head and visible(briefing, head) else "")
+    heading = f"{h1} {title(briefing)}" + (_md_markers(notes.markers(head, by_key)) if head and briefing.is_shown(head) else "")
     lines = [heading, "", f"_{scope(briefing)}_", ""]
     if not briefing.evidence and not briefing.abstained:
         lines += [NO_EVIDENCE, ""]
@@ -122,7 +118,7 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
     if briefing.abstained:
         lines += _md_abstention(briefing, h2)
     for section in briefing.sections:
-        rows = [s for s in section.sentences if visible(briefing, s)]
+        rows = [s for s in section.sentences if briefing.is_shown(s)]
         if not rows:
             continue
         lines += [f"{h2} {section.title}", ""]
@@ -140,6 +136,8 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
 
 
 def _md_abstention(briefing: Briefing, h2: str) -> list[str]:
+    from briefing.models import ABSTAIN
+
     lines = [ABSTAIN, ""]
     if briefing.evidence:
         lines += [f"{h2} Closest sources found", ""]
@@ -170,6 +168,8 @@ def to_json(briefing: Briefing) -> str:
 
 
 def json_schema() -> str:
+    from briefing.models import Briefing
+
     return json.dumps(Briefing.model_json_schema(), indent=2) + "\n"
 
 
@@ -207,17 +207,19 @@ def html_body(briefing: Briefing, level: int = 1, anchor: str = "source") -> str
     esc = html.escape
     h1, h2 = f"h{level}", f"h{level + 1}"
     head = briefing.headline
-    marks = _html_markers(head, notes, by_key, anchor) if head and visible(briefing, head) else ""
+    marks = _html_markers(head, notes, by_key, anchor) if head and briefing.is_shown(head) else ""
     body = [f"<{h1}>{esc(title(briefing))}{marks}</{h1}>", f'<p class="scope">{esc(scope(briefing))}</p>']
     if not briefing.evidence and not briefing.abstained:
         body.append(f"<p>{esc(NO_EVIDENCE)}</p>")
     if nothing_verified(briefing):
         body.append(f"<p>{esc(NOTHING_VERIFIED)}</p>")
     if briefing.abstained:
+        from briefing.models import ABSTAIN
+
         closest = "".join(f"<li>{esc(e.publisher or 'Unknown')}, “{esc(e.title)}”, {_date(e)}</li>" for e in _closest(briefing))
         body.append(f"<p>{esc(ABSTAIN)}</p>" + (f"<{h2}>Closest sources found</{h2}><ol>{closest}</ol>" if closest else ""))
     for section in briefing.sections:
-        rows = [s for s in section.sentences if visible(briefing, s)]
+        rows = [s for s in section.sentences if briefing.is_shown(s)]
         if rows:
             items = "".join(f'<li{_novelty_class(s)}>{esc(novelty(s))}{_html_sentence(s, by_key)}{_html_markers(s, notes, by_key, anchor)}</li>' for s in rows)
             body.append(f"<{h2}>{esc(section.title)}</{h2}><ul>{items}</ul>")
@@ -258,35 +260,90 @@ def _html_source(number: int, evidence: Evidence, anchor: str = "source") -> str
     return f'<li id="{anchor}-{number}">{esc(evidence.publisher or "Unknown")}, “{esc(evidence.title)}”, {_date(evidence)}.{link}</li>'
 
 
-# --- output ----------------------------------------------------------------------------------
+# --- daily briefs --------------------------------------------------------------------------
 
 
-def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        from briefing.errors import ConfigError
+def daily_markdown(daily: DailyBrief) -> str:
+    lines = [f"# Daily brief · {daily.date.isoformat()}", "", f"_{_window_text(daily)}_", ""]
+    for item in daily.topics:
+        lines += [f"## {item.topic.title}", ""]
+        lines += [item.note, ""] if item.note else [to_markdown(item.briefing, level=3)]
+    return "\n".join(lines).rstrip() + "\n"
 
-        raise ConfigError(f"unknown format '{fmt}' (choose {', '.join(FORMATS)})")
-    return fmt
+
+def daily_json(daily: DailyBrief) -> str:
+    return daily.model_dump_json(indent=2) + "\n"
+
+
+def daily_html(daily: DailyBrief) -> str:
+    esc = html.escape
+    parts = ['<p><a href="index.html">All briefs</a></p>', f"<h1>Daily brief · {daily.date.isoformat()}</h1>",
+             f'<p class="scope">{esc(_window_text(daily))}</p>']  # fmt: skip
+    for number, item in enumerate(daily.topics, start=1):
+        parts.append(f'<section id="topic-{number}"><h2>{esc(item.topic.title)}</h2>')
+        parts.append(f"<p>{esc(item.note)}</p>" if item.note else html_body(item.briefing, level=3, anchor=f"t{number}-source"))
+        parts.append("</section>")
+    return html_page(f"Daily brief {daily.date.isoformat()}", "".join(parts))
+
+
+def _window_text(daily: DailyBrief) -> str:
+    fmt = "%Y-%m-%d %H:%M"
+    text = f"Published {daily.since.strftime(fmt)} – {daily.until.strftime(fmt)} UTC"
+    if daily.previous:
+        text += f" · compared with the brief of {daily.previous.isoformat()}"
+    if daily.undated_left_out:
+        text += f" · {daily.undated_left_out} undated articles left out"
+    return text
+
+
+def index_html(entries: list[tuple[str, list[str]]]) -> str:
+    """The static page listing daily briefs: ``entries`` are (date stem, topic titles), newest first."""
+    rows = [f'<li><a href="{stem}.html">{stem}</a> — {", ".join(html.escape(t) for t in titles)}</li>' for stem, titles in entries]
+    body = "<h1>Daily briefs</h1>" + (f"<ul>{''.join(rows)}</ul>" if rows else "<p>No briefs yet.</p>")
+    return html_page("Daily briefs", body)
+
+
+# --- the format table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output format: its file suffix and how it renders a briefing and a daily brief."""
+
+    suffix: str
+    briefing: Callable[[Briefing], str]
+    daily: Callable[[DailyBrief], str]
+    description: str
+
+
+FORMATS: dict[str, Format] = {
+    "md": Format(".md", to_markdown, daily_markdown, "Markdown with numbered footnotes"),
+    "json": Format(".json", to_json, daily_json, "the whole audit record (`briefing schema`)"),
+    "html": Format(".html", to_html, daily_html, "one page, quotes on hover"),
+}
+"""Every output format. Adding one is a row here and its two renderers; the CLI help, ``render``
+and the daily writer read this table."""
+
+
+def format_help() -> str:
+    return " | ".join(FORMATS)
+
+
+def unknown_format(fmt: str) -> str | None:
+    """Why ``fmt`` is not a format, or None when it is one."""
+    return None if fmt in FORMATS else f"unknown format '{fmt}' (choose {', '.join(FORMATS)})"
 
 
 def render(briefing: Briefing, fmt: str) -> str:
-    renderers = {"md": to_markdown, "json": to_json, "html": to_html}
-    return renderers[check_format(fmt)](briefing)
+    """``briefing`` as ``fmt``, a key of ``FORMATS``; ValueError naming the choices otherwise."""
+    return _format(fmt).briefing(briefing)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp file beside ``path``, then rename over it: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a brief is an ordinary file
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def render_daily(daily: DailyBrief, fmt: str) -> str:
+    return _format(fmt).daily(daily)
+
+
+def _format(fmt: str) -> Format:
+    if problem := unknown_format(fmt):
+        raise ValueError(problem)
+    return FORMATS[fmt]

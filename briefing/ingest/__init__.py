@@ -1,0 +1,5 @@
+"""Ingest: files → decoded, dated, deduplicated articles → chunks → the store."""
+
+from briefing.ingest.run import ingest
+
+__all__ = ["ingest"]

@@ -1,0 +1,143 @@
+"""The one pipeline: a ``Request`` (a brief or an answer) runs retrieve → generate → verify and
+returns a self-contained ``Briefing``; ``output.render`` turns it into md, json or html.
+
+``Components`` holds what the stages need (embedder, store, chat model, judge, repairer), built
+once from ``Settings``. Commands, daily briefs, evaluations and tests all take one. Tests pass
+their fakes to it; command-line tests replace ``pipeline.make_embedder``, the one place an
+embedder is chosen.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+
+from briefing.answer.compose import ASK_K, COMPOSERS, Composition
+from briefing.answer.generate import make_repairer
+from briefing.answer.judges import make_judge
+from briefing.answer.retrieve import retrieve
+from briefing.answer.verify import Verifier
+from briefing.embedding import Embedder, make_embedder
+from briefing.llm import make_structured_llm, model_name, resolve_provider
+from briefing.models import Briefing, Evidence, Request, RetrievalFilter
+from briefing.settings import Settings
+from briefing.store.store import Store, recorded_embedder
+
+
+class Components(AbstractContextManager):
+    """The embedder, store, chat model, judge and repairer of one run, built once from ``settings``.
+
+    ``provider`` and ``judge`` (command-line options) override the settings by copying them.
+    ``embedder`` and ``chat_model`` replace the configured ones (tests pass fakes here). Each part
+    is built on first use: ingest never builds a chat model, and the extractive provider never
+    loads one. Close it (or use it as a context manager) to close the store.
+    """
+
+    def __init__(self, settings: Settings, *, provider: str | None = None, judge: str | None = None,
+                 embedder: Embedder | None = None, chat_model=None):  # fmt: skip
+        overrides = {name: value for name, value in (("provider", provider), ("judge", judge)) if value is not None}
+        self.settings = settings.model_copy(update=overrides) if overrides else settings
+        self._given_embedder = embedder
+        self._chat_model = chat_model
+        self._store: Store | None = None
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The configured embedder; `auto` keeps the one the store was built with."""
+        return self._given_embedder or make_embedder(self.settings, recorded_embedder(self.settings))
+
+    @property
+    def store(self) -> Store:
+        """The configured store, opened on first use and kept open until ``close``."""
+        if self._store is None:
+            self._store = Store(self.settings, self.embedder)
+        return self._store
+
+    def open_store(self) -> Store:
+        """A store of its own for the caller to close (ingest holds it under the ingest lock)."""
+        return Store(self.settings, self.embedder)
+
+    @cached_property
+    def provider(self) -> str:
+        return resolve_provider(self.settings)
+
+    @cached_property
+    def llm(self):
+        """The provider's ``StructuredLLM``; None for the extractive provider."""
+        if self.provider == "extractive":
+            return None
+        return make_structured_llm(self.settings, self.provider, self._chat_model)
+
+    @cached_property
+    def judge(self):
+        return make_judge(self.settings.judge, self.llm, self.settings.threads)
+
+    @cached_property
+    def repairer(self):
+        return make_repairer(self.llm) if self.llm else None
+
+    @property
+    def model(self) -> str:
+        return self.llm.model if self.llm else model_name(self.settings, self.provider)
+
+    def with_home(self, home: Path) -> Components:
+        """The same settings and injected parts over the store under another home (an eval suite's):
+        its embedder is the one that store was built with, as for any store."""
+        return Components(self.settings.model_copy(update={"home": home}), embedder=self._given_embedder,
+                          chat_model=self._chat_model)  # fmt: skip
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run(request: Request, components: Components) -> Briefing:
+    """Retrieve evidence for ``request``, draft from it, verify every sentence against it.
+
+    Raises ``ConfigError`` for an unknown provider or judge and ``LLMError``/``StoreError`` when a
+    provider or the store fails; an empty window is not an error (the briefing says so)."""
+    llm, judge = components.llm, components.judge  # built first: a configuration error stops before retrieval
+    usage = llm.start_usage() if llm else None
+    evidence = find_evidence(request.query, components, request.k or _default_k(request, components.settings),
+                             request.filters, excerpts=llm is not None)  # fmt: skip
+    briefing = Briefing(
+        kind=request.kind, query=request.query, sections=[], evidence=evidence, filters=request.filters,
+        provider=components.provider, model=components.model, judge=judge.name,
+        created_at=datetime.now(timezone.utc),
+    )  # fmt: skip
+    verifier = Verifier(evidence, judge, components.repairer, components.settings.max_repairs,
+                        replace=request.kind == "brief")  # fmt: skip
+    composed: Composition = COMPOSERS[request.kind](request, evidence, llm, verifier, components.settings)
+    briefing.headline, briefing.sections = composed.headline, composed.sections
+    briefing.abstained, briefing.abstain_reason = composed.abstain_reason is not None, composed.abstain_reason
+    if usage is not None:
+        briefing.usage = usage
+    return briefing
+
+
+def _default_k(request: Request, settings: Settings) -> int:
+    return settings.evidence_k if request.kind == "brief" else ASK_K
+
+
+def find_evidence(query: str, components: Components, k: int, filters: RetrievalFilter, excerpts: bool = False) -> list[Evidence]:
+    """Evidence for ``query``; with ``excerpts`` (for a model's prompt) each chunk's closest sentences."""
+    sentences = components.settings.excerpt_sentences if excerpts else 0
+    return retrieve(query, components.store, k=k, filters=filters, excerpt_sentences=sentences)
+
+
+def write_brief(query: str, components: Components, *, k: int | None = None, filters: RetrievalFilter | None = None,
+                length: int = 6) -> Briefing:  # fmt: skip
+    """A verified brief on ``query`` with at most ``length`` key developments."""
+    return run(Request(kind="brief", query=query, k=k, filters=filters or RetrievalFilter(), length=length), components)
+
+
+def answer_question(question: str, components: Components, *, k: int | None = None,
+                    filters: RetrievalFilter | None = None) -> Briefing:  # fmt: skip
+    """A short cited answer, or an abstention (``models.ABSTAIN``) that lists the closest sources found."""
+    return run(Request(kind="answer", query=question, k=k, filters=filters or RetrievalFilter()), components)

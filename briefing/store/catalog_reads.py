@@ -1,0 +1,125 @@
+"""The catalog's reads: chunks for retrieval and the keyword index, articles for `sources`, counts
+for `stats`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk
+from briefing.store.catalog_rows import (
+    ARTICLE_COLUMNS,
+    CURRENT,
+    article_filter,
+    article_from_row,
+    batches,
+    earlier_versions,
+    parse_iso,
+)
+
+
+class CatalogReads:
+    """The read half of ``Catalog`` (a mixin over its ``db`` connection)."""
+
+    def all_chunks(self) -> list[tuple[str, str, str]]:
+        """(chunk id, article title, chunk text) of every chunk, in id order."""
+        return list(
+            self.db.execute("SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id")
+        )
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM chunks")}
+
+    def chunks_with_articles(self, ids: Iterable[str]) -> list[tuple[Chunk, Article]]:
+        out = []
+        for batch in batches(sorted(ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f'SELECT c.id, c.article_id, c.text, c.start, c."end", c.position, {ARTICLE_COLUMNS} '
+                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+                batch,
+            )
+            for row in rows:
+                chunk = Chunk(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], position=row[5])
+                out.append((chunk, article_from_row(row[6:])))
+        return out
+
+    def chunk_ids_where(
+        self, since: datetime | None = None, until: datetime | None = None, publishers: list[str] | None = None,
+        keywords: list[str] | None = None,
+    ) -> set[str]:  # fmt: skip
+        """Ids of chunks whose article falls in the window, is by one of the publishers (if any) and
+        whose title or text contains one of the keywords (if any), case-insensitively."""
+        where, params = article_filter(since, until, publishers)
+        if keywords:
+            match = " OR ".join(["LOWER(a.title) LIKE ? OR LOWER(c.text) LIKE ?"] * len(keywords))
+            where = f"{where} {'AND' if where else 'WHERE'} ({match})"
+            params += [f"%{k.lower()}%" for k in keywords for _ in (0, 1)]
+        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id {where}", params)
+        return {row[0] for row in rows}
+
+    def article_ids_for(self, ref: str) -> set[str]:
+        """Articles a case file names: by file name (for one-article files), by the input's own id,
+        or through an alternate source with that file name."""
+        suffix = "%/" + ref
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE source_id = ? OR source_path LIKE ? OR source_path = ? "
+            "UNION SELECT article_id FROM alternates WHERE source_path LIKE ? OR source_path = ?",
+            (ref, suffix, ref, suffix, ref),
+        )
+        return {row[0] for row in rows}
+
+    def undated_count(self) -> int:
+        return self.db.execute(f"SELECT COUNT(*) FROM articles a WHERE published_ts IS NULL AND {CURRENT}").fetchone()[0]
+
+    def list_articles(
+        self, since: datetime | None = None, until: datetime | None = None, publisher: str | None = None
+    ) -> list[ArticleInfo]:
+        """Current articles (no newer version replaced them), with their earlier versions."""
+        where, params = article_filter(since, until, [publisher] if publisher else None)
+        where = f"{where} AND {CURRENT}" if where else f"WHERE {CURRENT}"
+        rows = self.db.execute(
+            "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.updated, a.source_path, "
+            "(SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id), "
+            "(SELECT COUNT(*) FROM alternates l WHERE l.article_id = a.id) "
+            f"FROM articles a {where} ORDER BY a.published_ts IS NULL, a.published_ts, a.title",
+            params,
+        )
+        history = self._history()
+        return [
+            ArticleInfo(
+                id=r[0], key=r[1], title=r[2], publisher=r[3], url=r[4], published=parse_iso(r[5]),
+                updated=parse_iso(r[6]), source_path=r[7], chunks=r[8], alternates=r[9],
+                earlier_versions=earlier_versions(r[0], history),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def _history(self) -> dict[str, list[ArticleVersion]]:
+        """Replaced versions by the id of the version that replaced each."""
+        out: dict[str, list[ArticleVersion]] = {}
+        rows = self.db.execute(
+            "SELECT id, title, published, updated, source_path, superseded_by FROM articles WHERE superseded_by IS NOT NULL"
+        )
+        for r in rows:
+            version = ArticleVersion(id=r[0], title=r[1], published=parse_iso(r[2]), updated=parse_iso(r[3]), source_path=r[4])
+            out.setdefault(r[5], []).append(version)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "articles": one(f"SELECT COUNT(*) FROM articles a WHERE {CURRENT}"),
+            "earlier_versions": one(f"SELECT COUNT(*) FROM articles a WHERE NOT {CURRENT}"),
+            "chunks": one("SELECT COUNT(*) FROM chunks"),
+            "alternates": one("SELECT COUNT(*) FROM alternates"),
+            "publishers": one(f"SELECT COUNT(DISTINCT publisher) FROM articles a WHERE publisher IS NOT NULL AND {CURRENT}"),
+            "undated": one(f"SELECT COUNT(*) FROM articles a WHERE published_ts IS NULL AND {CURRENT}"),
+            "files": one("SELECT COUNT(*) FROM files"),
+        }
+
+    def date_range(self) -> tuple[datetime | None, datetime | None]:
+        low, high = self.db.execute(f"SELECT MIN(published_ts), MAX(published_ts) FROM articles a WHERE {CURRENT}").fetchone()
+        to_dt = lambda ts: datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None  # noqa: E731
+        return to_dt(low), to_dt(high)
+

@@ -1,0 +1,187 @@
+"""The catalog's manifest of input files and its writes: what each file contributed, replaced whole
+in one transaction, and the entries ingest reads to find duplicates and story versions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+
+import numpy as np
+
+from briefing.models import version_time
+from briefing.store.catalog_rows import (
+    ARTICLE_INSERT_COLUMNS,
+    CURRENT,
+    FileRecord,
+    FileState,
+    StoryEntry,
+    Transaction,
+    batches,
+    iso,
+    parse_iso,
+    signature_blob,
+    timestamp,
+)
+
+
+class CatalogWrites:
+    """The manifest and write half of ``Catalog`` (a mixin over its ``db`` connection and meta)."""
+
+    # --- manifest -----------------------------------------------------------------------------
+
+    def file_state(self, path: str) -> FileState | None:
+        row = self.db.execute("SELECT digest, skipped FROM files WHERE path = ?", (path,)).fetchone()
+        return FileState(row[0], json.loads(row[1])) if row else None
+
+    def file_paths(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
+
+    def article_ids_of_file(self, path: str) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM articles WHERE source_path = ?", (path,))}
+
+    def dedupe_entries(self) -> Iterator[tuple[str, str, np.ndarray | None, str]]:
+        """(id, identity hash, MinHash signature or None for a short text, title) of current articles."""
+        rows = self.db.execute(f"SELECT a.id, a.content_hash, a.minhash, a.title FROM articles a WHERE {CURRENT}")
+        for article_id, identity, blob, title in rows:
+            yield article_id, identity, (np.frombuffer(blob, dtype=np.uint32) if blob else None), title
+
+    def story_entries(self) -> Iterator[StoryEntry]:
+        """The story keys, version time, publisher and title of every current article."""
+        rows = self.db.execute(
+            "SELECT a.id, a.story_url, a.story_guid, a.published, a.updated, a.publisher, a.title FROM articles a "
+            f"WHERE {CURRENT}"
+        )
+        for row in rows:
+            yield StoryEntry(row[0], row[1], row[2], version_time(parse_iso(row[3]), parse_iso(row[4])), row[5], row[6])
+
+    def reset_digests(self) -> int:
+        """Make every file count as changed, so the next ingest reads it again; returns how many."""
+        return self.db.execute("UPDATE files SET digest = NULL").rowcount
+
+    def files_to_read(self) -> list[str]:
+        """Files the manifest knows but must read again: their stories lost the article they were
+        folded into or replaced by, or the store was upgraded."""
+        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL ORDER BY path")]
+
+    def keys(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, id FROM articles"))
+
+    def indexed_chunks(self, article_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Chunk id -> (article title, chunk text), the two parts of what was embedded for it."""
+        out: dict[str, tuple[str, str]] = {}
+        for batch in batches(list(article_ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f"SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.article_id IN ({marks})", batch,
+            )  # fmt: skip
+            out.update((cid, (title, text)) for cid, title, text in rows)
+        return out
+
+    def file_totals(self, paths: Iterable[str]) -> tuple[int, int, int]:
+        """Current articles, their chunks, and alternate sources that these files hold."""
+        totals = [0, 0, 0]
+        for batch in batches(sorted(paths), 500):
+            marks = ",".join("?" * len(batch))
+            row = self.db.execute(
+                f"SELECT (SELECT COUNT(*) FROM articles a WHERE source_path IN ({marks}) AND {CURRENT}), "
+                f"(SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source_path IN ({marks})), "
+                f"(SELECT COUNT(*) FROM alternates WHERE source_path IN ({marks}))", batch * 3,
+            ).fetchone()  # fmt: skip
+            totals = [t + r for t, r in zip(totals, row)]
+        return totals[0], totals[1], totals[2]
+
+    def write_files(self, records: list[FileRecord]) -> list[str]:
+        """Replace what each file contributed with its new content. Returns chunk ids now gone."""
+        with self._transaction():
+            gone: set[str] = set()
+            for record in records:
+                gone |= self._forget_file(record.path)
+                self._insert(record)
+                gone |= self._supersede(record.supersedes)
+            self._bump_revision()
+            kept = self._existing_chunk_ids(gone)
+        return sorted(gone - kept)
+
+    def remove_files(self, paths: list[str]) -> tuple[list[str], int]:
+        """Drop files and what they contributed; returns the chunk ids gone and the articles removed."""
+        with self._transaction():
+            gone: set[str] = set()
+            articles = 0
+            for path in paths:
+                articles += len(self.article_ids_of_file(path))
+                gone |= self._forget_file(path)
+                self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+            self._bump_revision()
+        return sorted(gone), articles
+
+    def _forget_file(self, path: str) -> set[str]:
+        owned = sorted(self.article_ids_of_file(path))
+        gone: set[str] = set()
+        for batch in batches(owned, 500):
+            marks = ",".join("?" * len(batch))
+            gone |= {r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", batch)}
+            # Files that had a story folded into, or replaced by, a removed article must be read
+            # again to keep it.
+            self.db.execute(
+                f"UPDATE files SET digest = NULL WHERE path IN (SELECT source_path FROM alternates "
+                f"WHERE article_id IN ({marks}) AND source_path != ? UNION SELECT source_path FROM articles "
+                f"WHERE superseded_by IN ({marks}) AND source_path != ?)",
+                [*batch, path, *batch, path],
+            )
+            for table, column in (("chunks", "article_id"), ("alternates", "article_id"), ("articles", "id")):
+                self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
+        self.db.execute("DELETE FROM alternates WHERE source_path = ?", (path,))
+        return gone
+
+    def _supersede(self, pairs: list[tuple[str, str]]) -> set[str]:
+        """Mark earlier versions as replaced and drop their chunks (their text stays); returns the chunk ids gone."""
+        gone: set[str] = set()
+        for earlier, newer in pairs:
+            self.db.execute("UPDATE articles SET superseded_by = ? WHERE id = ?", (newer, earlier))
+            gone |= {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (earlier,))}
+            self.db.execute("DELETE FROM chunks WHERE article_id = ?", (earlier,))
+        return gone
+
+    def _insert(self, record: FileRecord) -> None:
+        self.db.executemany(
+            f"INSERT INTO articles ({ARTICLE_INSERT_COLUMNS}) VALUES ({','.join('?' * 16)})",
+            [
+                (
+                    a.id, a.key, a.title, a.publisher, a.url, iso(a.published), timestamp(a.published),
+                    a.source_path, a.source_id, a.text, record.content_hashes[a.id],
+                    signature_blob(record.signatures[a.id]), iso(a.updated), *record.stories.get(a.id, (None, None)),
+                    record.history.get(a.id),
+                )
+                for a in record.articles
+            ],
+        )  # fmt: skip
+        self.db.executemany(
+            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?)",
+            [(c.id, c.article_id, c.position, c.start, c.end, c.text) for c in record.chunks],
+        )
+        self.db.executemany(
+            "INSERT INTO alternates VALUES (?,?,?,?,?,?)",
+            [(aid, s.source_path, s.title, s.publisher, s.url, iso(s.published)) for aid, s in record.alternates],
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
+            (
+                record.path, record.digest, len(record.articles), record.duplicates, len(record.chunks),
+                json.dumps(record.skipped), datetime.now(timezone.utc).isoformat(),
+            ),
+        )  # fmt: skip
+
+    def _existing_chunk_ids(self, ids: set[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in batches(sorted(ids), 500):
+            marks = ",".join("?" * len(batch))
+            found |= {r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE id IN ({marks})", batch)}
+        return found
+
+    def _bump_revision(self) -> None:
+        self.set_meta("revision", str(self.revision + 1))
+
+    def _transaction(self):
+        return Transaction(self.db)

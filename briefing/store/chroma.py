@@ -1,0 +1,149 @@
+"""The Chroma collection of chunk vectors: the only module that imports chromadb.
+
+Embedded mode keeps Chroma's files under the store folder; with ``BRIEFING_CHROMA_HOST`` set the
+same code talks to a Chroma server instead. Every Chroma failure becomes one ``StoreError`` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timezone
+
+import numpy as np
+
+from briefing.embedding import Embedder
+from briefing.errors import BriefingError, EmbedderMismatchError, StoreError
+from briefing.models import Article, Chunk
+from briefing.settings import Settings
+
+
+def chroma_client(settings: Settings):
+    """A Chroma client for the configured mode, telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host is None:
+        path = settings.store_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    try:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    except Exception as exc:  # chromadb raises bare ValueError/ConnectionError variants here
+        raise StoreError(
+            f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({first_line(exc)})"
+        ) from None
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def chunk_metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
+    """Chroma metadata of a chunk; Chroma allows no None, so missing values are '' or -1."""
+    published = article.published
+    return {
+        "article_id": article.id,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": article.title,
+        "publisher": article.publisher or "",
+        "url": article.url or "",
+        "published_ts": int(published.timestamp()) if published else -1,
+        "day": int(published.astimezone(timezone.utc).strftime("%Y%m%d")) if published else -1,
+    }
+
+
+class ChromaVectors:
+    """The collection named by the settings, opened on first use (importing chromadb costs about a
+    second) and checked against the embedder that the store was built with."""
+
+    def __init__(self, settings: Settings, location: str, embedder: Embedder):
+        self.settings = settings
+        self.location = location
+        self.embedder = embedder
+        self._collection = None
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._collection = self._open()
+        return self._collection
+
+    def _open(self):
+        client = chroma_client(self.settings)
+        metadata: dict[str, str | int] = {"embedder": self.embedder.name}
+        if self.embedder.dimension:
+            metadata["dimension"] = self.embedder.dimension
+        try:
+            collection = client.get_or_create_collection(
+                self.settings.collection,
+                metadata=metadata,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:  # connection failures surface here in server mode
+            raise StoreError(f"cannot open collection '{self.settings.collection}' at {self.location}: "
+                             f"{first_line(exc)}") from None  # fmt: skip
+        recorded = (collection.metadata or {}).get("embedder")
+        if recorded and recorded != self.embedder.name:
+            raise mismatch(self.location, recorded, self.embedder.name)
+        return collection
+
+    @contextmanager
+    def failures(self, doing: str) -> Iterator[None]:
+        """Chroma's own errors (a server gone mid-run, a damaged folder) as one StoreError line."""
+        try:
+            yield
+        except BriefingError:
+            raise
+        except Exception as exc:  # chromadb and httpx raise many types; all mean the store failed
+            raise StoreError(f"Chroma at {self.location} failed while {doing}: {first_line(exc)}") from exc
+
+    def count(self) -> int:
+        with self.failures("counting vectors"):
+            return self.collection.count()
+
+    def ids(self) -> set[str]:
+        with self.failures("listing vectors"):
+            return set(self.collection.get(include=[])["ids"])
+
+    def upsert(self, items: list[tuple[Chunk, Article]], vectors: np.ndarray, metadatas: list[dict]) -> None:
+        """Write chunks with their vectors (checked first with ``check_dimension``) and metadata."""
+        with self.failures("writing vectors"):
+            self.collection.upsert(
+                ids=[chunk.id for chunk, _ in items],
+                embeddings=vectors,
+                documents=[chunk.text for chunk, _ in items],
+                metadatas=metadatas,
+            )
+
+    def delete(self, ids: list[str], batch: int = 1000) -> None:
+        for i in range(0, len(ids), batch):
+            with self.failures("deleting vectors"):
+                self.collection.delete(ids=ids[i : i + batch])
+
+    def pages(self, page: int = 5000) -> Iterator[tuple[str, list[float], dict]]:
+        """(chunk id, vector, metadata) of every stored vector, read ``page`` at a time."""
+        for offset in range(0, self.count(), page):
+            with self.failures("reading vectors"):
+                got = self.collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+            yield from zip(got["ids"], got["embeddings"], got["metadatas"])
+
+    def check_dimension(self, vectors: np.ndarray) -> None:
+        recorded = (self.collection.metadata or {}).get("dimension")
+        if recorded and vectors.shape[1] != recorded:
+            raise EmbedderMismatchError(
+                f"the store at {self.location} holds {recorded}-dimensional vectors, but embedder "
+                f"'{self.embedder.name}' gives {vectors.shape[1]}"
+            )
+
+
+def mismatch(location: str, recorded: str, configured: str) -> EmbedderMismatchError:
+    return EmbedderMismatchError(
+        f"the store at {location} was built with embedder '{recorded}', but the configured "
+        f"embedder is '{configured}'; use the same embedder, or another BRIEFING_HOME "
+        f"or BRIEFING_COLLECTION"
+    )

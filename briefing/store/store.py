@@ -1,0 +1,179 @@
+"""The store: Chroma vectors, the SQLite catalog and the side files, kept in step, behind one
+query interface (``candidates``, ``chunks``, ``vectors_of``) that retrieval reads through.
+
+Chroma holds the vectors (``store.chroma``); the catalog is the source of truth for what was
+ingested (``store.catalog``); the keyword index and vector side file are rebuilt from those when
+behind (``store.side_files``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from briefing.embedding import Embedder
+from briefing.errors import StoreError
+from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
+from briefing.settings import Settings
+from briefing.store.catalog import Catalog, recorded_meta
+from briefing.store.chroma import ChromaVectors, mismatch
+from briefing.store.keyword import KeywordIndex
+from briefing.store.side_files import SideFiles
+from briefing.store.vector_index import VectorIndex
+from briefing.store.writes import StoreWrites
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE = "catalog.sqlite"
+
+
+@dataclass
+class Candidates:
+    """What the store found for a query within a filter, best first: (chunk id, cosine similarity)
+    from the dense search and (chunk id, BM25 score) from the keyword index."""
+
+    dense: list[tuple[str, float]]
+    keyword: list[tuple[str, float]]
+
+
+def recorded_embedder(settings: Settings) -> str | None:
+    """The embedder name the configured store was built with, without creating a store; None if none."""
+    return recorded_meta(settings.store_dir / CATALOG_FILE, "embedder")
+
+
+class Store(StoreWrites, AbstractContextManager):
+    """Open with ``Store(settings, embedder)``; the embedder's name is checked against the store's."""
+
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self.settings = settings
+        self.embedder = embedder
+        self.catalog = Catalog(settings.store_dir / CATALOG_FILE)
+        self._check_catalog_embedder()
+        self.chroma = ChromaVectors(settings, self.location, embedder)
+        self.side_files = SideFiles(settings.store_dir, self.catalog, self.chroma, embedder)
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        if self.settings.chroma_host is None:
+            return str(self.settings.store_dir)
+        return f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
+
+    @property
+    def collection(self):
+        """The Chroma collection itself (for checks that look past the store's interface)."""
+        return self.chroma.collection
+
+    @property
+    def vector_dir(self) -> Path:
+        return self.side_files.vector_dir
+
+    def keyword_index(self) -> KeywordIndex:
+        return self.side_files.keyword_index()
+
+    def vector_index(self) -> VectorIndex:
+        return self.side_files.vector_index()
+
+    def _check_catalog_embedder(self) -> None:
+        recorded = self.catalog.get_meta("embedder")
+        if recorded is None:
+            self.catalog.set_meta("embedder", self.embedder.name)
+        elif recorded != self.embedder.name:
+            raise mismatch(self.location, recorded, self.embedder.name)
+
+    # --- the query interface ------------------------------------------------------------------
+
+    def allowed_ids(self, filters: RetrievalFilter) -> set[str] | None:
+        """The chunk ids a filter lets through; None when it lets through everything. The one place
+        a date window, publishers and keywords become ids."""
+        if filters.publisher_names() or filters.keywords:
+            return self.catalog.chunk_ids_where(filters.since, filters.until, filters.publisher_names(), filters.keywords)
+        if filters.since or filters.until:
+            return self.vector_index().ids_in(filters.since, filters.until)
+        return None
+
+    def candidates(self, query: str, vector: np.ndarray, filters: RetrievalFilter, n: int) -> Candidates:
+        """The ``n`` nearest chunks to ``vector`` and the ``n`` best keyword matches of ``query``,
+        both within ``filters``."""
+        allowed = self.allowed_ids(filters)
+        narrowed = bool(filters.publisher_names() or filters.keywords)
+        # The dense search applies the date window itself; it needs `allowed` only for the rest.
+        dense = self.dense_search(vector, n, filters, allowed if narrowed else None)
+        return Candidates(dense=dense, keyword=self.keyword_index().search(query, n, allowed))
+
+    def dense_search(
+        self, vector: np.ndarray, n: int, filters: RetrievalFilter, allowed: set[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks to ``vector`` in the filters' date window (and among ``allowed``), as
+        (chunk id, cosine similarity). Exact search over the side file, not Chroma's HNSW."""
+        index = self.vector_index()
+        self._check_server(index)
+        return index.search(vector, n, filters.since, filters.until, allowed)
+
+    def chunks(self, ids: list[str]) -> dict[str, tuple[Chunk, Article]]:
+        """Stored chunks with their articles, by chunk id; ids the catalog lacks are left out."""
+        return {chunk.id: (chunk, article) for chunk, article in self.catalog.chunks_with_articles(ids)}
+
+    def vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
+        return self.vector_index().vectors_of(ids)
+
+    def _check_server(self, index: VectorIndex) -> None:
+        """With a Chroma server, answer only while it is reachable and holds what the side file does,
+        so a lost or wiped server is an error, never a silent answer from the cache."""
+        if self.settings.chroma_host is None:
+            return
+        count = self.chroma.count()
+        if count < len(index):
+            raise StoreError(
+                f"the Chroma server at {self.location} holds {count} vectors but the catalog has "
+                f"{len(index)}; run `briefing ingest` again to restore them"
+            )
+
+    def server_lost_vectors(self) -> bool:
+        """With a Chroma server: whether it holds fewer vectors than the catalog has chunks (it was
+        wiped or restored from an older backup). Contacting it also proves it is reachable."""
+        if self.settings.chroma_host is None:
+            return False
+        return self.chroma.count() < self.catalog.counts()["chunks"]
+
+    def stats(self, count_vectors: bool = True) -> StoreStats:
+        counts = self.catalog.counts()
+        earliest, latest = self.catalog.date_range()
+        return StoreStats(
+            location=self.location,
+            collection=self.settings.collection,
+            embedder=self.catalog.get_meta("embedder") or self.embedder.name,
+            dimension=self.embedder.dimension,
+            vectors=self.chroma.count() if count_vectors else -1,
+            earliest=earliest,
+            latest=latest,
+            size_bytes=_folder_size(self.settings.store_dir),
+            **counts,
+        )
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def open_catalog(settings: Settings) -> Catalog | None:
+    """The catalog for read-only listings, without opening Chroma; None if nothing was ingested yet."""
+    path = settings.store_dir / CATALOG_FILE
+    return Catalog(path) if path.exists() else None

@@ -1,0 +1,101 @@
+"""The store's writes: vectors into Chroma and the side file, files into the catalog, in the order
+that makes a crash harmless.
+
+Vectors are written before the catalog commits the file they belong to, and deleted after, so an
+interrupted ingest leaves at worst extra vectors; ``vectors_pending`` says so, and ``reconcile``
+makes Chroma hold exactly the catalog's chunks again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from briefing.embedding import Embedder
+from briefing.models import Article, Chunk
+from briefing.store.catalog import Catalog, FileRecord
+from briefing.store.chroma import ChromaVectors, chunk_metadata
+from briefing.store.side_files import SideFiles
+from briefing.text import indexed_text
+
+
+class StoreWrites:
+    """The write half of ``Store`` (a mixin over its catalog, Chroma vectors, side files and embedder)."""
+
+    catalog: Catalog
+    chroma: ChromaVectors
+    side_files: SideFiles
+    embedder: Embedder
+
+    def add_vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray] | None = None) -> int:
+        """Embed and upsert chunks ahead of their catalog commit (see ``commit``); ``known`` gives
+        vectors by chunk id that need no embedding. Returns how many chunks were upserted."""
+        if items:
+            self.catalog.set_meta("vectors_pending", "1")
+            self._upsert(items, known or {})
+        return len(items)
+
+    def saved_vectors(self, ids: list[str], revision: int) -> dict[str, np.ndarray]:
+        return self.side_files.saved_vectors(ids, revision)
+
+    def commit(self, records: list[FileRecord]) -> None:
+        """Commit files to the catalog, then drop the vectors of chunks they no longer have.
+
+        ``vectors_pending`` stays set from the first ``add_vectors`` until here, while Chroma and
+        the catalog may disagree; the next ingest reconciles them if this process died meanwhile.
+        """
+        self.catalog.set_meta("vectors_pending", "1")
+        self.side_files.track()  # before the revision moves, so the delta knows its base
+        gone = self.catalog.write_files(records)
+        self._delete_vectors(gone)
+        self.catalog.set_meta("vectors_pending", "0")
+
+    def remove_files(self, paths: list[str]) -> int:
+        self.catalog.set_meta("vectors_pending", "1")
+        self.side_files.track()
+        gone, articles = self.catalog.remove_files(paths)
+        self._delete_vectors(gone)
+        self.catalog.set_meta("vectors_pending", "0")
+        return articles
+
+    def reconcile(self) -> tuple[int, int]:
+        """Make Chroma hold exactly the catalog's chunks; returns (orphans removed, missing embedded).
+
+        Needed after a crash between a Chroma write and the catalog commit, or when a server's data
+        was lost while the catalog survived.
+        """
+        wanted = self.catalog.chunk_ids()
+        stored = self.chroma.ids()
+        orphans = sorted(stored - wanted)
+        self._delete_vectors(orphans)
+        missing = self.catalog.chunks_with_articles(wanted - stored)
+        if missing:
+            self._upsert(missing)
+        self.catalog.set_meta("vectors_pending", "0")
+        return len(orphans), len(missing)
+
+    def _upsert(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray] | None = None,
+                batch: int = 1000) -> None:  # fmt: skip
+        self.chroma.collection  # fail on an unreachable server before loading the embedder
+        for i in range(0, len(items), batch):
+            part = items[i : i + batch]
+            vectors = self._vectors(part, known or {})
+            self.chroma.check_dimension(vectors)  # before the side file's delta records them
+            metadatas = [chunk_metadata(chunk, article) for chunk, article in part]
+            self.side_files.track().add([chunk.id for chunk, _ in part], [m["published_ts"] for m in metadatas], vectors)
+            self.chroma.upsert(part, vectors, metadatas)
+
+    def _vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray]) -> np.ndarray:
+        """One row per item: the known vector, or the embedding of headline and chunk text."""
+        missing = [i for i, (chunk, _) in enumerate(items) if chunk.id not in known]
+        embedded = self.embedder.embed([indexed_text(items[i][1].title, items[i][0].text) for i in missing]) if missing else None
+        if embedded is not None and len(missing) == len(items):
+            return embedded
+        rows = [known.get(chunk.id) for chunk, _ in items]
+        for row, i in enumerate(missing):
+            rows[i] = embedded[row]
+        return np.stack(rows).astype(np.float32)
+
+    def _delete_vectors(self, ids: list[str]) -> None:
+        if ids:
+            self.side_files.track().remove(ids)
+        self.chroma.delete(ids)
