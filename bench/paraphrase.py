@@ -128,6 +128,7 @@ def summary(tally: dict[str, dict]) -> tuple[str, str]:
     for kind, counts in tally.items():
         if kind != "fair":
             wrong.update(counts)
+
     def share(c):
         n = c.get("right", 0) + c.get("wrong", 0)
         return f"{c.get('right', 0)}/{n} ({c.get('right', 0) / n:.0%})" if n else "–"

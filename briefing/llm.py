@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
+
 class LLMError(BriefingError):
     """A provider failed or answered with something unusable."""
 

@@ -59,8 +59,6 @@ class EvalCase(BaseModel):
         return retrieval_filter(self.since, self.until, publishers=self.publishers)
 
 
-
-
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -24,7 +24,6 @@ METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupp
            "latency_s")  # fmt: skip
 
 
-
 def cited_texts(sentence: CheckedSentence, briefing: Briefing) -> list[str]:
     """The source sentences each valid citation points at, as the verifier showed them to the judge."""
     by_key = {e.key: e for e in briefing.evidence}

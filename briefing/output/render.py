@@ -313,13 +313,12 @@ class Format:
     suffix: str
     briefing: Callable[[Briefing], str]
     daily: Callable[[DailyBrief], str]
-    description: str
 
 
 FORMATS: dict[str, Format] = {
-    "md": Format(".md", to_markdown, daily_markdown, "Markdown with numbered footnotes"),
-    "json": Format(".json", to_json, daily_json, "the whole audit record (`briefing schema`)"),
-    "html": Format(".html", to_html, daily_html, "one page, quotes on hover"),
+    "md": Format(".md", to_markdown, daily_markdown),
+    "json": Format(".json", to_json, daily_json),
+    "html": Format(".html", to_html, daily_html),
 }
 """Every output format. Adding one is a row here and its two renderers; the CLI help, ``render``
 and the daily writer read this table."""

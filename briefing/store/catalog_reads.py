@@ -122,4 +122,3 @@ class CatalogReads:
         low, high = self.db.execute(f"SELECT MIN(published_ts), MAX(published_ts) FROM articles a WHERE {CURRENT}").fetchone()
         to_dt = lambda ts: datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None  # noqa: E731
         return to_dt(low), to_dt(high)
-

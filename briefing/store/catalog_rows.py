@@ -156,4 +156,3 @@ def timestamp(value: datetime | None) -> float | None:
 
 def parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
