@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python -m bench.paraphrase
 	$(BIN)/python -m bench.cli_startup --articles 3400
 	$(BIN)/python -m bench.prompt_tokens
+	$(BIN)/python -m bench.shared_store --articles 2600 26000
 
 clean:
 	rm -rf $(VENV) .briefing .pytest_cache

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,10 +80,18 @@ def _settings():
         raise BriefingError(f"invalid setting BRIEFING_{field.upper()}: {problem['msg']}") from None
 
 
+@contextmanager
 def _components(provider: str | None = None, judge: str | None = None):
+    """The run's Components, closed at the end, with a progress bar for a shared store's cache."""
+    from briefing.output.console import CacheProgress
     from briefing.pipeline import Components
 
-    return Components(_settings(), provider=provider, judge=judge)
+    progress = CacheProgress()
+    try:
+        with Components(_settings(), provider=provider, judge=judge, on_cache=progress) as components:
+            yield components
+    finally:
+        progress.close()
 
 
 def _print_json(data: Any) -> None:
@@ -130,11 +139,15 @@ def ingest(
 def sources(since: SinceOption = None, until: UntilOption = None, source: SourceOption = None, as_json: JsonOption = False) -> None:
     """List ingested articles: date, publisher, title, chunk count."""
     from briefing.dates import retrieval_filter
-    from briefing.output.console import print_sources
+    from briefing.output.console import CacheProgress, print_sources
     from briefing.store import open_catalog
 
     window = retrieval_filter(since, until, source=source)
-    catalog = open_catalog(_settings())
+    progress = CacheProgress()
+    try:
+        catalog = open_catalog(_settings(), progress)
+    finally:
+        progress.close()
     articles = catalog.list_articles(window.since, window.until, window.source) if catalog else []
     if as_json:
         _print_json([a.model_dump(mode="json") for a in articles])

@@ -23,6 +23,7 @@ from briefing.embedding import Embedder, make_embedder
 from briefing.llm import make_structured_llm, model_name, resolve_provider
 from briefing.models import Briefing, Evidence, Request, RetrievalFilter
 from briefing.settings import Settings
+from briefing.store.record import SyncProgress
 from briefing.store.store import Store, recorded_embedder
 
 
@@ -36,11 +37,12 @@ class Components(AbstractContextManager):
     """
 
     def __init__(self, settings: Settings, *, provider: str | None = None, judge: str | None = None,
-                 embedder: Embedder | None = None, chat_model=None):  # fmt: skip
+                 embedder: Embedder | None = None, chat_model=None, on_cache: SyncProgress | None = None):  # fmt: skip
         overrides = {name: value for name, value in (("provider", provider), ("judge", judge)) if value is not None}
         self.settings = settings.model_copy(update=overrides) if overrides else settings
         self._given_embedder = embedder
         self._chat_model = chat_model
+        self.on_cache = on_cache  # told the progress of a shared store's local cache being built
         self._store: Store | None = None
 
     @cached_property
@@ -52,12 +54,12 @@ class Components(AbstractContextManager):
     def store(self) -> Store:
         """The configured store, opened on first use and kept open until ``close``."""
         if self._store is None:
-            self._store = Store(self.settings, self.embedder)
+            self._store = Store(self.settings, self.embedder, self.on_cache)
         return self._store
 
-    def open_store(self) -> Store:
-        """A store of its own for the caller to close (ingest holds it under the ingest lock)."""
-        return Store(self.settings, self.embedder)
+    def open_store(self, writer: bool = False) -> Store:
+        """A store of its own for the caller to close (ingest writes through one under its lock)."""
+        return Store(self.settings, self.embedder, self.on_cache, writer)
 
     @cached_property
     def provider(self) -> str:
@@ -82,11 +84,12 @@ class Components(AbstractContextManager):
     def model(self) -> str:
         return self.llm.model if self.llm else model_name(self.settings, self.provider)
 
-    def with_home(self, home: Path) -> Components:
-        """The same settings and injected parts over the store under another home (an eval suite's):
-        its embedder is the one that store was built with, as for any store."""
-        return Components(self.settings.model_copy(update={"home": home}), embedder=self._given_embedder,
-                          chat_model=self._chat_model)  # fmt: skip
+    def with_store(self, home: Path, collection: str) -> Components:
+        """The same settings and injected parts over another store (an eval suite's, under its own
+        home and, on a shared Chroma server, in its own collection); its embedder is the one that
+        store was built with, as for any store."""
+        return Components(self.settings.model_copy(update={"home": home, "collection": collection}),
+                          embedder=self._given_embedder, chat_model=self._chat_model, on_cache=self.on_cache)  # fmt: skip
 
     def close(self) -> None:
         if self._store is not None:

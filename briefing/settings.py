@@ -16,8 +16,9 @@ from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, check_judge_name
 class Settings(BaseSettings):
     """Settings for every command. Each field can be set as ``BRIEFING_<FIELD>``."""
 
+    # An empty variable means unset (`export BRIEFING_CHROMA_HOST=` is how a shell clears one).
     model_config = SettingsConfigDict(
-        env_prefix="BRIEFING_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="BRIEFING_", env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
     )
 
     home: Path = Field(

@@ -53,7 +53,8 @@ def run_suites(
     """Run every case of every suite in ``target`` (a suite file or a folder of them), save each
     briefing under ``out_dir`` (default: BRIEFING_HOME/eval/runs), and score the saved files with
     ``scoring_judge`` (default: BRIEFING_EVAL_JUDGE, else a judge other than the verifier's).
-    Each suite's corpus is ingested into a store of its own under BRIEFING_HOME/eval/<suite>."""
+    Each suite's corpus is ingested into a store of its own: under BRIEFING_HOME/eval/<suite>, in
+    collection <collection>-eval-<suite>."""
     if not target.exists():
         raise OptionError(f"no such suite file or folder: {target}")
     settings = components.settings
@@ -70,7 +71,7 @@ def run_suites(
         if not corpus.exists():
             run.skipped = f"corpus not found: {corpus}" + (f" (set {suite.corpus_env})" if suite.corpus_env else "")
             continue
-        with components.with_home(settings.home / "eval" / suite.suite) as own:
+        with components.with_store(settings.home / "eval" / suite.suite, f"{settings.collection}-eval-{suite.suite}") as own:
             article_ids = _prepare_corpus(corpus, own, suite)
             tick = progress(f"{suite.suite} ({components.provider})", len(suite.cases)) if progress else None
             for case in suite.cases:

@@ -30,7 +30,7 @@ class StoreSource(Protocol):
 
     settings: Settings
 
-    def open_store(self) -> Store: ...
+    def open_store(self, writer: bool = False) -> Store: ...
 
 
 ProgressCallback = Callable[[Path | None, IngestReport], None]
@@ -83,9 +83,10 @@ def ingest(
     files, skipped = discover(paths)
     report = IngestReport(files=len(files), skipped=skipped)
     settings = components.settings
-    with exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning), components.open_store() as store:
+    with exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning), components.open_store(writer=True) as store:
         if store.catalog.get_meta("vectors_pending") == "1" or store.server_lost_vectors():
             store.reconcile()
+        _share_earlier_store(store, report)
         run = _IngestRun(store, settings, report, on_progress)
         run.progress(None)
         for path in files:
@@ -100,6 +101,14 @@ def ingest(
         store.vector_index()
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _share_earlier_store(store: Store, report: IngestReport) -> None:
+    """What this home holds and Chroma lacks (a store made before Chroma held articles, a wiped
+    server) is uploaded before anything new is written, and said in the report."""
+    done = store.record.share(store.catalog)
+    if done:
+        report.warnings.append(Notice(path=store.location, text=done))
 
 
 class _IngestRun:

@@ -58,6 +58,34 @@ class IngestProgress:
         self.progress.update(self.task, total=report.files, completed=done, rates=rates)
 
 
+class CacheProgress:
+    """A progress bar while the local cache of a shared store is built from the Chroma server (stderr,
+    only on a terminal); a line when it is done, on any stderr."""
+
+    def __init__(self):
+        self.progress: Progress | None = None
+        self.tasks: dict[str, int] = {}
+        self.started = time.perf_counter()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.progress is None:
+            stderr = _console(err=True)
+            self.progress = Progress(TextColumn("[bold]cache {task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal)  # fmt: skip
+            self.progress.start()
+            self.started = time.perf_counter()
+        if what not in self.tasks:
+            self.tasks[what] = self.progress.add_task(what, total=total)
+        self.progress.update(self.tasks[what], completed=done, total=total)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            counts = ", ".join(f"{int(self.progress.tasks[t].completed)} {what}" for what, t in self.tasks.items())
+            _console(err=True).print(f"local cache built from the server in {time.perf_counter() - self.started:.1f} s: {counts}")
+            self.progress = None
+
+
 def print_ingest_report(report: IngestReport) -> None:
     duplicates = str(report.duplicates)
     if report.exact_duplicates or report.near_duplicates:

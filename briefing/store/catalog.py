@@ -9,17 +9,19 @@ deletions after, so a crash leaves at worst orphan vectors, which ``Store.reconc
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from briefing.store.catalog_reads import CatalogReads
-from briefing.store.catalog_rows import ADDED_ARTICLE_COLUMNS, LATER_INDEXES, SCHEMA, FileRecord, StoryEntry
+from briefing.store.catalog_mirror import CatalogMirror
+from briefing.store.catalog_rows import ADDED_COLUMNS, LATER_INDEXES, SCHEMA, FileRecord, StoryEntry
 from briefing.store.catalog_writes import CatalogWrites
 
 __all__ = ["Catalog", "FileRecord", "StoryEntry", "recorded_meta"]
 
 
-class Catalog(CatalogWrites, CatalogReads, AbstractContextManager):
+class Catalog(CatalogWrites, CatalogReads, CatalogMirror, AbstractContextManager):
     """The catalog file at ``path``, created if missing and upgraded to the current schema."""
 
     def __init__(self, path: Path):
@@ -32,11 +34,12 @@ class Catalog(CatalogWrites, CatalogReads, AbstractContextManager):
         self._add_later_columns()
 
     def _add_later_columns(self) -> None:
-        have = {row[1] for row in self.db.execute("PRAGMA table_info(articles)")}
-        for name, kind in ADDED_ARTICLE_COLUMNS:
-            if name not in have:
-                self.db.execute(f"ALTER TABLE articles ADD COLUMN {name} {kind}")
+        for table, name, kind in ADDED_COLUMNS:
+            if name not in {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         self.db.executescript(LATER_INDEXES)
+        if self.get_meta("origin") is None:  # who ingested a file, when several homes share a server
+            self.set_meta("origin", uuid.uuid4().hex)
 
     def close(self) -> None:
         self.db.close()
@@ -52,6 +55,11 @@ class Catalog(CatalogWrites, CatalogReads, AbstractContextManager):
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def origin(self) -> str:
+        """This home's id, recorded with every file it ingests."""
+        return self.get_meta("origin") or ""
 
     @property
     def revision(self) -> int:

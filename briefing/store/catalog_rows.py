@@ -34,8 +34,11 @@ CREATE INDEX IF NOT EXISTS alternates_by_article ON alternates (article_id);
 CREATE INDEX IF NOT EXISTS alternates_by_path ON alternates (source_path);
 """
 
-# Columns added after the first release: (name, type). Old catalogs get them on open.
-ADDED_ARTICLE_COLUMNS = (("updated", "TEXT"), ("story_url", "TEXT"), ("story_guid", "TEXT"), ("superseded_by", "TEXT"))
+# Columns added after the first release: (table, name, type). Old catalogs get them on open.
+ADDED_COLUMNS = (("articles", "updated", "TEXT"), ("articles", "story_url", "TEXT"), ("articles", "story_guid", "TEXT"),
+                 ("articles", "superseded_by", "TEXT"), ("files", "origin", "TEXT"))  # fmt: skip
+OWN_FILES = "(origin IS NULL OR origin = (SELECT value FROM meta WHERE key = 'origin'))"
+"""Files this home ingested (a shared store's cache also lists other homes' files, which only they can read)."""
 LATER_INDEXES = """
 CREATE INDEX IF NOT EXISTS articles_by_story_url ON articles (story_url);
 CREATE INDEX IF NOT EXISTS articles_by_story_guid ON articles (story_guid);

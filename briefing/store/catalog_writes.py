@@ -13,6 +13,7 @@ from briefing.models import version_time
 from briefing.store.catalog_rows import (
     ARTICLE_INSERT_COLUMNS,
     CURRENT,
+    OWN_FILES,
     FileRecord,
     FileState,
     StoryEntry,
@@ -35,7 +36,8 @@ class CatalogWrites:
         return FileState(row[0], json.loads(row[1])) if row else None
 
     def file_paths(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
+        """Paths of the files this home ingested."""
+        return [row[0] for row in self.db.execute(f"SELECT path FROM files WHERE {OWN_FILES} ORDER BY path")]
 
     def article_ids_of_file(self, path: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM articles WHERE source_path = ?", (path,))}
@@ -57,12 +59,12 @@ class CatalogWrites:
 
     def reset_digests(self) -> int:
         """Make every file count as changed, so the next ingest reads it again; returns how many."""
-        return self.db.execute("UPDATE files SET digest = NULL").rowcount
+        return self.db.execute(f"UPDATE files SET digest = NULL WHERE {OWN_FILES}").rowcount
 
     def files_to_read(self) -> list[str]:
         """Files the manifest knows but must read again: their stories lost the article they were
         folded into or replaced by, or the store was upgraded."""
-        return [row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL ORDER BY path")]
+        return [row[0] for row in self.db.execute(f"SELECT path FROM files WHERE digest IS NULL AND {OWN_FILES} ORDER BY path")]
 
     def keys(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, id FROM articles"))
@@ -166,10 +168,10 @@ class CatalogWrites:
             [(aid, s.source_path, s.title, s.publisher, s.url, iso(s.published)) for aid, s in record.alternates],
         )
         self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?)",
             (
                 record.path, record.digest, len(record.articles), record.duplicates, len(record.chunks),
-                json.dumps(record.skipped), datetime.now(timezone.utc).isoformat(),
+                json.dumps(record.skipped), datetime.now(timezone.utc).isoformat(), self.get_meta("origin"),
             ),
         )  # fmt: skip
 

@@ -40,6 +40,33 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+@contextmanager
+def failures(location: str, doing: str) -> Iterator[None]:
+    """Chroma's own errors (a server gone mid-run, a damaged folder) as one StoreError line."""
+    try:
+        yield
+    except BriefingError:
+        raise
+    except Exception as exc:  # chromadb and httpx raise many types; all mean the store failed
+        raise StoreError(f"Chroma at {location} failed while {doing}: {first_line(exc)}") from exc
+
+
+def open_collection(client, name: str, location: str, create: bool):
+    """The collection ``name``; created when ``create``, else None when it does not exist."""
+    with failures(location, f"opening collection '{name}'"):
+        if create:
+            return client.get_or_create_collection(name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        if name not in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+            return None
+        return client.get_collection(name, embedding_function=None)
+
+
+def collection_embedder(settings: Settings, location: str) -> str | None:
+    """The embedder recorded on the chunk collection, if it exists."""
+    found = open_collection(chroma_client(settings), settings.collection, location, create=False)
+    return (found.metadata or {}).get("embedder") if found is not None else None
+
+
 def chunk_metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
     """Chroma metadata of a chunk; Chroma allows no None, so missing values are '' or -1."""
     published = article.published
@@ -92,15 +119,8 @@ class ChromaVectors:
             raise mismatch(self.location, recorded, self.embedder.name)
         return collection
 
-    @contextmanager
-    def failures(self, doing: str) -> Iterator[None]:
-        """Chroma's own errors (a server gone mid-run, a damaged folder) as one StoreError line."""
-        try:
-            yield
-        except BriefingError:
-            raise
-        except Exception as exc:  # chromadb and httpx raise many types; all mean the store failed
-            raise StoreError(f"Chroma at {self.location} failed while {doing}: {first_line(exc)}") from exc
+    def failures(self, doing: str):
+        return failures(self.location, doing)
 
     def count(self) -> int:
         with self.failures("counting vectors"):

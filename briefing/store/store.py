@@ -21,8 +21,9 @@ from briefing.errors import StoreError
 from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
 from briefing.store.catalog import Catalog, recorded_meta
-from briefing.store.chroma import ChromaVectors, mismatch
+from briefing.store.chroma import ChromaVectors, collection_embedder, mismatch
 from briefing.store.keyword import KeywordIndex
+from briefing.store.record import ServerRecord, SyncProgress
 from briefing.store.side_files import SideFiles
 from briefing.store.vector_index import VectorIndex
 from briefing.store.writes import StoreWrites
@@ -41,18 +42,31 @@ class Candidates:
     keyword: list[tuple[str, float]]
 
 
+def store_location(settings: Settings) -> str:
+    if settings.chroma_host is None:
+        return str(settings.store_dir)
+    return f"http://{settings.chroma_host}:{settings.chroma_port}"
+
+
 def recorded_embedder(settings: Settings) -> str | None:
-    """The embedder name the configured store was built with, without creating a store; None if none."""
-    return recorded_meta(settings.store_dir / CATALOG_FILE, "embedder")
+    """The embedder name the configured store was built with, without creating a store; None if
+    none. A home new to a shared server reads it from the server."""
+    local = recorded_meta(settings.store_dir / CATALOG_FILE, "embedder")
+    if local is not None or settings.chroma_host is None:
+        return local
+    return collection_embedder(settings, store_location(settings))
 
 
 class Store(StoreWrites, AbstractContextManager):
     """Open with ``Store(settings, embedder)``; the embedder's name is checked against the store's."""
 
-    def __init__(self, settings: Settings, embedder: Embedder):
+    def __init__(self, settings: Settings, embedder: Embedder, progress: SyncProgress | None = None, writer: bool = False):
         self.settings = settings
         self.embedder = embedder
         self.catalog = Catalog(settings.store_dir / CATALOG_FILE)
+        self.record = ServerRecord(settings, self.location)
+        if settings.chroma_host is not None:  # another machine may have written since this cache was made
+            self.record.sync(self.catalog, progress, writer)
         self._check_catalog_embedder()
         self.chroma = ChromaVectors(settings, self.location, embedder)
         self.side_files = SideFiles(settings.store_dir, self.catalog, self.chroma, embedder)
@@ -65,9 +79,7 @@ class Store(StoreWrites, AbstractContextManager):
 
     @property
     def location(self) -> str:
-        if self.settings.chroma_host is None:
-            return str(self.settings.store_dir)
-        return f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
+        return store_location(self.settings)
 
     @property
     def collection(self):
@@ -173,7 +185,12 @@ def _folder_size(folder: Path) -> int:
     return total
 
 
-def open_catalog(settings: Settings) -> Catalog | None:
-    """The catalog for read-only listings, without opening Chroma; None if nothing was ingested yet."""
+def open_catalog(settings: Settings, progress: SyncProgress | None = None) -> Catalog | None:
+    """The catalog for listings; None if nothing was ingested yet. Embedded, it is read without
+    opening Chroma; with a Chroma server, it is first brought up to the server's revision."""
     path = settings.store_dir / CATALOG_FILE
-    return Catalog(path) if path.exists() else None
+    if settings.chroma_host is None:
+        return Catalog(path) if path.exists() else None
+    catalog = Catalog(path)
+    ServerRecord(settings, store_location(settings)).sync(catalog, progress)
+    return catalog

@@ -14,6 +14,7 @@ from briefing.embedding import Embedder
 from briefing.models import Article, Chunk
 from briefing.store.catalog import Catalog, FileRecord
 from briefing.store.chroma import ChromaVectors, chunk_metadata
+from briefing.store.record import ServerRecord
 from briefing.store.side_files import SideFiles
 from briefing.text import indexed_text
 
@@ -24,6 +25,7 @@ class StoreWrites:
     catalog: Catalog
     chroma: ChromaVectors
     side_files: SideFiles
+    record: ServerRecord
     embedder: Embedder
 
     def add_vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray] | None = None) -> int:
@@ -45,17 +47,31 @@ class StoreWrites:
         """
         self.catalog.set_meta("vectors_pending", "1")
         self.side_files.track()  # before the revision moves, so the delta knows its base
+        paths = {record.path for record in records}
+        before = self.catalog.touched_by_files(paths)
         gone = self.catalog.write_files(records)
         self._delete_vectors(gone)
+        self._publish(before, paths, set())
         self.catalog.set_meta("vectors_pending", "0")
 
     def remove_files(self, paths: list[str]) -> int:
         self.catalog.set_meta("vectors_pending", "1")
         self.side_files.track()
+        before = self.catalog.touched_by_files(paths)
         gone, articles = self.catalog.remove_files(paths)
         self._delete_vectors(gone)
+        self._publish(before, set(), set(paths))
         self.catalog.set_meta("vectors_pending", "0")
         return articles
+
+    def _publish(self, before: tuple[set[str], set[str]], paths: set[str], gone_paths: set[str]) -> None:
+        """Copy to the server what a write changed: the articles these files held or fed before and
+        after it (theirs, those they are an alternate source of, versions they replaced), and the
+        file rows, with the files the write marked to be read again."""
+        touched_after, reread_after = self.catalog.touched_by_files(paths)
+        touched = before[0] | touched_after | self.catalog.replaced_by(touched_after)
+        existing = self.catalog.existing_article_ids(touched)
+        self.record.publish(self.catalog, existing, touched - existing, paths | (reread_after - before[1]), gone_paths)
 
     def reconcile(self) -> tuple[int, int]:
         """Make Chroma hold exactly the catalog's chunks; returns (orphans removed, missing embedded).

@@ -1,0 +1,98 @@
+"""The catalog as rows to copy to and from the server: what ``store.record`` publishes after each
+write and pulls into an empty or stale cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from briefing.store.catalog_rows import Transaction, batches
+
+ARTICLE_FIELDS = ("id", "key", "title", "publisher", "url", "published", "published_ts", "source_path", "source_id",
+                  "text", "content_hash", "minhash", "updated", "story_url", "story_guid", "superseded_by")  # fmt: skip
+FILE_FIELDS = ("path", "digest", "articles", "duplicates", "chunks", "skipped", "ingested_at", "origin")
+CHUNK_FIELDS = ("id", "article_id", "position", "start", "end", "text")
+ALTERNATE_FIELDS = ("source_path", "title", "publisher", "url", "published")
+
+
+class CatalogMirror:
+    """Whole rows of the catalog, for the server copy (a mixin over ``Catalog``'s ``db``)."""
+
+    def article_rows(self, ids: Iterable[str]) -> list[dict]:
+        """Every column of these articles, with ``alternates`` as a list of field dicts."""
+        out = []
+        for batch in batches(sorted(set(ids)), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id IN ({marks})", batch)
+            out += [dict(zip(ARTICLE_FIELDS, row)) for row in rows]
+        alternates = self._alternates_of([a["id"] for a in out])
+        for article in out:
+            article["alternates"] = alternates.get(article["id"], [])
+        return out
+
+    def _alternates_of(self, ids: list[str]) -> dict[str, list[dict]]:
+        found: dict[str, list[dict]] = {}
+        for batch in batches(ids, 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT article_id, {', '.join(ALTERNATE_FIELDS)} FROM alternates WHERE article_id IN ({marks})", batch)
+            for row in rows:
+                found.setdefault(row[0], []).append(dict(zip(ALTERNATE_FIELDS, row[1:])))
+        return found
+
+    def file_rows(self, paths: Iterable[str]) -> list[dict]:
+        out = []
+        for batch in batches(sorted(set(paths)), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT {', '.join(FILE_FIELDS)} FROM files WHERE path IN ({marks})", batch)
+            out += [dict(zip(FILE_FIELDS, row)) for row in rows]
+        return out
+
+    def existing_article_ids(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in batches(sorted(set(ids)), 500):
+            marks = ",".join("?" * len(batch))
+            found |= {row[0] for row in self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch)}
+        return found
+
+    def touched_by_files(self, paths: Iterable[str]) -> tuple[set[str], set[str]]:
+        """What a write to these files can change besides their own rows: (articles they hold or
+        are alternate sources of, files marked to be read again)."""
+        articles: set[str] = set()
+        for batch in batches(sorted(set(paths)), 500):
+            marks = ",".join("?" * len(batch))
+            articles |= {row[0] for row in self.db.execute(
+                f"SELECT id FROM articles WHERE source_path IN ({marks}) "
+                f"UNION SELECT article_id FROM alternates WHERE source_path IN ({marks})", batch * 2)}  # fmt: skip
+        files = {row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL")}
+        return articles, files
+
+    def replaced_by(self, ids: Iterable[str]) -> set[str]:
+        """Earlier versions that these articles replaced."""
+        found: set[str] = set()
+        for batch in batches(sorted(set(ids)), 500):
+            marks = ",".join("?" * len(batch))
+            found |= {row[0] for row in self.db.execute(f"SELECT id FROM articles WHERE superseded_by IN ({marks})", batch)}
+        return found
+
+    def all_article_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT id FROM articles ORDER BY id")]
+
+    def all_file_paths(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT path FROM files ORDER BY path")]
+
+    def replace_all(self, articles: list[dict], chunks: list[dict], files: list[dict]) -> None:
+        """Make the catalog hold exactly these rows (as ``article_rows``, ``CHUNK_FIELDS`` and
+        ``file_rows`` give them), in one transaction that moves the revision."""
+        with Transaction(self.db):
+            for table in ("alternates", "chunks", "articles", "files"):
+                self.db.execute(f"DELETE FROM {table}")
+            self._insert_rows("articles", ARTICLE_FIELDS, articles)
+            self._insert_rows("chunks", CHUNK_FIELDS, chunks)
+            self._insert_rows("files", FILE_FIELDS, files)
+            alternates = [{"article_id": a["id"], **alt} for a in articles for alt in a.get("alternates", [])]
+            self._insert_rows("alternates", ("article_id", *ALTERNATE_FIELDS), alternates)
+            self.set_meta("revision", str(self.revision + 1))
+
+    def _insert_rows(self, table: str, fields: tuple[str, ...], rows: list[dict]) -> None:
+        columns = ", ".join(f'"{f}"' for f in fields)
+        self.db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})",
+                            [tuple(row.get(f) for f in fields) for row in rows])  # fmt: skip
