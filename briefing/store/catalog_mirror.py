@@ -3,7 +3,7 @@ write and pulls into an empty or stale cache."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from briefing.store.catalog_rows import Transaction, batches
 
@@ -17,61 +17,41 @@ ALTERNATE_FIELDS = ("source_path", "title", "publisher", "url", "published")
 class CatalogMirror:
     """Whole rows of the catalog, for the server copy (a mixin over ``Catalog``'s ``db``)."""
 
+    def _rows_in(self, sql: str, values: Iterable[str], repeat: int = 1) -> Iterator[tuple]:
+        """Rows of ``sql`` for ``values``, 500 at a time; ``{marks}`` in ``sql`` takes their placeholders."""
+        for batch in batches(sorted(set(values)), 500):
+            yield from self.db.execute(sql.format(marks=",".join("?" * len(batch))), batch * repeat)
+
     def article_rows(self, ids: Iterable[str]) -> list[dict]:
         """Every column of these articles, with ``alternates`` as a list of field dicts."""
-        out = []
-        for batch in batches(sorted(set(ids)), 500):
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id IN ({marks})", batch)
-            out += [dict(zip(ARTICLE_FIELDS, row)) for row in rows]
-        alternates = self._alternates_of([a["id"] for a in out])
+        rows = self._rows_in(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id IN ({{marks}})", ids)
+        out = [dict(zip(ARTICLE_FIELDS, row)) for row in rows]
+        alternates: dict[str, list[dict]] = {}
+        sql = f"SELECT article_id, {', '.join(ALTERNATE_FIELDS)} FROM alternates WHERE article_id IN ({{marks}})"
+        for row in self._rows_in(sql, [a["id"] for a in out]):
+            alternates.setdefault(row[0], []).append(dict(zip(ALTERNATE_FIELDS, row[1:])))
         for article in out:
             article["alternates"] = alternates.get(article["id"], [])
         return out
 
-    def _alternates_of(self, ids: list[str]) -> dict[str, list[dict]]:
-        found: dict[str, list[dict]] = {}
-        for batch in batches(ids, 500):
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT article_id, {', '.join(ALTERNATE_FIELDS)} FROM alternates WHERE article_id IN ({marks})", batch)
-            for row in rows:
-                found.setdefault(row[0], []).append(dict(zip(ALTERNATE_FIELDS, row[1:])))
-        return found
-
     def file_rows(self, paths: Iterable[str]) -> list[dict]:
-        out = []
-        for batch in batches(sorted(set(paths)), 500):
-            marks = ",".join("?" * len(batch))
-            rows = self.db.execute(f"SELECT {', '.join(FILE_FIELDS)} FROM files WHERE path IN ({marks})", batch)
-            out += [dict(zip(FILE_FIELDS, row)) for row in rows]
-        return out
+        rows = self._rows_in(f"SELECT {', '.join(FILE_FIELDS)} FROM files WHERE path IN ({{marks}})", paths)
+        return [dict(zip(FILE_FIELDS, row)) for row in rows]
 
     def existing_article_ids(self, ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for batch in batches(sorted(set(ids)), 500):
-            marks = ",".join("?" * len(batch))
-            found |= {row[0] for row in self.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", batch)}
-        return found
+        return {row[0] for row in self._rows_in("SELECT id FROM articles WHERE id IN ({marks})", ids)}
 
     def touched_by_files(self, paths: Iterable[str]) -> tuple[set[str], set[str]]:
         """What a write to these files can change besides their own rows: (articles they hold or
         are alternate sources of, files marked to be read again)."""
-        articles: set[str] = set()
-        for batch in batches(sorted(set(paths)), 500):
-            marks = ",".join("?" * len(batch))
-            articles |= {row[0] for row in self.db.execute(
-                f"SELECT id FROM articles WHERE source_path IN ({marks}) "
-                f"UNION SELECT article_id FROM alternates WHERE source_path IN ({marks})", batch * 2)}  # fmt: skip
+        sql = "SELECT id FROM articles WHERE source_path IN ({marks}) UNION SELECT article_id FROM alternates WHERE source_path IN ({marks})"
+        articles = {row[0] for row in self._rows_in(sql, paths, repeat=2)}
         files = {row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL")}
         return articles, files
 
     def replaced_by(self, ids: Iterable[str]) -> set[str]:
         """Earlier versions that these articles replaced."""
-        found: set[str] = set()
-        for batch in batches(sorted(set(ids)), 500):
-            marks = ",".join("?" * len(batch))
-            found |= {row[0] for row in self.db.execute(f"SELECT id FROM articles WHERE superseded_by IN ({marks})", batch)}
-        return found
+        return {row[0] for row in self._rows_in("SELECT id FROM articles WHERE superseded_by IN ({marks})", ids)}
 
     def all_article_ids(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT id FROM articles ORDER BY id")]
