@@ -6,7 +6,7 @@ same code talks to a Chroma server instead. Every Chroma failure becomes one ``S
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timezone
 
@@ -87,10 +87,11 @@ class ChromaVectors:
     """The collection named by the settings, opened on first use (importing chromadb costs about a
     second) and checked against the embedder that the store was built with."""
 
-    def __init__(self, settings: Settings, location: str, embedder: Embedder):
+    def __init__(self, settings: Settings, location: str, embedder: Embedder, client: Callable[[], object] | None = None):
         self.settings = settings
         self.location = location
         self.embedder = embedder
+        self._client = client or (lambda: chroma_client(settings))  # the store shares one client
         self._collection = None
 
     @property
@@ -100,7 +101,7 @@ class ChromaVectors:
         return self._collection
 
     def _open(self):
-        client = chroma_client(self.settings)
+        client = self._client()
         metadata: dict[str, str | int] = {"embedder": self.embedder.name}
         if self.embedder.dimension:
             metadata["dimension"] = self.embedder.dimension

@@ -68,7 +68,7 @@ class Store(StoreWrites, AbstractContextManager):
         if settings.chroma_host is not None:  # another machine may have written since this cache was made
             self.record.sync(self.catalog, progress, writer)
         self._check_catalog_embedder()
-        self.chroma = ChromaVectors(settings, self.location, embedder)
+        self.chroma = ChromaVectors(settings, self.location, embedder, client=lambda: self.record.client)
         self.side_files = SideFiles(settings.store_dir, self.catalog, self.chroma, embedder)
 
     def close(self) -> None:
