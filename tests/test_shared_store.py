@@ -200,3 +200,22 @@ def test_empty_variables_mean_unset(monkeypatch):
     settings = Settings()
     assert (settings.chroma_host, settings.judge, settings.has_openai_key) == (None, "trained", False)
     assert settings.store_dir.name.startswith("local-")
+
+
+def test_an_ingest_cut_off_before_the_server_has_it_is_finished_by_the_next(server, tmp_path, halves, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    october, later = halves
+    on(a, "ingest", str(october))
+    from briefing.store.record import ServerRecord
+
+    real = ServerRecord.publish
+    with monkeypatch.context() as patch:  # the server goes away after B's local commit, before its upload
+        patch.setattr(ServerRecord, "publish", lambda *args, **kwargs: (_ for _ in ()).throw(ConnectionError("gone")))
+        assert runner.invoke(app, ["ingest", str(later)], env={"BRIEFING_HOME": str(b)}).exit_code == 1
+    assert ServerRecord.publish is real
+    on(a, "ingest", str(CORPUS / "README.md"))  # another machine writes meanwhile
+    refused = runner.invoke(app, ["sources"], env={"BRIEFING_HOME": str(b)})
+    assert refused.exit_code == 1 and "stopped before its articles reached" in refused.stderr
+    finished = on(b, "ingest", str(later))
+    assert "an earlier ingest here stopped before it reached the server" in finished.stderr
+    assert articles(a) == articles(b) and len(articles(a)) == 21  # 20 articles and the corpus README

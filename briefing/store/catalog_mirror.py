@@ -3,9 +3,12 @@ write and pulls into an empty or stale cache."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 
 from briefing.store.catalog_rows import Transaction, batches
+
+log = logging.getLogger(__name__)
 
 ARTICLE_FIELDS = ("id", "key", "title", "publisher", "url", "published", "published_ts", "source_path", "source_id",
                   "text", "content_hash", "minhash", "updated", "story_url", "story_guid", "superseded_by")  # fmt: skip
@@ -65,7 +68,7 @@ class CatalogMirror:
         with Transaction(self.db):
             for table in ("alternates", "chunks", "articles", "files"):
                 self.db.execute(f"DELETE FROM {table}")
-            self._insert_rows("articles", ARTICLE_FIELDS, articles)
+            self._insert_rows("articles", ARTICLE_FIELDS, _one_per_key(articles))
             self._insert_rows("chunks", CHUNK_FIELDS, chunks)
             self._insert_rows("files", FILE_FIELDS, files)
             alternates = [{"article_id": a["id"], **alt} for a in articles for alt in a.get("alternates", [])]
@@ -76,3 +79,19 @@ class CatalogMirror:
         columns = ", ".join(f'"{f}"' for f in fields)
         self.db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})",
                             [tuple(row.get(f) for f in fields) for row in rows])  # fmt: skip
+
+
+def _one_per_key(articles: list[dict]) -> list[dict]:
+    """Articles with distinct citation keys. Two machines ingesting at once can each give a new
+    article the same 8-hex key (see README, "A team on one Chroma server"); the second is left out
+    of this cache with a warning rather than failing every rebuild."""
+    seen: dict[str, str] = {}
+    kept = []
+    for article in sorted(articles, key=lambda a: a["id"]):
+        if article["key"] in seen:
+            log.warning("articles %s and %s share the citation key %s; %s is left out until one is re-ingested",
+                        seen[article["key"]], article["id"], article["key"], article["id"])
+            continue
+        seen[article["key"]] = article["id"]
+        kept.append(article)
+    return kept

@@ -67,7 +67,7 @@ def collection_embedder(settings: Settings, location: str) -> str | None:
     return (found.metadata or {}).get("embedder") if found is not None else None
 
 
-def chunk_metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
+def chunk_metadata(chunk: Chunk, article: Article, origin: str = "") -> dict[str, str | int]:
     """Chroma metadata of a chunk; Chroma allows no None, so missing values are '' or -1."""
     published = article.published
     return {
@@ -80,6 +80,7 @@ def chunk_metadata(chunk: Chunk, article: Article) -> dict[str, str | int]:
         "url": article.url or "",
         "published_ts": int(published.timestamp()) if published else -1,
         "day": int(published.astimezone(timezone.utc).strftime("%Y%m%d")) if published else -1,
+        "origin": origin,  # the home that wrote it: on a shared server, only that home removes it as an orphan
     }
 
 
@@ -126,6 +127,15 @@ class ChromaVectors:
     def count(self) -> int:
         with self.failures("counting vectors"):
             return self.collection.count()
+
+    def origins(self, ids: list[str]) -> dict[str, str]:
+        """The home that wrote each of these vectors ('' for vectors written before homes were recorded)."""
+        found: dict[str, str] = {}
+        for i in range(0, len(ids), 1000):
+            with self.failures("reading vector metadata"):
+                got = self.collection.get(ids=ids[i : i + 1000], include=["metadatas"])
+            found.update((cid, str((meta or {}).get("origin", ""))) for cid, meta in zip(got["ids"], got["metadatas"]))
+        return found
 
     def ids(self) -> set[str]:
         with self.failures("listing vectors"):

@@ -21,7 +21,8 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import NamedTuple
+from contextlib import nullcontext
+from typing import ContextManager, NamedTuple
 
 from briefing.errors import StoreError
 from briefing.settings import Settings
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 PAGE = 2000  # records per request when copying a collection
 PLACEHOLDER = [1.0]  # Chroma stores a vector with every record; articles, files and log entries need none
 TAG = "server_revision"
+PUBLISH_PENDING = "publish_pending"  # catalog meta: "1" from a local write until the server has it
 
 SyncProgress = Callable[[str, int, int], None]
 """Told (what, done, total) while a cache is built from the server."""
@@ -57,6 +59,10 @@ def _tag(catalog: Catalog) -> Revision | None:
 
 def _set_tag(catalog: Catalog, revision: Revision) -> None:
     catalog.set_meta(TAG, f"{revision.epoch}:{revision.count}")
+
+
+def _pages(items: list[str]) -> list[list[str]]:
+    return [items[i : i + PAGE] for i in range(0, len(items), PAGE)]
 
 
 def _text_or_none(value):
@@ -121,13 +127,14 @@ class ServerRecord:
                 part = rows[i : i + PAGE]
                 articles.upsert(ids=[r["id"] for r in part], embeddings=[PLACEHOLDER] * len(part),
                                 documents=[r["text"] for r in part], metadatas=[_article_metadata(r) for r in part])  # fmt: skip
-            if gone_articles:
-                articles.delete(ids=sorted(gone_articles))
-            if file_rows:
-                files.upsert(ids=[r["path"] for r in file_rows], embeddings=[PLACEHOLDER] * len(file_rows),
-                             metadatas=[_file_metadata(r) for r in file_rows])  # fmt: skip
-            if gone_paths:
-                files.delete(ids=sorted(gone_paths))
+            for part in _pages(sorted(gone_articles)):
+                articles.delete(ids=part)
+            for i in range(0, len(file_rows), PAGE):
+                part = file_rows[i : i + PAGE]
+                files.upsert(ids=[r["path"] for r in part], embeddings=[PLACEHOLDER] * len(part),
+                             metadatas=[_file_metadata(r) for r in part])  # fmt: skip
+            for part in _pages(sorted(gone_paths)):
+                files.delete(ids=part)
         self._append_log(catalog, len(rows), len(file_rows))
 
     def _append_log(self, catalog: Catalog, articles: int, files: int) -> None:
@@ -155,13 +162,18 @@ class ServerRecord:
 
     # --- the cache ----------------------------------------------------------------------------
 
-    def sync(self, catalog: Catalog, progress: SyncProgress | None = None, writer: bool = False) -> None:
+    def sync(self, catalog: Catalog, progress: SyncProgress | None = None, writer: bool = False,
+             turn: Callable[[], ContextManager] | None = None) -> None:  # fmt: skip
         """Bring the catalog up to the server's revision, rebuilding it from the server when
         another machine wrote since. A reader gets StoreError when the server holds less than this
         cache saw (wiped, or restored from an older backup); a ``writer`` (ingest) goes on, and
-        ``share`` then uploads this home's copy."""
+        ``share`` then uploads this home's copy. ``turn`` (a reader's) is held while the cache is
+        rebuilt, so that a rebuild never lands in the middle of this home's own ingest."""
         remote, seen = self.revision(), _tag(catalog)
         holds = bool(catalog.all_file_paths())
+        if catalog.get_meta(PUBLISH_PENDING) == "1" and not writer and remote != seen:
+            raise StoreError(f"an ingest on this machine stopped before its articles reached {self.location}; "
+                             f"run `briefing ingest` again to finish it")  # fmt: skip
         if remote is None:  # nothing shared: empty, wiped, or made by an earlier version
             if seen is not None and not writer:
                 raise self._lost(remote, seen)
@@ -177,10 +189,26 @@ class ServerRecord:
             if not writer:
                 raise self._lost(remote, seen)
             return
-        if seen is not None and remote.epoch != seen.epoch and holds and writer:
-            return  # a recreated store: ``share`` adds this home's copy before taking the server's
+        if seen is not None and remote.epoch != seen.epoch and holds:
+            if writer:
+                return  # a recreated store: ``share`` adds this home's copy before taking the server's
+            if self._lacks_own_files(catalog):
+                raise StoreError(f"collection '{self.name}' at {self.location} was recreated without this "
+                                 f"machine's files; run `briefing ingest` here to add them back")  # fmt: skip
         if remote != seen:
-            self.pull(catalog, remote, progress)
+            with turn() if turn else nullcontext():
+                if _tag(catalog) != remote:  # the ingest this waited for may have brought it up to date
+                    self.pull(catalog, remote, progress)
+
+    def _lacks_own_files(self, catalog: Catalog) -> bool:
+        own = catalog.file_paths()
+        files = self._collection("files")
+        if not own:
+            return False
+        if files is None:
+            return True
+        with failures(self.location, "reading the file manifest"):
+            return any(len(files.get(ids=part, include=[])["ids"]) < len(part) for part in _pages(own))
 
     def _lost(self, remote: Revision | None, seen: Revision) -> StoreError:
         return StoreError(f"the Chroma server at {self.location} holds {remote.count if remote else 0} writes to "
@@ -194,7 +222,9 @@ class ServerRecord:
         remote, seen = self.revision(), _tag(catalog)
         if not catalog.all_file_paths():
             return None
-        if remote is None:
+        if catalog.get_meta(PUBLISH_PENDING) == "1":
+            why = "an earlier ingest here stopped before it reached the server"
+        elif remote is None:
             why = "made by an earlier version of briefing" if seen is None else "the server had lost the store"
         elif seen is None:
             why = "made before the server held articles"
@@ -205,6 +235,7 @@ class ServerRecord:
         else:
             return None
         articles, files = self.upload_all(catalog)
+        catalog.set_meta(PUBLISH_PENDING, "0")
         if remote is not None and remote.count:
             self.pull(catalog, self.revision(), progress)
         return f"uploaded this home's {articles} articles and {files} files to Chroma, which now holds all a reader needs ({why})"

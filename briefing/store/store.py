@@ -23,6 +23,7 @@ from briefing.settings import Settings
 from briefing.store.catalog import Catalog, recorded_meta
 from briefing.store.chroma import ChromaVectors, collection_embedder, mismatch
 from briefing.store.keyword import KeywordIndex
+from briefing.store.locking import exclusive_lock
 from briefing.store.record import ServerRecord, SyncProgress
 from briefing.store.side_files import SideFiles
 from briefing.store.vector_index import VectorIndex
@@ -66,7 +67,8 @@ class Store(StoreWrites, AbstractContextManager):
         self.catalog = Catalog(settings.store_dir / CATALOG_FILE)
         self.record = ServerRecord(settings, self.location)
         if settings.chroma_host is not None:  # another machine may have written since this cache was made
-            self.record.sync(self.catalog, progress, writer)
+            turn = None if writer else lambda: exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning)
+            self.record.sync(self.catalog, progress, writer, turn)
         self._check_catalog_embedder()
         self.chroma = ChromaVectors(settings, self.location, embedder, client=lambda: self.record.client)
         self.side_files = SideFiles(settings.store_dir, self.catalog, self.chroma, embedder)
@@ -192,5 +194,6 @@ def open_catalog(settings: Settings, progress: SyncProgress | None = None) -> Ca
     if settings.chroma_host is None:
         return Catalog(path) if path.exists() else None
     catalog = Catalog(path)
-    ServerRecord(settings, store_location(settings)).sync(catalog, progress)
+    turn = lambda: exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning)  # noqa: E731
+    ServerRecord(settings, store_location(settings)).sync(catalog, progress, turn=turn)
     return catalog

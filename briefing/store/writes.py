@@ -14,7 +14,7 @@ from briefing.embedding import Embedder
 from briefing.models import Article, Chunk
 from briefing.store.catalog import Catalog, FileRecord
 from briefing.store.chroma import ChromaVectors, chunk_metadata
-from briefing.store.record import ServerRecord
+from briefing.store.record import PUBLISH_PENDING, ServerRecord
 from briefing.store.side_files import SideFiles
 from briefing.text import indexed_text
 
@@ -49,6 +49,7 @@ class StoreWrites:
         self.side_files.track()  # before the revision moves, so the delta knows its base
         paths = {record.path for record in records}
         before = self.catalog.touched_by_files(paths)
+        self.catalog.set_meta(PUBLISH_PENDING, "1")  # until the server has it too (see ServerRecord.share)
         gone = self.catalog.write_files(records)
         self._delete_vectors(gone)
         self._publish(before, paths, set())
@@ -58,6 +59,7 @@ class StoreWrites:
         self.catalog.set_meta("vectors_pending", "1")
         self.side_files.track()
         before = self.catalog.touched_by_files(paths)
+        self.catalog.set_meta(PUBLISH_PENDING, "1")
         gone, articles = self.catalog.remove_files(paths)
         self._delete_vectors(gone)
         self._publish(before, set(), set(paths))
@@ -72,6 +74,7 @@ class StoreWrites:
         touched = before[0] | touched_after | self.catalog.replaced_by(touched_after)
         existing = self.catalog.existing_article_ids(touched)
         self.record.publish(self.catalog, existing, touched - existing, paths | (reread_after - before[1]), gone_paths)
+        self.catalog.set_meta(PUBLISH_PENDING, "0")
 
     def reconcile(self) -> tuple[int, int]:
         """Make Chroma hold exactly the catalog's chunks; returns (orphans removed, missing embedded).
@@ -81,7 +84,10 @@ class StoreWrites:
         """
         wanted = self.catalog.chunk_ids()
         stored = self.chroma.ids()
-        orphans = sorted(stored - wanted)
+        # On a shared server, vectors this cache lacks may be another machine's (its ingest in
+        # progress, or its copy of a restored store): only this home's own are orphans.
+        orphans = sorted(cid for cid, origin in self.chroma.origins(sorted(stored - wanted)).items()
+                         if origin in ("", self.catalog.origin))  # fmt: skip
         self._delete_vectors(orphans)
         missing = self.catalog.chunks_with_articles(wanted - stored)
         if missing:
@@ -96,7 +102,7 @@ class StoreWrites:
             part = items[i : i + batch]
             vectors = self._vectors(part, known or {})
             self.chroma.check_dimension(vectors)  # before the side file's delta records them
-            metadatas = [chunk_metadata(chunk, article) for chunk, article in part]
+            metadatas = [chunk_metadata(chunk, article, self.catalog.origin) for chunk, article in part]
             self.side_files.track().add([chunk.id for chunk, _ in part], [m["published_ts"] for m in metadatas], vectors)
             self.chroma.upsert(part, vectors, metadatas)
 
