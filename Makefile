@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.retrieval
 	$(BIN)/python -m bench.embedder
+	$(BIN)/python -m bench.retrieval_recall
 	$(BIN)/python -m bench.judge_throughput
 	$(BIN)/python -m bench.paraphrase
 	$(BIN)/python -m bench.cli_startup --articles 3400

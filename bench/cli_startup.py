@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from briefing.embedding.cpu import cpu_info
 from bench.ingest import build_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ def median_seconds(command: list[str], env: dict, runs: int = 5) -> float:
 
 
 def main() -> None:
+    print(f"CPU: {cpu_info().describe()}")
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, help="time against this existing BRIEFING_HOME instead of a fresh one")
     parser.add_argument("--articles", type=int, default=0,

@@ -1,7 +1,9 @@
-"""Benchmark: embedding throughput of the ONNX int8 embedder against sentence-transformers, same
-model, same texts, same process; and how close its vectors stay (cosine to the original).
+"""Benchmark: embedding throughput of the ONNX embedder against sentence-transformers, same model,
+same texts, same process; and how close its vectors stay (cosine to the original). First the
+graph trials the embedder ran on this CPU to choose its graph, batch size and threads.
 
-Texts: the chunks of corpus/ plus the RSS items when ../shared is there. Run: `make bench`.
+Texts: the chunks of corpus/ as embedded plus the RSS items when ../shared is there. Run:
+`make bench` or `.venv/bin/python -m bench.embedder`.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from briefing.embedding.cpu import cpu_info
 from briefing.embedding.minilm import LocalEmbedder
 from briefing.embedding.onnx import OnnxEmbedder
 from briefing.ingest.loaders import load_file
 from briefing.ingest.run import make_chunks
 from briefing.settings import Settings
-from briefing.text import clean
+from briefing.text import clean, embedded_text
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = ROOT.parent / "shared" / "data" / "news-rss-2024" / "items.jsonl"
@@ -30,7 +33,7 @@ def texts() -> list[str]:
     for path in sorted((ROOT / "corpus").glob("2024-*.md")):
         for raw in load_file(path).articles:
             article = Article(id="x" * 16, key="x" * 8, title=raw.title or "", text=clean(raw.text), source_path=str(path))
-            out += [c.text for c in make_chunks(article, settings)]
+            out += [embedded_text(article.title, c.text, c.overlap) for c in make_chunks(article, settings)]
     if ITEMS.exists():
         out += [json.loads(line)["text"] for line in ITEMS.read_text().splitlines()]
     return out
@@ -45,19 +48,25 @@ def timed(embedder, data):
 
 def main() -> None:
     data = texts()
+    print(f"CPU: {cpu_info().describe()}")
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        onnx = OnnxEmbedder(Path(folder) / "minilm.onnx", threads=2)
+        onnx = OnnxEmbedder(Path(folder), threads=2)
         onnx.embed(["export"])
         export_seconds = time.perf_counter() - started
         fast, fast_rate = timed(onnx, data)
+    choice = onnx.choice
+    print(f"one-time export and graph timing: {export_seconds:.1f} s; trials on the calibration texts:")
+    print(f"  {'graph':10s} {'threads':>7s} {'batch':>5s} {'texts/s':>8s} {'min cosine':>10s}")
+    for t in choice.trials:
+        mark = "  <- chosen" if (t.graph, t.batch_size, t.threads) == (choice.graph, choice.batch_size, choice.threads) else ""
+        print(f"  {t.graph:10s} {t.threads:7d} {t.batch_size:5d} {t.texts_per_s:8.1f} {t.min_cosine:10.4f}{mark}")
     original, base_rate = timed(LocalEmbedder(threads=2), data)
     cosine = (fast * original).sum(axis=1)
-    print(f"texts: {len(data)}; one-time export and quantization: {export_seconds:.1f} s")
+    print(f"texts: {len(data)}")
     print(f"sentence-transformers (baseline): {base_rate:6.1f} texts/s")
-    print(f"onnx int8, per-channel          : {fast_rate:6.1f} texts/s  ({fast_rate / base_rate:.2f}x)")
+    print(f"onnx, {choice.graph} graph, batch {choice.batch_size:2d} : {fast_rate:6.1f} texts/s  ({fast_rate / base_rate:.2f}x)")
     print(f"cosine to the original vectors  : min {cosine.min():.4f}, mean {cosine.mean():.4f}")
-
 
 if __name__ == "__main__":
     main()

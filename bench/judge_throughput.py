@@ -11,6 +11,7 @@ import re
 import time
 from pathlib import Path
 
+from briefing.embedding.cpu import cpu_info
 from briefing.answer.cross_encoder import TrainedJudge, evidence_window
 from briefing.answer.judge import LearnedJudge, LexicalJudge
 from briefing.ingest.loaders import load_file
@@ -79,6 +80,7 @@ def batched_rate(judge: TrainedJudge, data: list[tuple[str, str]]) -> float:
 
 
 def main() -> None:
+    print(f"CPU: {cpu_info().describe()}")
     import os
 
     data = pairs()

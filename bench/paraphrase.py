@@ -30,6 +30,8 @@ from pathlib import Path
 
 import yaml
 
+from briefing.embedding.cpu import cpu_info
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "bench" / "paraphrase_cases.yaml"
 CORPUS = ROOT / "corpus"
@@ -155,6 +157,7 @@ def print_report(results: dict) -> None:
 
 
 def main() -> None:
+    print(f"CPU: {cpu_info().describe()}")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--judges", nargs="+", default=["lexical", "trained"])
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")

@@ -21,6 +21,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from briefing.embedding.cpu import cpu_info
 from bench.ingest import ROOT
 
 K = 10
@@ -108,6 +109,7 @@ def suite_figures(suite_file: Path, count, folder: Path) -> list[tuple[str, int,
 
 
 def main() -> None:
+    print(f"CPU: {cpu_info().describe()}")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     count = tokenizer()
     rows = []

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.ingest import sentence_pool
+from briefing.embedding.cpu import cpu_info
 from briefing.store.vector_index import VectorIndex
 
 YEAR_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -117,6 +118,7 @@ def run_size(size: int, base: np.ndarray, folder: Path) -> None:
 
 
 def main() -> None:
+    print(f"CPU: {cpu_info().describe()}")
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()

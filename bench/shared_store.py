@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from briefing.embedding.cpu import cpu_info
 from bench.ingest import build_corpus
 
 QUESTIONS = [
@@ -127,6 +128,7 @@ def run_size(articles: int, folder: Path) -> dict:
 
 
 def main() -> None:
+    print(f"CPU: {cpu_info().describe()}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[2600], help="synthetic articles (about 3.9 chunks each)")
     args = parser.parse_args()

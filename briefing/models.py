@@ -68,6 +68,9 @@ class Chunk(BaseModel):
     start: int
     end: int
     position: int
+    overlap: int = Field(
+        0, description="Characters at its start that end the previous chunk too; they are not embedded again."
+    )
 
     @property
     def span(self) -> slice:

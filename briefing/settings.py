@@ -116,8 +116,8 @@ class Settings(BaseSettings):
     embed_batch_size: int | None = Field(
         None,
         ge=1,
-        description="Texts per embedding batch. Unset: 4 for onnx (length-sorted small batches pad least and "
-        "were fastest here), 32 for local (sentence-transformers' default).",
+        description="Texts per embedding batch. Unset: for onnx the batch size measured fastest on this CPU "
+        "(recorded beside the model, see BRIEFING_MODELS_DIR), 32 for local (sentence-transformers' default).",
     )
     max_file_mb: float = Field(
         20, gt=0, description="Largest file read whole (Markdown, text, HTML, JSON, feeds), in MB; JSONL is streamed."
@@ -130,7 +130,8 @@ class Settings(BaseSettings):
     )
     threads: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
-        description="CPU threads for local models.",
+        description="CPU threads for local models (for the onnx embedder: the most it tries when it times its "
+        "graphs on first use).",
     )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
 

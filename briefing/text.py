@@ -89,6 +89,12 @@ def indexed_text(title: str, chunk_text: str) -> str:
     return f"{title}\n{chunk_text}"
 
 
+def embedded_text(title: str, chunk_text: str, overlap: int = 0) -> str:
+    """What is embedded for a chunk: ``indexed_text`` without its first ``overlap`` characters, the
+    sentences it repeats from the previous chunk (that chunk's vector already carries them)."""
+    return indexed_text(title, chunk_text[overlap:].lstrip() if overlap > 0 else chunk_text)
+
+
 _UNSPACED_SCRIPT = re.compile(f"[{UNSPACED}]")
 
 

@@ -72,6 +72,17 @@ def real_embedder():
     return LocalEmbedder(max_tokens=256, threads=2)
 
 
+@pytest.fixture(scope="session")
+def onnx_models(tmp_path_factory) -> Path:
+    """A models folder with the ONNX graphs exported and timed once per test session (about a
+    minute): set BRIEFING_MODELS_DIR to it instead of exporting again."""
+    from briefing.embedding.onnx import OnnxEmbedder
+
+    folder = tmp_path_factory.mktemp("onnx-models")
+    OnnxEmbedder(folder, max_tokens=256, threads=2).embed(["export it"])
+    return folder
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

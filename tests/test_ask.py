@@ -80,7 +80,9 @@ def test_troop_question_reports_the_disagreement(settings, real_embedder):
 def test_model_answer_is_verified(settings, real_embedder):
     """LangChain's fake chat model stands in for the LLM and answers with one good and one invented sentence."""
     evidence = find_evidence(ANSWERABLE[0], Components(settings, embedder=real_embedder), 6, RetrievalFilter())
-    source = next(e for e in evidence if "10,000" in e.text)
+    # The chunk that states the 10,000 figure and no 50,000 (a chunk on Russia's 50,000 troops in
+    # Kursk would make the invented sentence a half-truth, not an invention).
+    source = next(e for e in evidence if "10,000" in e.text and "50,000" not in e.text)
     sentence = next(s for s in split_sentences(source.text) if "10,000" in s)
     good = {"text": sentence, "citations": [{"key": source.key, "quote": sentence.rstrip(".")}]}
     invented = {"text": "Exactly 50,000 North Korean troops are in Kursk.", "citations": [{"key": source.key, "quote": "50,000"}]}

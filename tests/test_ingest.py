@@ -225,3 +225,35 @@ def test_reconcile_removes_orphans_and_restores_missing_vectors(store_mode, fake
         assert set(vectors(store)) == wanted
         assert store.catalog.get_meta("vectors_pending") == "0"
         assert store.reconcile() == (0, 0)
+
+
+def test_sentences_repeated_from_the_previous_chunk_are_not_embedded_again(tmp_path, store_mode):
+    """What the embedder is given: the headline and each chunk without its overlap; the stored
+    chunk keeps its whole text, and a reconcile re-embeds a lost chunk the same way."""
+
+    class RecordingEmbedder(HashingEmbedder):  # fakes the model; records the texts it is given
+        def __init__(self):
+            super().__init__()
+            self.texts: list[str] = []
+
+        def embed(self, texts):
+            self.texts += texts
+            return super().embed(texts)
+
+    body = " ".join(f"Sentence {n} says the county road {n} reopened after {n} days of repairs." for n in range(60))
+    embedder = RecordingEmbedder()
+    settings = Settings()
+    ingest([write_md(tmp_path, "long.md", "Roads reopen", "Sample Gazette (sample)", body)], Components(settings, embedder=embedder))
+    with Store(settings, embedder) as store:
+        chunks = sorted((c for c, _ in store.catalog.chunks_with_articles(store.catalog.chunk_ids())), key=lambda c: c.position)
+    assert len(chunks) >= 3 and all(later.overlap > 0 for later in chunks[1:]) and chunks[0].overlap == 0
+    for chunk in chunks[1:]:
+        repeated = chunk.text[: chunk.overlap].strip()
+        assert chunks[chunk.position - 1].text.endswith(repeated)
+        assert f"Roads reopen\n{chunk.text[chunk.overlap:].lstrip()}" in embedder.texts
+        assert not any(text.endswith(chunk.text) for text in embedder.texts)
+    with Store(settings, embedder) as store:
+        store.collection.delete(ids=[chunks[1].id])
+        embedder.texts = []
+        assert store.reconcile() == (0, 1)
+    assert embedder.texts == [f"Roads reopen\n{chunks[1].text[chunks[1].overlap:].lstrip()}"]

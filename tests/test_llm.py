@@ -148,6 +148,7 @@ def test_code_fences_and_raw_newlines_are_tolerated():
 @pytest.mark.parametrize(
     ("recorded", "expected"),
     [(None, "onnx"), ("local:all-MiniLM-L6-v2", "local"), ("local:all-MiniLM-L6-v2-onnx-int8", "onnx"),
+     ("local:all-MiniLM-L6-v2-onnx", "onnx"),
      ("openai:text-embedding-3-small", "openai")],
 )  # fmt: skip
 def test_auto_embedding_provider_keeps_the_store_embedder(recorded, expected):

@@ -13,7 +13,7 @@ from briefing.ingest.run import ingest
 from briefing.pipeline import Components
 from briefing.settings import Settings
 from briefing.store.store import Store
-from briefing.text import indexed_text
+from briefing.text import embedded_text
 from tests.conftest import CORPUS
 
 BODY = ("A magnitude 5.8 earthquake struck the valley early on Tuesday, killing at least {n} people and injuring "
@@ -142,8 +142,8 @@ def test_a_store_made_under_the_first_ingest_rules_is_upgraded_in_place(tmp_path
         assert set(store.collection.get(include=[])["ids"]) == chunk_ids == set(store.vector_index().ids.tolist())
         assert store.catalog.get_meta("ingest_format") == ingest_module.INGEST_FORMAT
         vectors = store.vectors_of(sorted(chunk_ids))
-        rows = store.catalog.db.execute("SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id")
-        texts = {cid: indexed_text(title, text) for cid, title, text in rows}
+        stored = store.catalog.chunks_with_articles(chunk_ids)
+        texts = {chunk.id: embedded_text(article.title, chunk.text, chunk.overlap) for chunk, article in stored}
     assert after == before and not (old_keys & new_keys)
     expected = fake_embedder.embed([texts[cid] for cid in sorted(chunk_ids)])
     assert np.allclose(np.stack([vectors[cid] for cid in sorted(chunk_ids)]), expected, atol=1e-6)

@@ -11,8 +11,6 @@ if TYPE_CHECKING:
 
     from briefing.settings import Settings
 
-ONNX_FILE = "all-MiniLM-L6-v2-int8.onnx"
-
 
 class Embedder(Protocol):
     """Turns texts into unit-length float32 vectors, shape (len(texts), dimension). ``name`` and
@@ -32,9 +30,20 @@ def embedding_provider(settings: Settings, recorded: str | None = None) -> str:
     recorded = recorded or ""
     if recorded.startswith("openai:"):
         return "openai"
-    if recorded.startswith("local:") and not recorded.endswith("-onnx-int8"):
+    if recorded.startswith("local:") and "-onnx" not in recorded:
         return "local"
     return "onnx"
+
+
+def same_embedder(recorded: str, configured: str) -> bool:
+    """Whether a store recorded as made by ``recorded`` can be read with ``configured``: the same
+    name, or an earlier name of the same model (the ONNX embedder was `...-onnx-int8`)."""
+    from briefing.embedding.onnx import LEGACY_ONNX_NAMES, ONNX_NAME
+
+    def canonical(name: str) -> str:
+        return ONNX_NAME if name in LEGACY_ONNX_NAMES else name
+
+    return canonical(recorded) == canonical(configured)
 
 
 def make_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
@@ -47,8 +56,7 @@ def make_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
     if provider == "onnx":
         from briefing.embedding.onnx import OnnxEmbedder
 
-        model_file = settings.model_folder / ONNX_FILE
-        return OnnxEmbedder(model_file, settings.max_embed_tokens, settings.threads, settings.embed_batch_size or 4)
+        return OnnxEmbedder(settings.model_folder, settings.max_embed_tokens, settings.threads, settings.embed_batch_size)
     from briefing.embedding.minilm import LocalEmbedder
 
     return LocalEmbedder(

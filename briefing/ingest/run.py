@@ -60,10 +60,12 @@ def file_digest(path: Path) -> str:
 
 def make_chunks(article: Article, settings: Settings) -> list[Chunk]:
     spans = chunk_spans(article.text, settings.chunk_words, settings.chunk_overlap_words)
+    ends = [0] + [e for _, e in spans]
     return [
-        Chunk(id=f"{article.key}-{i}", article_id=article.id, text=article.text[s:e], start=s, end=e, position=i)
+        Chunk(id=f"{article.key}-{i}", article_id=article.id, text=article.text[s:e], start=s, end=e, position=i,
+              overlap=max(0, ends[i] - s) if i else 0)
         for i, (s, e) in enumerate(spans)
-    ]
+    ]  # fmt: skip
 
 
 def ingest(

@@ -17,6 +17,9 @@ from briefing.store.catalog_rows import (
     parse_iso,
 )
 
+# The end of the chunk before: a chunk's overlap (``Chunk.overlap``) runs from its start up to there.
+PREVIOUS_END = '(SELECT p."end" FROM chunks p WHERE p.article_id = c.article_id AND p.position = c.position - 1)'
+
 
 class CatalogReads:
     """The read half of ``Catalog`` (a mixin over its ``db`` connection)."""
@@ -35,13 +38,15 @@ class CatalogReads:
         for batch in batches(sorted(ids), 500):
             marks = ",".join("?" * len(batch))
             rows = self.db.execute(
-                f'SELECT c.id, c.article_id, c.text, c.start, c."end", c.position, {ARTICLE_COLUMNS} '
+                f'SELECT c.id, c.article_id, c.text, c.start, c."end", c.position, {PREVIOUS_END}, {ARTICLE_COLUMNS} '
                 f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
                 batch,
             )
             for row in rows:
-                chunk = Chunk(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], position=row[5])
-                out.append((chunk, article_from_row(row[6:])))
+                overlap = max(0, (row[6] or 0) - row[3])
+                chunk = Chunk(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], position=row[5],
+                              overlap=overlap)  # fmt: skip
+                out.append((chunk, article_from_row(row[7:])))
         return out
 
     def chunk_ids_where(

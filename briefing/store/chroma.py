@@ -12,7 +12,7 @@ from datetime import timezone
 
 import numpy as np
 
-from briefing.embedding import Embedder
+from briefing.embedding import Embedder, same_embedder
 from briefing.errors import BriefingError, EmbedderMismatchError, StoreError
 from briefing.models import Article, Chunk
 from briefing.settings import Settings
@@ -117,7 +117,7 @@ class ChromaVectors:
             raise StoreError(f"cannot open collection '{self.settings.collection}' at {self.location}: "
                              f"{first_line(exc)}") from None  # fmt: skip
         recorded = (collection.metadata or {}).get("embedder")
-        if recorded and recorded != self.embedder.name:
+        if recorded and not same_embedder(recorded, self.embedder.name):
             raise mismatch(self.location, recorded, self.embedder.name)
         return collection
 

@@ -16,7 +16,7 @@ from briefing.store.catalog import Catalog, FileRecord
 from briefing.store.chroma import ChromaVectors, chunk_metadata
 from briefing.store.record import PUBLISH_PENDING, ServerRecord
 from briefing.store.side_files import SideFiles
-from briefing.text import indexed_text
+from briefing.text import embedded_text
 
 
 class StoreWrites:
@@ -109,7 +109,8 @@ class StoreWrites:
     def _vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray]) -> np.ndarray:
         """One row per item: the known vector, or the embedding of headline and chunk text."""
         missing = [i for i, (chunk, _) in enumerate(items) if chunk.id not in known]
-        embedded = self.embedder.embed([indexed_text(items[i][1].title, items[i][0].text) for i in missing]) if missing else None
+        texts = [embedded_text(items[i][1].title, items[i][0].text, items[i][0].overlap) for i in missing]
+        embedded = self.embedder.embed(texts) if missing else None
         if embedded is not None and len(missing) == len(items):
             return embedded
         rows = [known.get(chunk.id) for chunk, _ in items]
