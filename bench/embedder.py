@@ -57,10 +57,11 @@ def main() -> None:
         fast, fast_rate = timed(onnx, data)
     choice = onnx.choice
     print(f"one-time export and graph timing: {export_seconds:.1f} s; trials on the calibration texts:")
-    print(f"  {'graph':10s} {'threads':>7s} {'batch':>5s} {'texts/s':>8s} {'min cosine':>10s}")
+    print(f"  {'graph':10s} {'runs x threads':>14s} {'batch':>5s} {'texts/s':>8s} {'min cosine':>10s}")
     for t in choice.trials:
-        mark = "  <- chosen" if (t.graph, t.batch_size, t.threads) == (choice.graph, choice.batch_size, choice.threads) else ""
-        print(f"  {t.graph:10s} {t.threads:7d} {t.batch_size:5d} {t.texts_per_s:8.1f} {t.min_cosine:10.4f}{mark}")
+        mark = "  <- chosen" if t == choice.chosen() else ""
+        split = f"{t.workers} x {t.threads}"
+        print(f"  {t.graph:10s} {split:>14s} {t.batch_size:5d} {t.texts_per_s:8.1f} {t.min_cosine:10.4f}{mark}")
     original, base_rate = timed(LocalEmbedder(threads=2), data)
     cosine = (fast * original).sum(axis=1)
     print(f"texts: {len(data)}")
