@@ -257,3 +257,23 @@ def test_sentences_repeated_from_the_previous_chunk_are_not_embedded_again(tmp_p
         embedder.texts = []
         assert store.reconcile() == (0, 1)
     assert embedder.texts == [f"Roads reopen\n{chunks[1].text[chunks[1].overlap:].lstrip()}"]
+
+
+def test_a_store_made_under_the_onnx_embedders_earlier_name_opens_and_grows(tmp_path, store_mode):
+    """Stores recorded as `local:all-MiniLM-L6-v2-onnx-int8` are read by the embedder now named
+    `local:all-MiniLM-L6-v2-onnx` (fakes stand in for the model under both names)."""
+    from briefing.embedding.onnx import LEGACY_ONNX_NAMES, ONNX_NAME
+
+    class Earlier(HashingEmbedder):
+        name = LEGACY_ONNX_NAMES[0]
+
+    class Now(HashingEmbedder):
+        name = ONNX_NAME
+
+    settings = Settings()
+    first = ingest([FIXTURES / "formats" / "items.jsonl"], Components(settings, embedder=Earlier()))
+    path = write_md(tmp_path, "later.md", "A later story", "Sample Gazette (sample)", STORY)
+    later = ingest([path], Components(settings, embedder=Now()))
+    assert later.embedded == later.chunks > 0
+    with Store(settings, Now()) as store:
+        assert len(store.catalog.chunk_ids()) == first.chunks + later.chunks

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.embedding import Embedder
+from briefing.embedding import Embedder, same_embedder
 from briefing.errors import StoreError
 from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
@@ -102,7 +102,7 @@ class Store(StoreWrites, AbstractContextManager):
         recorded = self.catalog.get_meta("embedder")
         if recorded is None:
             self.catalog.set_meta("embedder", self.embedder.name)
-        elif recorded != self.embedder.name:
+        elif not same_embedder(recorded, self.embedder.name):
             raise mismatch(self.location, recorded, self.embedder.name)
 
     # --- the query interface ------------------------------------------------------------------
