@@ -5,17 +5,17 @@ Exported once from the packaged model (torch is needed only then) as two candida
 
 - ``int8``: per-channel dynamic int8 weights. Only weight products are quantized (the attention
   products of two activations stay float) and layer 0's feed-forward output projection stays
-  float: on 256-token news chunks quantizing everything gave a minimum cosine of 0.981 to the
-  original, these two exceptions 0.986, and the first alone was also the faster graph (29 vs 26
-  texts/s on an AVX2 EPYC; figures from bench/embedder.py).
+  float: on 160 chunks of bench/ingest.py's corpus (256 tokens) quantizing everything gave a
+  minimum cosine of 0.981 to the original, these two exceptions 0.986, and ran faster too (30.3
+  vs 25.6 texts/s at batch 4 on a 2-core AVX2 EPYC, onnxruntime 1.32).
 - ``fp32-fused``: float32 with ONNX Runtime's transformer fusions (Attention,
   SkipLayerNormalization, BiasGelu, EmbedLayerNormalization): the original's vectors.
 
 On first use, and again when the CPU, ONNX Runtime or the thread budget changes, each graph is
 timed on the calibration texts (``calibration.json``); the fastest whose cosine to the original
 stays at least ``MIN_COSINE`` on every text is kept and recorded, with every trial, in
-``all-MiniLM-L6-v2-onnx.json`` beside the graphs. Int8 wins where the CPU has fast int8 products
-(VNNI, Arm DotProd); plain AVX2 gains less; the record says what was measured.
+``all-MiniLM-L6-v2-onnx.json`` beside the graphs. Int8 should gain most where the CPU has int8
+dot products (VNNI, Arm DotProd; not measured here); on plain AVX2 it ran 1.26x the float graph.
 
 Mean pooling and normalization are inside the graphs. The packaged tokenizer.json truncates and
 pads at 128 tokens; here it truncates at ``max_tokens`` and pads to the longest text of a batch.
