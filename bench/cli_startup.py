@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from briefing.embedding.cpu import cpu_info
 from bench.ingest import build_corpus
+from briefing.embedding.cpu import cpu_info
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIEFING = [sys.executable, "-m", "briefing"]
@@ -54,7 +54,8 @@ def main() -> None:
             if args.articles:
                 build_corpus(home / "bench.jsonl", args.articles)
                 subprocess.run([*BRIEFING, "ingest", str(home / "bench.jsonl")], env=env, cwd=ROOT, capture_output=True, check=True)
-        stats = json.loads(subprocess.run([*BRIEFING, "stats", "--json"], env=env, cwd=ROOT, capture_output=True, check=True, text=True).stdout)
+        done = subprocess.run([*BRIEFING, "stats", "--json"], env=env, cwd=ROOT, capture_output=True, check=True, text=True)
+        stats = json.loads(done.stdout)
         results = {name: median_seconds(command, env) for name, command in COMMANDS.items()}
     baseline = results["python -c pass (baseline)"]
     print(f"median of 5 runs; store: {stats['chunks']} chunks, embedder {stats['embedder']}")

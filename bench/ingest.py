@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from briefing.embedding.cpu import cpu_info
@@ -50,7 +50,7 @@ def sentence_pool() -> list[str]:
 def build_corpus(path: Path, articles: int, seed: int = 20241105) -> None:
     rng = random.Random(seed)
     pool = sentence_pool()
-    start = datetime(2024, 10, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 10, 1, tzinfo=UTC)
     with path.open("w") as out:
         for n in range(articles):
             body, words = [], 0
@@ -63,7 +63,7 @@ def build_corpus(path: Path, articles: int, seed: int = 20241105) -> None:
                 "id": f"bench-{n}", "title": f"Bench article {n}: " + body[0][:60], "publisher": PUBLISHERS[n % 4],
                 "url": f"https://bench.example/{n}", "published": (start + timedelta(minutes=37 * n)).isoformat(),
                 "text": "\n\n".join(paragraphs),
-            }) + "\n")  # fmt: skip
+            }) + "\n")
 
 
 # --- variants, each in its own process -------------------------------------------------------
@@ -109,7 +109,7 @@ def run_langchain(corpus: Path, home: Path) -> dict:
     chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=150).split_documents(documents)
     Chroma.from_documents(chunks, MiniLM(), persist_directory=str(home / "chroma"),
                           client_settings=ChromaSettings(anonymized_telemetry=False, is_persistent=True,
-                                                         persist_directory=str(home / "chroma")))  # fmt: skip
+                                                         persist_directory=str(home / "chroma")))
     return {"seconds": time.perf_counter() - started, "chunks": len(chunks), "embedded": len(chunks)}
 
 
@@ -138,7 +138,7 @@ def child(variant: str, corpus: Path, home: Path) -> None:
 
 def in_process(variant: str, corpus: Path, home: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "bench.ingest", "--child", variant, str(corpus), str(home)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)  # fmt: skip
+                          cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -163,17 +163,18 @@ def main() -> None:
         choice = GraphChoice.model_validate_json((folder / "onnx" / "models" / CHOICE_FILE).read_text())
     print(f"CPU: {cpu_info().describe()}")
     print(f"one-time ONNX export and graph timing (not in the onnx figure): {export['seconds']:.1f} s; "
-          f"chosen: {choice.summary()}")  # fmt: skip
+          f"chosen: {choice.summary()}")
     base = results["langchain"]
     print(f"articles: {args.articles}; chunks: LangChain recipe {base['chunks']}, briefing {results['onnx']['chunks']}")
     print(f"{'variant':16s} {'seconds':>9s} {'articles/s':>10s} {'chunks/s':>9s}  {'speed vs LangChain':>18s}  "
-          f"{'peak RSS':>8s}  embedded")  # fmt: skip
+          f"{'peak RSS':>8s}  embedded")
     for name, r in results.items():
         # The same articles for every variant, so the ratio is by wall time; chunk counts differ.
         print(f"{name:16s} {r['seconds']:8.1f}s {args.articles / r['seconds']:10.2f} {r['chunks'] / r['seconds']:9.1f}  "
-              f"{base['seconds'] / r['seconds']:17.2f}x  {r['peak_rss_mb']:5.0f} MB  {r['embedded']}")  # fmt: skip
+              f"{base['seconds'] / r['seconds']:17.2f}x  {r['peak_rss_mb']:5.0f} MB  {r['embedded']}")
     first = results["onnx"]["seconds"]
-    print(f"re-ingest of the unchanged corpus: {results['onnx re-ingest']['seconds']:.2f} s, {first / results['onnx re-ingest']['seconds']:.0f}x faster than its first ingest")
+    again = results["onnx re-ingest"]["seconds"]
+    print(f"re-ingest of the unchanged corpus: {again:.2f} s, {first / again:.0f}x faster than its first ingest")
 
 
 if __name__ == "__main__":

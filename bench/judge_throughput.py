@@ -11,9 +11,9 @@ import re
 import time
 from pathlib import Path
 
-from briefing.embedding.cpu import cpu_info
 from briefing.answer.cross_encoder import TrainedJudge, evidence_window
 from briefing.answer.judge import LearnedJudge, LexicalJudge
+from briefing.embedding.cpu import cpu_info
 from briefing.ingest.loaders import load_file
 from briefing.text import clean, split_sentences
 
@@ -96,7 +96,7 @@ def main() -> None:
     batched = batched_rate(trained, data[:600])
     baseline = rate(EmbeddingJudge(), data[:300])
     print(f"pairs: {len(data)} ({len(unique)} distinct, from corpus/); lexical and learned: 1 thread; "
-          f"trained: onnxruntime with {os.cpu_count()} threads")  # fmt: skip
+          f"trained: onnxruntime with {os.cpu_count()} threads")
     print(f"lexical judge, cold caches : {fresh:8.0f} sentences/s  ({fresh / baseline:.0f}x the embedding baseline)")
     print(f"lexical judge, warm        : {warm:8.0f} sentences/s  ({warm / baseline:.0f}x the embedding baseline)")
     print(f"learned judge              : {learned:8.0f} sentences/s  ({learned / baseline:.0f}x the embedding baseline)")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import tempfile
 import time
@@ -66,7 +65,7 @@ class FluentWriter:
         return json.dumps({
             "headline": {"text": self.case["evidence"], "citations": citation},
             "sentences": [{"section": "Key developments", "text": self.case["claim"], "citations": citation}],
-        })  # fmt: skip
+        })
 
     def _key(self, prompt: str) -> str | None:
         blocks = [(m.group(1), m.group(2), m.group(3)) for m in BLOCK.finditer(prompt)]
@@ -99,8 +98,7 @@ def run(judges: list[str], cases_path: Path = CASES) -> dict:
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home), provider="openai", openai_base_url=server.base_url,
-                            openai_api_key="sk-scripted", llm_cache=False, chroma_host=None,
-                            models_dir=Path(os.environ.get("BRIEFING_MODELS_DIR", Path(home) / "models")))  # fmt: skip
+                            openai_api_key="sk-scripted", llm_cache=False, chroma_host=None)
         ingest([CORPUS], Components(settings))
         for judge in judges:
             tally: dict[str, Counter] = defaultdict(Counter)
@@ -119,7 +117,7 @@ def run(judges: list[str], cases_path: Path = CASES) -> dict:
                 if not good:
                     misses.append({"id": case["id"], "kind": kind, "action": sentence.action, "reason": sentence.verdict.reason})
             results[judge] = {"by_kind": {k: dict(v) for k, v in tally.items()}, "misses": misses,
-                              "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+                              "seconds": round(time.perf_counter() - started, 1)}
     server.stop()
     return results
 

@@ -8,7 +8,8 @@ that suite's corpus:
 - the stuff recipe a LangChain user would write: RecursiveCharacterTextSplitter(1000, 150) over the
   same articles, a LangChain Chroma store with the same embedding model, `as_retriever(k)`, and
   the retrieved documents' page_content joined by blank lines into a ChatPromptTemplate.
-Tokens are counted with SmolLM2's tokenizer (the default local model), read from its GGUF file.
+Tokens are counted with SmolLM2's tokenizer (the local provider's model), read from its GGUF file
+(the `local` extra, which `make bench` installs).
 Citation recall beside these figures comes from `briefing eval evals/` (see bench/README.md).
 
 Run: `make bench` or `.venv/bin/python -m bench.prompt_tokens`.
@@ -21,8 +22,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from briefing.embedding.cpu import cpu_info
 from bench.ingest import ROOT
+from briefing.embedding.cpu import cpu_info
 
 K = 10
 STUFF_PROMPT = [
@@ -90,7 +91,7 @@ def suite_figures(suite_file: Path, count, folder: Path) -> list[tuple[str, int,
     if not corpus.exists() or not cases:
         print(f"{suite_file.name}: skipped ({'no corpus' if not corpus.exists() else 'no brief cases'})")
         return []
-    settings = Settings(home=folder / suite.suite, embedding_provider="onnx", models_dir=folder / "models")
+    settings = Settings(home=folder / suite.suite, embedding_provider="onnx")
     embedder = make_embedder(settings)
     components = Components(settings, embedder=embedder)
     ingest([corpus], components)
@@ -104,7 +105,7 @@ def suite_figures(suite_file: Path, count, folder: Path) -> list[tuple[str, int,
             message_tokens(count, brief_messages(case.query, whole)),
             message_tokens(count, brief_messages(case.query, excerpted)),
             stuff_prompt_tokens(count, vectorstore, case.query),
-        ))  # fmt: skip
+        ))
     return rows
 
 

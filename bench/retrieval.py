@@ -16,7 +16,7 @@ import argparse
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ from bench.ingest import sentence_pool
 from briefing.embedding.cpu import cpu_info
 from briefing.store.vector_index import VectorIndex
 
-YEAR_START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+YEAR_START = datetime(2024, 1, 1, tzinfo=UTC)
 WINDOWS = {"unfiltered": None, "1 day": 1, "7 days": 7, "30 days": 30}
 K = 10
 QUERIES = 100
@@ -64,7 +64,7 @@ def chroma_collection(folder: Path, ids: list[str], vectors: np.ndarray, stamps:
     collection = client.create_collection("bench", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
     for i in range(0, len(ids), 5000):
         collection.add(ids=ids[i : i + 5000], embeddings=vectors[i : i + 5000],
-                       metadatas=[{"published_ts": int(t)} for t in stamps[i : i + 5000]])  # fmt: skip
+                       metadatas=[{"published_ts": int(t)} for t in stamps[i : i + 5000]])
     return collection
 
 
@@ -85,7 +85,8 @@ def run_size(size: int, base: np.ndarray, folder: Path) -> None:
     index = VectorIndex.load(folder / f"side-{size}")  # memory-mapped, as a CLI run sees it
     side_load = time.perf_counter() - started
     print(f"\n{size:,} chunks: Chroma add {chroma_build:.1f} s; side file build+save {side_build:.2f} s, load {side_load * 1000:.1f} ms")
-    print(f"  {'window':11s} {'Chroma p50':>10s} {'p95':>7s} {'recall':>7s}   {'side p50':>9s} {'p95':>7s} {'recall':>7s}   {'p50 ratio':>9s}")
+    print(f"  {'window':11s} {'Chroma p50':>10s} {'p95':>7s} {'recall':>7s}   "
+          f"{'side p50':>9s} {'p95':>7s} {'recall':>7s}   {'p50 ratio':>9s}")
 
     queries = noisy_copies(base, QUERIES, np.random.default_rng(size + 1))
     for name, days in WINDOWS.items():
@@ -114,7 +115,7 @@ def run_size(size: int, base: np.ndarray, folder: Path) -> None:
         c50, c95 = percentiles(chroma_times)
         s50, s95 = percentiles(side_times)
         print(f"  {name:11s} {c50:8.2f}ms {c95:6.2f}ms {np.mean(chroma_recall):7.3f}   {s50:7.2f}ms {s95:6.2f}ms "
-              f"{np.mean(side_recall):7.3f}   {c50 / s50:8.1f}x")  # fmt: skip
+              f"{np.mean(side_recall):7.3f}   {c50 / s50:8.1f}x")
 
 
 def main() -> None:

@@ -140,9 +140,9 @@ def main() -> None:
     keyword_rankings = [[cid for cid, _ in keyword.search(q.text, k=40)] for q in queries]
     golds = [q.gold for q in queries]
     print(f"articles: {len(articles)} ({len({q.article_id for q in queries})} queried); chunks: {len(flat)}; "
-          f"queries: {len(queries)} of {len(claims)} supported claims (the rest match no sentence)")  # fmt: skip
+          f"queries: {len(queries)} of {len(claims)} supported claims (the rest match no sentence)")
     print(f"{'variant':48s} {'tokens':>9s} {'embed s':>8s} {'dense R@1':>9s} {'R@5':>6s} {'R@10':>6s} "
-          f"{'article R@5':>11s} {'fused R@5':>9s} {'R@10':>6s}")  # fmt: skip
+          f"{'article R@5':>11s} {'fused R@5':>9s} {'R@10':>6s}")
     for name, (text_of, cap) in variants(settings).items():
         if args.variants and not any(name.startswith(v) for v in args.variants):
             continue
@@ -160,7 +160,7 @@ def main() -> None:
         article_hits = np.mean([q.article_id in {owner[c] for c in d[:5]} for q, d in zip(queries, dense)])
         print(f"{name:48s} {tokens:9d} {seconds:8.1f} {recall(dense, golds, 1):9.3f} {recall(dense, golds, 5):6.3f} "
               f"{recall(dense, golds, 10):6.3f} {article_hits:11.3f} {recall(fused, golds, 5):9.3f} "
-              f"{recall(fused, golds, 10):6.3f}", flush=True)  # fmt: skip
+              f"{recall(fused, golds, 10):6.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.embedding.cpu import cpu_info
 from bench.ingest import build_corpus
+from briefing.embedding.cpu import cpu_info
 
 QUESTIONS = [
     "How many North Korean troops are in Kursk?",
@@ -59,7 +59,7 @@ def start_server(folder: Path, port: int) -> subprocess.Popen:
 
     chroma = Path(sys.executable).with_name("chroma")
     process = subprocess.Popen([str(chroma), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(150):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
@@ -121,7 +121,7 @@ def run_size(articles: int, folder: Path) -> dict:
         return {"articles": articles, "chunks": chunks, "embedded": report.embedded, "ingest_a_s": round(ingest_s, 1),
                 "cache_catalog_b_s": round(pull_s, 2), "first_ask_b_s": round(first_b, 2),
                 "ask_a_s": round(statistics.median(ask_latency(a, embedder)), 3),
-                "ask_b_s": round(statistics.median(ask_latency(b, embedder)), 3)}  # fmt: skip
+                "ask_b_s": round(statistics.median(ask_latency(b, embedder)), 3)}
     finally:
         server.kill()
         server.wait()

@@ -1,3 +1,3 @@
 """briefing: sourced news briefings over a Chroma store of articles."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

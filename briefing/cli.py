@@ -18,8 +18,9 @@ from typing import Annotated, Any
 import typer
 
 from briefing.answer.judges import judge_help
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, OptionError
 from briefing.output.render import format_help
+from briefing.providers import AUTO_RULE, provider_help
 
 app = typer.Typer(
     help="Sourced news briefings: ingest articles, then brief on them with every sentence cited and checked.",
@@ -41,13 +42,20 @@ def _debug() -> bool:
     return os.environ.get("BRIEFING_DEBUG", "").lower() in {"1", "true", "yes"}
 
 
-def _fail(message: str) -> None:
+USAGE_ERROR = 2
+"""Exit code of a usage error: an option, argument or setting the user gave is invalid (``OptionError``)."""
+FAILURE = 1
+"""Exit code of everything else that stops a command: a missing path, a store or provider failure."""
+
+
+def _fail(message: str, code: int = FAILURE) -> None:
     typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def reports_errors(command):
-    """Turn errors into one `Error: ...` line on stderr and exit 1 (full traceback with BRIEFING_DEBUG=1)."""
+    """Turn errors into one `Error: ...` line on stderr, exit 2 for a usage error and 1 otherwise
+    (the full traceback with BRIEFING_DEBUG=1)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -58,7 +66,7 @@ def reports_errors(command):
         except BriefingError as exc:
             if _debug():
                 raise
-            _fail(str(exc))
+            _fail(str(exc), USAGE_ERROR if isinstance(exc, OptionError) else FAILURE)
         except Exception as exc:  # an unexpected failure still gets one line, not a traceback
             if _debug():
                 raise
@@ -77,7 +85,21 @@ def _settings():
     except ValidationError as exc:
         problem = exc.errors()[0]
         field = ".".join(str(p) for p in problem["loc"])
-        raise BriefingError(f"invalid setting BRIEFING_{field.upper()}: {problem['msg']}") from None
+        message = problem["msg"].removeprefix("Value error, ")
+        raise OptionError(f"invalid setting {Settings.variable(field) if field in Settings.model_fields else field}: {message}") from None
+
+
+def _check_choices(provider: str | None, judge: str | None) -> None:
+    """OptionError naming ``--provider`` or ``--judge`` when either names nothing registered."""
+    from briefing.answer.judges import check_judge_name
+    from briefing.providers import check_provider_name
+
+    for option, value, check in (("--provider", provider, check_provider_name), ("--judge", judge, check_judge_name)):
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                raise OptionError(f"{option}: {exc}") from None
 
 
 @contextmanager
@@ -86,6 +108,7 @@ def _components(provider: str | None = None, judge: str | None = None):
     from briefing.output.console import CacheProgress
     from briefing.pipeline import Components
 
+    _check_choices(provider, judge)
     progress = CacheProgress()
     try:
         with Components(_settings(), provider=provider, judge=judge, on_cache=progress) as components:
@@ -98,9 +121,19 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from briefing import __version__
+
+        typer.echo(f"briefing {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")] = 0,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -139,6 +172,7 @@ def ingest(
 def sources(since: SinceOption = None, until: UntilOption = None, source: SourceOption = None, as_json: JsonOption = False) -> None:
     """List ingested articles: date, publisher, title, chunk count."""
     from briefing.dates import retrieval_filter
+    from briefing.options import check_source
     from briefing.output.console import CacheProgress, print_sources
     from briefing.store import open_catalog
 
@@ -148,6 +182,7 @@ def sources(since: SinceOption = None, until: UntilOption = None, source: Source
         catalog = open_catalog(_settings(), progress)
     finally:
         progress.close()
+    check_source(window, catalog.publishers() if catalog else [])
     articles = catalog.list_articles(window.since, window.until, window.source) if catalog else []
     if as_json:
         _print_json([a.model_dump(mode="json") for a in articles])
@@ -184,11 +219,11 @@ def config(as_json: JsonOption = False) -> None:
 
 
 ProviderOption = Annotated[
-    str | None, typer.Option("--provider", help="auto | openai | local | extractive (default: BRIEFING_PROVIDER).")
+    str | None, typer.Option("--provider", help=f"{provider_help()} (default: BRIEFING_PROVIDER; auto: {AUTO_RULE}).")
 ]
 JudgeOption = Annotated[str | None, typer.Option("--judge", help=f"{judge_help()} (default: BRIEFING_JUDGE).")]
 KOption = Annotated[int | None, typer.Option("-k", help="Evidence chunks to retrieve (default: BRIEFING_EVIDENCE_K).")]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help=format_help())]
+FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=f"{format_help()} (default: from -o's suffix, else md).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")]
 
 
@@ -213,7 +248,7 @@ def _request_command(kind: str, name: str, argument_help: str, summary: str):
         k: KOption = None,
         provider: ProviderOption = None,
         judge: JudgeOption = None,
-        fmt: FormatOption = "md",
+        fmt: FormatOption = None,
         output: OutputOption = None,
     ) -> None:
         _run_and_emit(kind, text, since, until, source, k, provider, judge, fmt, output)
@@ -225,7 +260,7 @@ def _request_command(kind: str, name: str, argument_help: str, summary: str):
 
 
 app.command("brief")(_request_command("brief", "query", "What the brief is about.",
-                                      "Write a brief in which every sentence cites its sources and was checked against them."))  # fmt: skip
+                                      "Write a brief in which every sentence cites its sources and was checked against them."))
 
 
 @app.command()
@@ -237,22 +272,20 @@ def schema() -> None:
 
 
 app.command("ask")(_request_command("answer", "question", "The question.",
-                                    'Answer a question in one to five cited sentences, or say "The sources don\'t say."'))  # fmt: skip
+                                    'Answer a question in one to five cited sentences, or say "The sources don\'t say."'))
 
 
-def _run_and_emit(kind: str, text: str, since, until, source, k, provider, judge, fmt: str, output: Path | None) -> None:
+def _run_and_emit(kind: str, text: str, since, until, source, k, provider, judge, fmt: str | None, output: Path | None) -> None:
     """Run a brief or an answer, print or write it, and report the model's token use on stderr."""
     from briefing import pipeline
-    from briefing.dates import retrieval_filter
-    from briefing.models import Request
-    from briefing.output.files import check_format
+    from briefing.options import make_request, output_format
     from briefing.output.render import render
 
-    request = Request(kind=kind, query=text, filters=retrieval_filter(since, until, source=source), k=k)
-    check_format(fmt)
+    request = make_request(kind, text, since=since, until=until, source=source, k=k)
+    chosen = output_format(fmt, output)
     with _components(provider, judge) as components:
         result = pipeline.run(request, components)
-    _emit(render(result, fmt), output)
+    _emit(render(result, chosen), output)
     if result.usage.calls:
         typer.echo(result.usage.summary(), err=True)
 
@@ -277,7 +310,7 @@ def daily(
 
     with _components(provider, judge) as components:
         result = run_daily(components, day=day, topics=topics, out=out, since=since, until=until, only_new=only_new,
-                           notify=lambda note: typer.echo(note, err=True))  # fmt: skip
+                           notify=lambda note: typer.echo(note, err=True))
     if dry_run:
         typer.echo(render_daily(result.daily, "md"), nl=False)
     else:
@@ -295,7 +328,8 @@ def evaluate(
     scoring_judge: Annotated[str | None, typer.Option("--scoring-judge", help=f"Judge that scores citations: {judge_help()} "
                              "(default: BRIEFING_EVAL_JUDGE, else one other than --judge).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write report.json and report.html here.")] = None,
-    fail_under: Annotated[list[str] | None, typer.Option("--fail-under", help="METRIC=VALUE: exit 1 if the mean is lower (repeatable).")] = None,
+    fail_under: Annotated[list[str] | None, typer.Option("--fail-under",
+                                                         help="METRIC=VALUE: exit 1 if the mean is lower (repeatable).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Reuse the saved result of a case already run.")] = True,
     data: Annotated[Path | None, typer.Option("--data", help="judge: JSONL rows of claim, source, label (and dataset).")] = None,
     calibrate: Annotated[Path | None, typer.Option("--calibrate", help="judge: fit thresholds and weights on this dev file first.")] = None,
@@ -340,7 +374,7 @@ def _evaluate_judges(data, calibrate, embeddings, provider, out, as_json) -> Non
 
     with JudgeProgress(enabled=not as_json) as progress:
         reports = evaluate_judges_as_asked(_settings(), data, calibrate_on=calibrate, embeddings=embeddings,
-                                           provider=provider, progress=progress.task)  # fmt: skip
+                                           provider=provider, progress=progress.task)
     if as_json:
         _print_json({"data": str(data) if data else None, "judges": {r.judge: r.model_dump(exclude={"judge", "roc"}) for r in reports}})
     elif reports:
@@ -350,3 +384,27 @@ def _evaluate_judges(data, calibrate, embeddings, provider, out, as_json) -> Non
             typer.echo(f"wrote {path}", err=True)
     if calibrate is not None:
         typer.echo(f"calibration fitted on {calibrate} and saved in the package (briefing/judge_calibration.json)", err=True)
+
+
+def entry() -> None:
+    """The `briefing` command: ``app`` with the parser's own usage errors (a missing argument, an
+    unknown option, ``-k five``) printed as one line like every other error, exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(prog_name="briefing", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(FAILURE)
+    except Exception as exc:
+        # The parser's errors are click's (typer vendors click in newer releases): matched by name.
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if "ClickException" not in names:
+            raise
+        if "NoArgsIsHelpError" in names or "UsageError" not in names:
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        context = getattr(exc, "ctx", None)
+        where = f" (see `{context.command_path} --help`)" if context is not None else ""
+        typer.echo(f"Error: {exc.format_message()}{where}", err=True)  # type: ignore[attr-defined]
+        sys.exit(USAGE_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -8,7 +8,7 @@ import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,7 +79,7 @@ def daily_window(day: date, tz: ZoneInfo, at: str = "24:00") -> tuple[datetime, 
     except ValueError:
         raise ConfigError(f"invalid daily time '{at}' (BRIEFING_DAILY_TIME): use HH:MM, 00:00 to 24:00") from None
     end = datetime.combine(day, time(), tz) + timedelta(hours=hours, minutes=minutes)
-    return (end - timedelta(days=1)).astimezone(timezone.utc), (end - timedelta(microseconds=1)).astimezone(timezone.utc)
+    return (end - timedelta(days=1)).astimezone(UTC), (end - timedelta(microseconds=1)).astimezone(UTC)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -95,16 +95,16 @@ class DailyRun:
 
 def run_daily(components: Components, *, day: str | None = None, topics: Path | None = None, out: Path | None = None,
               since: str | None = None, until: str | None = None, only_new: bool = False,
-              notify: Callable[[str], None] = log.info) -> DailyRun:  # fmt: skip
+              notify: Callable[[str], None] = log.info) -> DailyRun:
     """The daily brief as a command asks for it: ``day`` YYYY-MM-DD (default: today in
     BRIEFING_TIMEZONE), ``topics`` a TOML file (default: BRIEFING_HOME/briefs.toml, else the
     example, said through ``notify``), ``out`` the briefs folder (default: BRIEFING_HOME/briefs)."""
     settings = components.settings
-    window = retrieval_filter(since, until)
+    when, window = _day(day, settings), retrieval_filter(since, until)  # options first: a usage error says nothing else
     topics_file = _topics_file(topics, settings, notify)
     out_dir = out or settings.home / "briefs"
-    daily = make_daily(_day(day, settings), load_topics(topics_file), components, out_dir=out_dir,
-                       since=window.since, until=window.until, only_new=only_new)  # fmt: skip
+    daily = make_daily(when, load_topics(topics_file), components, out_dir=out_dir,
+                       since=window.since, until=window.until, only_new=only_new)
     return DailyRun(daily=daily, out_dir=out_dir)
 
 
@@ -129,7 +129,7 @@ def _topics_file(topics: Path | None, settings: Settings, notify: Callable[[str]
 
 
 def make_daily(day: date, topics: list[Topic], components: Components, *, out_dir: Path, since: datetime | None = None,
-               until: datetime | None = None, only_new: bool = False) -> DailyBrief:  # fmt: skip
+               until: datetime | None = None, only_new: bool = False) -> DailyBrief:
     """Brief every topic over the day's window (or ``since``/``until``) and mark what the previous
     brief in ``out_dir`` already reported."""
     settings = components.settings
@@ -143,7 +143,7 @@ def make_daily(day: date, topics: list[Topic], components: Components, *, out_di
         briefs.append(TopicBrief(topic=topic, briefing=briefing, note=None if briefing.evidence else NOTHING))
     undated = components.store.catalog.undated_count()
     daily = DailyBrief(date=day, since=start, until=end, timezone=settings.timezone, topics=briefs,
-                       undated_left_out=undated, only_new=only_new, created_at=datetime.now(timezone.utc))  # fmt: skip
+                       undated_left_out=undated, only_new=only_new, created_at=datetime.now(UTC))
     previous = previous_brief(out_dir, day)
     if previous is not None:
         daily.previous = previous.date
@@ -183,4 +183,4 @@ def summary(daily: DailyBrief) -> str:
     new = sum(s.new is True for s in sentences)
     empty = sum(t.note is not None for t in daily.topics)
     return (f"{len(daily.topics)} topics ({empty} with nothing in the window), {len(sentences)} sentences shown, "
-            f"{new} new · {daily.undated_left_out} undated articles left out")  # fmt: skip
+            f"{new} new · {daily.undated_left_out} undated articles left out")

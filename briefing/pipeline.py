@@ -10,18 +10,22 @@ embedder is chosen.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 from briefing.answer.compose import ASK_K, COMPOSERS, Composition
 from briefing.answer.generate import make_repairer
+from briefing.answer.judge import Judge
 from briefing.answer.judges import make_judge
 from briefing.answer.retrieve import retrieve
-from briefing.answer.verify import Verifier
+from briefing.answer.verify import Repairer, Verifier
 from briefing.embedding import Embedder, make_embedder
-from briefing.llm import make_structured_llm, model_name, resolve_provider
+from briefing.errors import ConfigError
+from briefing.llm import ChatModel, StructuredModel, make_structured_llm, model_name
 from briefing.models import Briefing, Evidence, Request, RetrievalFilter
+from briefing.options import check_source
+from briefing.providers import AUTO, resolve_provider
 from briefing.settings import Settings
 from briefing.store.record import SyncProgress
 from briefing.store.store import Store, recorded_embedder
@@ -37,7 +41,8 @@ class Components(AbstractContextManager):
     """
 
     def __init__(self, settings: Settings, *, provider: str | None = None, judge: str | None = None,
-                 embedder: Embedder | None = None, chat_model=None, on_cache: SyncProgress | None = None):  # fmt: skip
+                 embedder: Embedder | None = None, chat_model: ChatModel | None = None,
+                 on_cache: SyncProgress | None = None):
         overrides = {name: value for name, value in (("provider", provider), ("judge", judge)) if value is not None}
         self.settings = settings.model_copy(update=overrides) if overrides else settings
         self._given_embedder = embedder
@@ -63,21 +68,29 @@ class Components(AbstractContextManager):
 
     @cached_property
     def provider(self) -> str:
-        return resolve_provider(self.settings)
+        """The provider that writes drafts, with ``auto`` resolved (``providers.AUTO_RULE``); a
+        chat model given to ``Components`` is used as the openai provider's model unless another
+        provider is named."""
+        if self._chat_model is not None and self.settings.provider == AUTO:
+            return "openai"
+        try:
+            return resolve_provider(self.settings)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
     @cached_property
-    def llm(self):
+    def llm(self) -> StructuredModel | None:
         """The provider's ``StructuredLLM``; None for the extractive provider."""
         if self.provider == "extractive":
             return None
         return make_structured_llm(self.settings, self.provider, self._chat_model)
 
     @cached_property
-    def judge(self):
+    def judge(self) -> Judge:
         return make_judge(self.settings.judge, self.llm, self.settings.threads)
 
     @cached_property
-    def repairer(self):
+    def repairer(self) -> Repairer | None:
         return make_repairer(self.llm) if self.llm else None
 
     @property
@@ -88,8 +101,8 @@ class Components(AbstractContextManager):
         """The same settings and injected parts over another store (an eval suite's, under its own
         home and, on a shared Chroma server, in its own collection); its embedder is the one that
         store was built with, as for any store."""
-        return Components(self.settings.model_copy(update={"home": home, "collection": collection}),
-                          embedder=self._given_embedder, chat_model=self._chat_model, on_cache=self.on_cache)  # fmt: skip
+        settings = self.settings.model_copy(update={"home": home, "collection": collection})
+        return Components(settings, embedder=self._given_embedder, chat_model=self._chat_model, on_cache=self.on_cache)
 
     def close(self) -> None:
         if self._store is not None:
@@ -103,19 +116,21 @@ class Components(AbstractContextManager):
 def run(request: Request, components: Components) -> Briefing:
     """Retrieve evidence for ``request``, draft from it, verify every sentence against it.
 
-    Raises ``ConfigError`` for an unknown provider or judge and ``LLMError``/``StoreError`` when a
-    provider or the store fails; an empty window is not an error (the briefing says so)."""
+    Raises ``ConfigError`` for an unknown provider or judge, ``OptionError`` for a ``--source`` that
+    names no publisher of the store, and ``LLMError``/``StoreError`` when a provider or the store
+    fails; an empty window is not an error (the briefing says so)."""
     llm, judge = components.llm, components.judge  # built first: a configuration error stops before retrieval
+    check_source(request.filters, components.store.publishers())
     usage = llm.start_usage() if llm else None
     evidence = find_evidence(request.query, components, request.k or _default_k(request, components.settings),
-                             request.filters, excerpts=llm is not None)  # fmt: skip
+                             request.filters, excerpts=llm is not None)
     briefing = Briefing(
         kind=request.kind, query=request.query, sections=[], evidence=evidence, filters=request.filters,
         provider=components.provider, model=components.model, judge=judge.name,
-        created_at=datetime.now(timezone.utc),
-    )  # fmt: skip
+        created_at=datetime.now(UTC),
+    )
     verifier = Verifier(evidence, judge, components.repairer, components.settings.max_repairs,
-                        replace=request.kind == "brief")  # fmt: skip
+                        replace=request.kind == "brief")
     composed: Composition = COMPOSERS[request.kind](request, evidence, llm, verifier, components.settings)
     briefing.headline, briefing.sections = composed.headline, composed.sections
     briefing.abstained, briefing.abstain_reason = composed.abstain_reason is not None, composed.abstain_reason
@@ -135,12 +150,12 @@ def find_evidence(query: str, components: Components, k: int, filters: Retrieval
 
 
 def write_brief(query: str, components: Components, *, k: int | None = None, filters: RetrievalFilter | None = None,
-                length: int = 6) -> Briefing:  # fmt: skip
+                length: int = 6) -> Briefing:
     """A verified brief on ``query`` with at most ``length`` key developments."""
     return run(Request(kind="brief", query=query, k=k, filters=filters or RetrievalFilter(), length=length), components)
 
 
 def answer_question(question: str, components: Components, *, k: int | None = None,
-                    filters: RetrievalFilter | None = None) -> Briefing:  # fmt: skip
+                    filters: RetrievalFilter | None = None) -> Briefing:
     """A short cited answer, or an abstention (``models.ABSTAIN``) that lists the closest sources found."""
     return run(Request(kind="answer", query=question, k=k, filters=filters or RetrievalFilter()), components)

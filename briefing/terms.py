@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 import regex
 
@@ -100,7 +101,7 @@ def split_unspaced(word: str) -> list[str]:
     character stays whole): "北码头" -> ["北码", "码头"]; other words come back as they are."""
     if not UNSPACED_RUN.search(word):
         return [word]
-    out = []
+    out: list[str] = []
     position = 0
     for run in UNSPACED_RUN.finditer(word):
         out.extend(w for w in [word[position : run.start()]] if w)
@@ -150,9 +151,10 @@ def content_terms(text: str) -> frozenset[str]:
     single ideograph counts)."""
     return frozenset(
         t.term for t in tokens(text)
-        if t.term not in STOPWORDS and t.word.casefold() not in STOPWORDS and not t.negation and (len(t.term) > 1 or UNSPACED_RUN.match(t.term))
+        if t.term not in STOPWORDS and t.word.casefold() not in STOPWORDS and not t.negation
+        and (len(t.term) > 1 or UNSPACED_RUN.match(t.term))
         and not (len(t.term) == 2 and any(c in _CJK_PARTICLES for c in t.term))
-    )  # fmt: skip
+    )
 
 
 def matches(term: str, pool: set[str] | frozenset[str]) -> bool:
@@ -169,7 +171,7 @@ _UNITS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
+}
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SHORT_SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12}
 _NUMBER_WORD = re.compile(r"[a-z]+", re.I)
@@ -218,7 +220,7 @@ class _WordNumber:
     """One run of number words, read left to right: "two hundred and fifty thousand"."""
 
     # Which kind of word may follow which: "twenty five", "two hundred and five", "ten thousand".
-    _FOLLOWS = {
+    _FOLLOWS: ClassVar[dict[str, set[str | None]]] = {
         "unit": {None, "tens", "hundred", "scale", "and"},
         "teen": {None, "hundred", "scale", "and"},
         "tens": {None, "hundred", "scale", "and"},

@@ -119,7 +119,7 @@ _ABBREVIATIONS = {
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "ltd", "co", "dept",
     "est", "approx", "fig", "vol", "mt", "ft", "u.s", "u.k", "u.n", "e.u", "e.g", "i.e", "a.m",
     "p.m", "d.c", "al",
-}  # fmt: skip
+}
 
 # A candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace; or the
 # full-width stops of Chinese and Japanese, which need no space after them.
@@ -131,7 +131,10 @@ def _starts_sentence(line: str, position: int) -> bool:
     """Whether a sentence may start after ``position``: a digit, a capital, or a letter of a script
     without case (Arabic, Hebrew, Devanagari...)."""
     match = _NEXT_START.match(line, position)
-    return bool(match) and (match.group(1).isdigit() or (match.group(1).isalpha() and not match.group(1).islower()))
+    if match is None:
+        return False
+    first = match.group(1)
+    return first.isdigit() or (first.isalpha() and not first.islower())
 
 
 def _ends_in_abbreviation(text: str, dot: int) -> bool:

@@ -20,12 +20,20 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CORPUS = ROOT / "corpus"
 
 
+@pytest.fixture(scope="session")
+def user_cache(tmp_path_factory) -> Path:
+    """The tests' user cache folder (XDG_CACHE_HOME): shared by the session, never the developer's."""
+    return tmp_path_factory.mktemp("user-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    """Every test gets its own BRIEFING_HOME and no provider keys or store settings from outside."""
+def isolated_home(tmp_path, monkeypatch, user_cache):
+    """Every test gets its own BRIEFING_HOME and no provider keys or store settings from outside;
+    the user cache (where exported models go) is the session's."""
     for name in list(os.environ):
         if name.startswith("BRIEFING_") or name in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
     home = tmp_path / "home"
     monkeypatch.setenv("BRIEFING_HOME", str(home))
     monkeypatch.chdir(tmp_path)  # keeps a developer's .env out of the settings

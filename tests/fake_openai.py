@@ -4,7 +4,9 @@ It fakes the provider only: the real `openai` client, LangChain's ChatOpenAI and
 talk to it over HTTP. Each request to /v1/chat/completions takes the next step of a script:
 ``Reply(content)`` answers like OpenAI; ``Respond(fn)`` answers with ``fn(messages)`` (a scripted
 model that reads the prompt: bench/paraphrase.py); ``Status(code, headers)`` answers with an HTTP
-error; ``Stall(seconds)`` waits before answering, so the client times out. When the script is used up,
+error; ``Stall(seconds)`` waits before answering, so the client times out; ``Raw(status,
+content_type, body)`` answers with exactly that (a web page, plain text, JSON of another API), as a
+misconfigured server would. It answers on any path, so a base URL without /v1 reaches it too. When the script is used up,
 the last step repeats. Requests are recorded (headers and JSON body) for assertions.
 """
 
@@ -41,9 +43,16 @@ class Stall:
     seconds: float
 
 
+@dataclass
+class Raw:
+    status: int
+    content_type: str
+    body: str
+
+
 class FakeOpenAI:
     def __init__(self):
-        self.script: list[Reply | Respond | Status | Stall] = [Reply("{}")]
+        self.script: list[Reply | Respond | Status | Stall | Raw] = [Reply("{}")]
         self.requests: list[dict] = []
         self.times: list[float] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -51,8 +60,12 @@ class FakeOpenAI:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.origin}/v1"
 
     def start(self) -> FakeOpenAI:
         self._thread.start()
@@ -85,20 +98,25 @@ class FakeOpenAI:
                 if isinstance(step, Status):
                     self._send(step.code, {"error": {"message": step.message, "type": "fake", "code": None}}, step.headers)
                     return
+                if isinstance(step, Raw):
+                    self._send_raw(step.status, step.content_type, step.body.encode())
+                    return
                 self._send(200, {
                     "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": "fake-model",
                     "choices": [{"index": 0, "finish_reason": step.finish_reason,
                                  "message": {"role": "assistant", "content": step.content}}],
                     "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-                })  # fmt: skip
+                })
 
             def _send(self, code: int, payload: dict, headers: dict[str, str] | None = None):
-                data = json.dumps(payload).encode()
+                self._send_raw(code, "application/json", json.dumps(payload).encode(), headers)
+
+            def _send_raw(self, code: int, content_type: str, data: bytes, headers: dict[str, str] | None = None):
                 try:
                     self.send_response(code)
                     for name, value in (headers or {}).items():
                         self.send_header(name, value)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", content_type)
                     self.send_header("content-length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)

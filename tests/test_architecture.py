@@ -88,6 +88,10 @@ def test_render_imports_only_models(graph):
     assert project_imports(graph, "briefing.output.render") == {"briefing.models"}
 
 
+def test_the_provider_registry_imports_no_project_module_at_run_time(graph):
+    assert project_imports(graph, "briefing.providers", runtime_only=True) == set()
+
+
 def test_verify_never_reaches_the_store(graph):
     assert not {m for m in reachable(graph, "briefing.answer.verify") if m.startswith("briefing.store")}
 
@@ -110,9 +114,9 @@ def test_no_import_cycles(graph):
             if name not in graph:
                 continue
             if state.get(name) == 1:
-                cycles.append(path[path.index(name):] + [name])
+                cycles.append([*path[path.index(name):], name])
             elif name not in state:
-                visit(name, path + [name])
+                visit(name, [*path, name])
         state[module] = 2
 
     for module in sorted(graph):

@@ -111,7 +111,7 @@ def test_extractive_answers_use_the_headline_as_context_and_keep_short_rows_with
 
     levels = Evidence(key="c0ffee00-0", article_id="c0ffee00", start=0, title="Water levels at the canal locks",
                       text="The canal authority published the week's levels.\nLock Fenby; 4.1 m\nLock Arden; 3.2 m\n"
-                           "The results are below.")  # fmt: skip
+                           "The results are below.")
     picked = [d.text for d in extractive_answer("What is the water level at Lock Fenby?", [levels])]
     assert "Lock Fenby; 4.1 m" in picked
     assert "The results are below." not in picked

@@ -3,7 +3,7 @@
 The extractive provider writes the briefs (no LLM) and the hashing fake embeds (see conftest)."""
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ from briefing.settings import Settings
 from tests.conftest import FIXTURES
 
 DAILY = FIXTURES / "daily"
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_the_first_brief_marks_everything_new(store, fake_embedder, tmp_path):
 
 def test_since_and_until_override_the_date(store, fake_embedder, tmp_path):
     daily = run(store, date(2024, 11, 6), fake_embedder, tmp_path,
-                since=datetime(2024, 11, 5, tzinfo=UTC), until=datetime(2024, 11, 7, 12, tzinfo=UTC))  # fmt: skip
+                since=datetime(2024, 11, 5, tzinfo=UTC), until=datetime(2024, 11, 7, 12, tzinfo=UTC))
     assert datetime(2024, 11, 5, tzinfo=UTC) in cited_times(daily)
 
 
@@ -137,7 +137,7 @@ def test_cli_daily_dry_run_writes_nothing(store, monkeypatch, tmp_path):
     monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: HashingEmbedder())
     out = tmp_path / "briefs"
     result = CliRunner().invoke(app, ["daily", "--date", "2024-11-06", "--topics", str(DAILY / "topics.toml"),
-                                      "--out", str(out), "--provider", "extractive", "--dry-run"])  # fmt: skip
+                                      "--out", str(out), "--provider", "extractive", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("# Daily brief · 2024-11-06") and not out.exists()
     bad = CliRunner().invoke(app, ["daily", "--date", "6 Nov", "--topics", str(DAILY / "topics.toml")])

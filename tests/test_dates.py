@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from briefing.dates import parse_bound, parse_datetime
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_window_bounds_from_the_command_line():
 
 
 @pytest.mark.parametrize("value", ["29-Jun-2016 15:07:41 GMT+2", "Wed Jun 29 2016 15:07:41 GMT+0200 (CEST)",
-                                   "29 June 2016 15:07:41 UTC+02:00"])  # fmt: skip
+                                   "29 June 2016 15:07:41 UTC+02:00"])
 def test_gmt_plus_offsets_mean_east_of_utc(value):
     """dateutil reads "GMT+2" the POSIX way (west of UTC); in news it means two hours east."""
     assert parse_datetime(value) == datetime(2016, 6, 29, 13, 7, 41, tzinfo=UTC)

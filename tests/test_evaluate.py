@@ -2,7 +2,7 @@
 included), bootstrap intervals, --fail-under, skipping a suite whose corpus is absent, resuming."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from briefing.models import Briefing, CheckedSentence, Citation, Evidence, Secti
 from briefing.pipeline import Components
 from tests.conftest import CORPUS, ROOT
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class TableJudge:
@@ -62,7 +62,7 @@ C = evidence("c-0", "Source C says nothing useful.", "art-c")
 def briefing_of(*sentences: CheckedSentence, abstained: bool = False) -> Briefing:
     return Briefing(query="q", sections=[Section(title="Key developments", sentences=list(sentences))],
                     evidence=[A, B, C], provider="extractive", model="none", judge="t",
-                    created_at=datetime(2024, 12, 1, tzinfo=UTC), abstained=abstained)  # fmt: skip
+                    created_at=datetime(2024, 12, 1, tzinfo=UTC), abstained=abstained)
 
 
 def test_alce_recall_and_precision_by_hand():
@@ -85,7 +85,7 @@ def test_alce_precision_keeps_a_citation_needed_jointly():
 def test_key_fact_recall_needs_the_fact_and_a_citation_to_a_listed_article():
     case = EvalCase(id="c", kind="brief", query="figures",
                     must_include=[{"fact": "ten", "articles": ["file-a.md"]}, {"fact": "twenty", "articles": ["file-a.md"]},
-                                  {"fact": "forty"}])  # fmt: skip
+                                  {"fact": "forty"}])
     b = briefing_of(sentence("It was ten.", [cite(A)]), sentence("It was twenty.", [cite(B)]))
     # "ten" cited to art-a: yes; "twenty" cited to art-b but art-a listed: no; "forty" absent: no
     assert key_fact_recall(case, b, {"file-a.md": {"art-a"}}) == pytest.approx(1 / 3)
@@ -119,14 +119,14 @@ def test_bootstrap_interval():
 def fake_report(**means) -> EvalReport:
     return EvalReport(created_at=datetime(2024, 12, 1, tzinfo=UTC), commit=None, provider="extractive", model="none",
                       judge="lexical", settings={}, suites=[], actions={},
-                      aggregate={k: Interval(mean=v, low=v, high=v, n=3) for k, v in means.items()})  # fmt: skip
+                      aggregate={k: Interval(mean=v, low=v, high=v, n=3) for k, v in means.items()})
 
 
 def test_fail_under():
     report = fake_report(citation_recall=0.9, key_fact_recall=0.5)
     assert check_fail_under(report, ["citation_recall=0.8"]) == []
     assert check_fail_under(report, ["key_fact_recall=0.6", "citation_recall=0.95"]) == [
-        "key_fact_recall = 0.500 < 0.600", "citation_recall = 0.900 < 0.950"]  # fmt: skip
+        "key_fact_recall = 0.500 < 0.600", "citation_recall = 0.900 < 0.950"]
     assert check_fail_under(report, ["abstention_accuracy=0.5"]) == ["abstention_accuracy: no case measured it"]
     with pytest.raises(BriefingError, match="--fail-under takes METRIC=VALUE"):
         check_fail_under(report, ["recall>0.5"])
@@ -180,7 +180,7 @@ def small_suite(folder: Path, corpus: str) -> Path:
         {"id": "troops", "kind": "brief", "query": "North Korean troops in Kursk",
          "must_include": [{"fact": "11,000 to 12,000", "articles": ["2024-11-05-pentagon-10000-kursk.md"]}]},
         {"id": "pope", "kind": "ask", "query": "What did the Pope say about Kursk?", "unanswerable": True},
-    ]}))  # fmt: skip
+    ]}))
     return path
 
 
@@ -219,7 +219,7 @@ def test_cli_eval_suite_json_out_and_fail_under(tmp_path, monkeypatch):
     path = small_suite(tmp_path, "unused")
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["eval", str(path), "--provider", "extractive", "--json", "--out", str(out),
-                                      "--fail-under", "citation_recall=0.5"])  # fmt: skip
+                                      "--fail-under", "citation_recall=0.5"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["provider"] == "extractive" and {"mean", "low", "high", "n"} <= set(data["citation_recall"])

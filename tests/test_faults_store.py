@@ -28,7 +28,7 @@ class ChromaServer:
         self.process = subprocess.Popen(
             [_chroma_executable(), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         _wait_for_heartbeat(self.port, self.process)
         return self
 
@@ -72,7 +72,7 @@ def test_server_stopped_after_ingest_is_an_error_not_an_answer_from_the_side_fil
     assert ok.exit_code == 0 and "Kursk" in ok.stdout
     server.stop()
     for args in (["ask", "How many North Korean troops are in Kursk?", "--provider", "extractive"],
-                 ["brief", "Kursk", "--provider", "extractive"], ["stats"], ["ingest", str(CORPUS)]):  # fmt: skip
+                 ["brief", "Kursk", "--provider", "extractive"], ["stats"], ["ingest", str(CORPUS)]):
         error = one_error_line(runner.invoke(app, args), server.port)
         assert "Chroma" in error
 

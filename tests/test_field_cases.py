@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def ingest_case(name: str, tmp_path: Path, embedder=None) -> tuple[IngestReport,
 def instant(value: str) -> datetime:
     """The timestamp at the start of a `.case.json` value ("2020-01-14 (or undated...)")."""
     stamp = re.match(r"[0-9T:Z-]+", value).group(0)
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=UTC)
 
 
 def answer_text(question: str, embedder) -> str:
@@ -102,7 +102,7 @@ def test_f05_a_figure_in_a_table_answers_the_question(tmp_path, real_embedder):
 
 def test_f06_caption_only_page_takes_its_json_ld_article_body(tmp_path):
     expect = case("F06-caption-only-body-in-jsonld")["expect"]
-    _, articles, texts = ingest_case("F06-caption-only-body-in-jsonld", tmp_path)
+    _, _articles, texts = ingest_case("F06-caption-only-body-in-jsonld", tmp_path)
     (text,) = texts.values()
     assert expect["text_contains"] in text
     assert "Photo: Agency" not in text  # never the caption as the article

@@ -72,7 +72,7 @@ def test_exact_and_near_duplicates_are_stored_once_with_alternate_sources(tmp_pa
     write_md(folder, "a-original.md", "Kyiv reports clashes", "First Post (sample)", STORY)
     write_md(folder, "b-copy.md", "Kyiv Reports Clashes", "Second Post (sample)", STORY.upper())
     write_md(folder, "c-repost.md", "Kyiv reports first clashes", "Third Post (sample)",
-             "This story was first published by First Post. " + STORY.replace("Tuesday", "Wednesday"))  # fmt: skip
+             "This story was first published by First Post. " + STORY.replace("Tuesday", "Wednesday"))
     write_md(folder, "d-other.md", "Frost warning", "First Post (sample)", "Forecasters expect a hard frost this weekend.")
     # The same body under another headline is not merged: body text alone never makes a duplicate.
     write_md(folder, "e-retitled.md", "Seoul checks reports of North Korean troops in Kursk", "Fourth Post (sample)", STORY)
@@ -85,7 +85,7 @@ def test_exact_and_near_duplicates_are_stored_once_with_alternate_sources(tmp_pa
         assert listed["Kyiv reports clashes"].alternates == 2
         rows = store.catalog.db.execute("SELECT publisher, url FROM alternates ORDER BY publisher").fetchall()
         assert rows == [("Second Post (sample)", "https://b-copy.md.example/"),
-                        ("Third Post (sample)", "https://c-repost.md.example/")]  # fmt: skip
+                        ("Third Post (sample)", "https://c-repost.md.example/")]
 
 
 def test_short_placeholder_bodies_never_merge_items(tmp_path, store_mode, fake_embedder):
@@ -94,7 +94,7 @@ def test_short_placeholder_bodies_never_merge_items(tmp_path, store_mode, fake_e
     folder = tmp_path / "in"
     folder.mkdir()
     items = [{"id": f"g{n}", "title": title, "text": "<p>Read more.</p>", "published": f"2024-11-0{n}T10:00:00Z"}
-             for n, title in enumerate(["Tram line opens", "Tram line closes", "Bakers strike"], start=1)]  # fmt: skip
+             for n, title in enumerate(["Tram line opens", "Tram line closes", "Bakers strike"], start=1)]
     items.append({"id": "g4", "title": "Short note", "text": "Officials met on Monday.", "published": "2024-11-04T10:00:00Z"})
     items.append({"id": "g5", "title": "Short notes", "text": "Officials met on Monday.", "published": "2024-11-05T10:00:00Z"})
     (folder / "feed.json").write_text(json.dumps({"items": items}))
@@ -170,7 +170,7 @@ def test_bad_files_are_reported_and_the_rest_ingested(tmp_path, store_mode, fake
         f"{folder / 'empty.md'}: no text (expected one of: text, content, body, description)",
         f"{folder / 'lines.jsonl'}:2: expected a JSON object, got str",
         f"{folder / 'scan.pdf'}: unsupported format '.pdf'",
-    ])  # fmt: skip
+    ])
 
 
 def test_keyword_index_follows_the_catalog(tmp_path, fake_embedder):
@@ -198,7 +198,7 @@ def test_opening_a_store_with_another_embedder_is_an_error(store_mode, fake_embe
     class OtherEmbedder(HashingEmbedder):
         name = "fake:other-64"
 
-    with pytest.raises(EmbedderMismatchError, match="built with embedder 'fake:hashing-64'.*'fake:other-64'"):
+    with pytest.raises(EmbedderMismatchError, match=r"built with embedder 'fake:hashing-64'.*'fake:other-64'"):
         ingest([FIXTURES / "formats" / "items.jsonl"], Components(settings, embedder=OtherEmbedder()))
 
 
@@ -218,7 +218,7 @@ def test_reconcile_removes_orphans_and_restores_missing_vectors(store_mode, fake
         lost = sorted(wanted)[0]
         store.collection.delete(ids=[lost])
         store.collection.upsert(ids=["deadbeef-0"], embeddings=np.ones((1, 64), dtype=np.float32) / 8,
-                                documents=["orphan"], metadatas=[{"article_id": "x"}])  # fmt: skip
+                                documents=["orphan"], metadatas=[{"article_id": "x"}])
         store.catalog.set_meta("vectors_pending", "1")  # as left by a process killed mid-write
     ingest([FIXTURES / "formats"], Components(settings, embedder=fake_embedder))
     with Store(settings, fake_embedder) as store:

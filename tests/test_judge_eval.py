@@ -55,7 +55,7 @@ def test_best_threshold_maximizes_the_mean_per_group_balanced_accuracy():
 
 def test_cell_weights_give_each_dataset_and_label_the_same_weight():
     rows = [SupportRow(claim="c", source="s", label=label, dataset=ds) for ds, label in
-            [("a", 1)] * 6 + [("a", 0)] * 2 + [("b", 0)] * 3 + [("b", 1)]]  # fmt: skip
+            [("a", 1)] * 6 + [("a", 0)] * 2 + [("b", 0)] * 3 + [("b", 1)]]
     weights = cell_weights(rows)
     totals = {}
     for row, w in zip(rows, weights):
@@ -76,7 +76,7 @@ def test_rows_with_errors_name_file_line_and_field(tmp_path):
 def test_never_calibrates_on_the_file_being_scored(tmp_path):
     path = tmp_path / "dev.jsonl"
     path.write_text("")
-    with pytest.raises(ConfigError, match="refusing to calibrate on dev.jsonl"):
+    with pytest.raises(ConfigError, match=r"refusing to calibrate on dev\.jsonl"):
         check_not_same(path, tmp_path / "." / "dev.jsonl")
 
 
@@ -85,7 +85,7 @@ def synthetic_rows(dataset: str, articles: range) -> list[dict]:
     rows = []
     for i in articles:
         source = (f"Officials in Seoul said {1000 + i} North Korean soldiers arrived in Kursk in week {i}. "
-                  f"The Kremlin declined to comment on the report from analyst Maria Petrova number {i}.")  # fmt: skip
+                  f"The Kremlin declined to comment on the report from analyst Maria Petrova number {i}.")
         rows += [
             {"claim": f"Officials in Seoul said {1000 + i} North Korean soldiers arrived in Kursk.", "label": 1},
             {"claim": f"Officials in Seoul said {5000 + i} North Korean soldiers arrived in Kursk.", "label": 0},
@@ -102,7 +102,7 @@ def write_rows(path, rows) -> None:
 
 def test_calibrate_then_score_on_another_file(tmp_path):
     dev, test, calibration = tmp_path / "dev.jsonl", tmp_path / "test.jsonl", tmp_path / "calibration.json"
-    write_rows(dev, synthetic_rows("a", range(0, 8)) + synthetic_rows("b", range(8, 16)))
+    write_rows(dev, synthetic_rows("a", range(8)) + synthetic_rows("b", range(8, 16)))
     write_rows(test, synthetic_rows("a", range(20, 24)) + synthetic_rows("b", range(24, 28)))
     reports = evaluate_judges(test, calibrate_on=dev, calibration_file=calibration)
     by_name = {r.judge: r for r in reports}
@@ -113,14 +113,14 @@ def test_calibrate_then_score_on_another_file(tmp_path):
     assert "IN SAMPLE" not in (by_name["learned"].note or "")
     judge = LearnedJudge(saved["learned"])
     assert judge.judge("Officials in Seoul said 1003 North Korean soldiers arrived in Kursk.",
-                       [synthetic_rows("a", range(3, 4))[0]["source"]]).supported  # fmt: skip
+                       [synthetic_rows("a", range(3, 4))[0]["source"]]).supported
     again = evaluate_judges(dev, calibration_file=calibration)
     assert "IN SAMPLE" in next(r for r in again if r.judge == "learned").note
 
 
 def test_cli_eval_judge_json(tmp_path, monkeypatch):
     data = tmp_path / "rows.jsonl"
-    write_rows(data, synthetic_rows("a", range(0, 3)))
+    write_rows(data, synthetic_rows("a", range(3)))
     out = tmp_path / "report"
     result = CliRunner().invoke(app, ["eval", "judge", "--data", str(data), "--no-embeddings", "--json", "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -33,8 +33,8 @@ def test_every_registered_judge_builds_or_says_what_it_needs():
 def test_settings_and_cli_read_the_registry(monkeypatch):
     monkeypatch.setenv("BRIEFING_JUDGE", "magic")
     result = CliRunner().invoke(app, ["stats"])
-    assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: invalid setting BRIEFING_JUDGE: Value error, unknown judge 'magic' (choose lexical, trained, learned, llm)"
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "Error: invalid setting BRIEFING_JUDGE: unknown judge 'magic' (choose lexical, trained, learned, llm)"
     monkeypatch.delenv("BRIEFING_JUDGE")
     assert Settings(judge="trained").judge == "trained"
     help_text = CliRunner().invoke(app, ["brief", "--help"], env={"COLUMNS": "200"}).stdout

@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +9,7 @@ from briefing.ingest.loaders import discover, load_file
 from tests.conftest import FIXTURES
 
 FORMATS = FIXTURES / "formats"
-UTC = timezone.utc
+UTC = UTC
 
 
 def load_one(name: str):
@@ -55,7 +55,7 @@ def test_html_main_text_without_scripts_styles_navigation():
     assert "fifteenth package of sanctions" in article.text
     assert "shadow fleet" in article.text
     for junk in ("SCRIPT-SHOULD-NOT-APPEAR", "NAVIGATION-SHOULD-NOT-APPEAR", "IFRAME-SHOULD-NOT-APPEAR",
-                 "FOOTER-SHOULD-NOT-APPEAR", "font-family", "window.tracking"):  # fmt: skip
+                 "FOOTER-SHOULD-NOT-APPEAR", "font-family", "window.tracking"):
         assert junk not in article.text
 
 
@@ -215,7 +215,7 @@ def test_json_feed_1_0_with_html_content_and_the_feed_title_as_publisher(tmp_pat
             {"id": "b", "external_url": "https://other.example/b", "title": "Pier shut", "summary": "The pier shut for repairs.",
              "date_published": "2024-11-22T07:00:00Z"},
         ],
-    }  # fmt: skip
+    }
     first, second = load_file(write(tmp_path, "feed.json", json.dumps(feed))).articles
     assert first.text == "The ferry resumed on Thursday." and first.publisher == "Harbour &amp; Hills"
     assert first.published is None and first.updated == datetime(2024, 11, 21, 8, tzinfo=UTC)
@@ -230,7 +230,7 @@ def test_news_api_articles_are_cleaned_of_markers_entities_and_placeholders(tmp_
          "content": "Subscribe to continue reading. Already a subscriber? Log in."},
         {"source": {"name": "Checker"}, "title": "Just a moment...", "publishedAt": "2024-11-05T09:00:00Z",
          "content": "Checking your browser before accessing the site. Please enable JavaScript and cookies to continue."},
-    ]}  # fmt: skip
+    ]}
     loaded = load_file(write(tmp_path, "everything.json", json.dumps(response)))
     (article,) = loaded.articles
     assert article.title == 'Rates "on hold"' and article.publisher == "Quay & Co"
@@ -265,7 +265,7 @@ def test_atom_text_and_html_constructs(tmp_path):
 def test_rss_with_an_unreadable_date_keeps_the_item_undated_with_a_warning(tmp_path):
     rss = ("<rss version='2.0'><channel><title>Notes</title><item><title>Night buses</title><link>https://n.example/1</link>"
            "<pubDate>Nov 5 at noon</pubDate><description>Night buses returned on Wednesday.</description></item>"
-           "</channel></rss>")  # fmt: skip
+           "</channel></rss>")
     (item,) = load_file(write(tmp_path, "feed.rss", rss)).articles
     assert item.published is None
     assert item.warnings == ["publish date 'Nov 5 at noon' not understood (not a complete date (no year)); stored undated"]
@@ -276,17 +276,17 @@ def page(head: str, body: str) -> str:
 
 
 PARAGRAPHS = ("<p>The port authority said on Tuesday that dredging of the outer harbour would begin next month "
-              "and last nine months.</p><p>The work will deepen the channel to 14 metres.</p>")  # fmt: skip
+              "and last nine months.</p><p>The work will deepen the channel to 14 metres.</p>")
 
 
 def test_html_publisher_from_json_ld_graph_and_published_before_modified(tmp_path):
     ld = {"@context": "https://schema.org", "@graph": [
         {"@type": "WebSite", "name": "Port News Network"},
         {"@type": "NewsArticle", "headline": "Dredging to begin", "datePublished": "2024-03-02T06:30:00-05:00",
-         "dateModified": "2024-03-04T10:00:00-05:00", "publisher": {"@type": "Organization", "name": "Estuary Post"}}]}  # fmt: skip
+         "dateModified": "2024-03-04T10:00:00-05:00", "publisher": {"@type": "Organization", "name": "Estuary Post"}}]}
     head = (f'<title>Dredging to begin</title><meta property="og:site_name" content="Port">'
             f'<meta property="article:modified_time" content="2024-03-04T15:00:00Z">'
-            f'<script type="application/ld+json">{json.dumps(ld)}</script>')  # fmt: skip
+            f'<script type="application/ld+json">{json.dumps(ld)}</script>')
     (article,) = load_file(write(tmp_path, "page.html", page(head, PARAGRAPHS))).articles
     assert article.publisher == "Estuary Post"
     assert article.published == datetime(2024, 3, 2, 11, 30, tzinfo=UTC)
@@ -301,7 +301,7 @@ def test_html_without_a_date_is_kept_undated_with_a_warning_and_body_dates_are_n
 
 def test_html_tables_become_labelled_text_rows(tmp_path):
     table = ("<table><tr><th>city</th><th>rain</th></tr><tr><td>Lviv</td><td>41 mm</td></tr>"
-             "<tr><td>Odesa</td><td>12 mm</td></tr></table>")  # fmt: skip
+             "<tr><td>Odesa</td><td>12 mm</td></tr></table>")
     (article,) = load_file(write(tmp_path, "page.html", page("<title>Rain</title>", PARAGRAPHS + table))).articles
     assert "city: Lviv; rain: 41 mm\ncity: Odesa; rain: 12 mm" in article.text
     assert "|" not in article.text
@@ -309,7 +309,7 @@ def test_html_tables_become_labelled_text_rows(tmp_path):
 
 def test_html_script_shell_uses_json_ld_article_body_and_an_empty_shell_is_skipped(tmp_path):
     text = ("The ministry said on Friday that tram tenders would be reviewed by an independent panel of three judges. "
-            "The panel will report by March, and no contract will be signed before then.")  # fmt: skip
+            "The panel will report by March, and no contract will be signed before then.")
     ld = json.dumps({"@type": "NewsArticle", "headline": "Tenders reviewed", "articleBody": f"<p>{text}</p>"})
     shell = page(f'<title>Tenders reviewed</title><script type="application/ld+json">{ld}</script>', '<div id="root"></div>')
     (article,) = load_file(write(tmp_path, "shell.html", shell)).articles
@@ -335,23 +335,23 @@ def test_html_declared_times_url_and_entities(tmp_path):
     """article:published_time beats the date in the canonical URL; JSON-LD gives the update time,
     the URL when no tag does, and an articleBody whose entities are decoded."""
     body = ("Dock workers&#39; union and the port agreed a 7% pay rise on Tuesday. &quot;It&#8217;s a fair deal,&quot; "
-            "the union leader said. The deal covers 2,300 workers &amp; runs for two years.")  # fmt: skip
+            "the union leader said. The deal covers 2,300 workers &amp; runs for two years.")
     ld = {"@type": "NewsArticle", "url": "https://hv.example/pay-deal", "dateModified": "2024-11-12T18:00:00Z", "articleBody": body}
     head = (f'<title>Pay deal</title><meta property="article:published_time" content="2024-11-12T12:00:00Z">'
-            f'<script type="application/ld+json">{json.dumps(ld)}</script>')  # fmt: skip
+            f'<script type="application/ld+json">{json.dumps(ld)}</script>')
     (article,) = load_file(write(tmp_path, "page.html", page(head, "<p>Photo: Agency</p>"))).articles
     assert article.text.startswith("Dock workers' union") and '"It’s a fair deal,"' in article.text and "&amp;" not in article.text
     assert article.url == "https://hv.example/pay-deal"
     assert article.published == datetime(2024, 11, 12, 12, tzinfo=UTC) and article.updated == datetime(2024, 11, 12, 18, tzinfo=UTC)
     canonical = ('<title>Ferry</title><link rel="canonical" href="https://gg.example/2024/11/08/ferry">'
-                 '<meta property="article:published_time" content="2024-11-09T06:30:00Z">')  # fmt: skip
+                 '<meta property="article:published_time" content="2024-11-09T06:30:00Z">')
     (ferry,) = load_file(write(tmp_path, "ferry.html", page(canonical, PARAGRAPHS))).articles
     assert ferry.published == datetime(2024, 11, 9, 6, 30, tzinfo=UTC) and ferry.url.endswith("/2024/11/08/ferry")
 
 
 def test_ad_blocker_and_javascript_walls_are_placeholders(tmp_path):
     records = [{"title": "Tolls scrapped", "text": "Please enable JS and disable any ad blocker"},
-               {"title": "Zoo pandas", "text": "Twin pandas were born at the city zoo on Thursday, a first in its history."}]  # fmt: skip
+               {"title": "Zoo pandas", "text": "Twin pandas were born at the city zoo on Thursday, a first in its history."}]
     loaded = load_file(write(tmp_path, "items.json", json.dumps(records)))
     assert [a.title for a in loaded.articles] == ["Zoo pandas"]
     assert "bot-check or paywall" in loaded.skipped[0].reason

@@ -2,6 +2,9 @@
 
 The small model invents facts; this shows that whatever it writes, what reaches the brief cites
 valid evidence and passed the judge. Kept under about a minute: 5 evidence chunks, short answers.
+It needs the `local` extra (llama-cpp-python compiles for about 7 minutes), so it is selected
+explicitly: `make test-local` (pytest -m local_model). tests/test_llm.py covers our llama.cpp
+adapter in every run, with a fake llama_cpp module.
 """
 
 import pytest
@@ -14,6 +17,7 @@ from tests.conftest import CORPUS
 
 
 @pytest.mark.slow
+@pytest.mark.local_model
 def test_local_model_brief_on_the_sample_corpus(monkeypatch, real_embedder):
     monkeypatch.setenv("BRIEFING_EVIDENCE_K", "5")
     monkeypatch.setenv("BRIEFING_MAX_OUTPUT_TOKENS", "400")

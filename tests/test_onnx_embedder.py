@@ -155,3 +155,43 @@ def test_calibration_texts_are_the_sample_corpus():
 if __name__ == "__main__":
     about = json.loads(CALIBRATION.read_text())["about"]
     CALIBRATION.write_text(json.dumps({"about": about, "texts": build_calibration_texts()}, indent=1, ensure_ascii=False) + "\n")
+
+
+def test_models_live_in_the_user_cache_shared_by_every_home(monkeypatch, tmp_path):
+    """Unset, the models folder is the user cache folder, whatever the home; BRIEFING_MODELS_DIR moves it."""
+    from briefing.settings import Settings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    one, two = Settings(home=tmp_path / "a"), Settings(home=tmp_path / "b")
+    assert one.model_folder == two.model_folder == tmp_path / "cache" / "briefing" / "models"
+    monkeypatch.setenv("BRIEFING_MODELS_DIR", str(tmp_path / "mine"))
+    assert Settings().model_folder == tmp_path / "mine"
+
+
+@pytest.mark.slow
+def test_two_first_uses_at_once_export_and_time_once(models, tmp_path, monkeypatch):
+    """Two processes' first use of a shared, empty models folder: one exports and times while the
+    other waits for its lock, then reads its choice. Threads stand in for the processes (each opens
+    the lock file itself, so flock keeps them apart as it would two processes)."""
+    import threading
+
+    folder = tmp_path / "shared"
+    record = json.loads((models / CHOICE_FILE).read_text())
+    exported, started = [], threading.Event()
+
+    def export(target):  # stands in for the minute of exporting: copies the session's graphs
+        started.set()
+        exported.append(target)
+        threading.Event().wait(0.5)  # long enough for the other thread to reach the lock
+        for name in [*GRAPHS.values(), onnx_module.REFERENCE_FILE]:
+            shutil.copy(models / name, target / name)
+
+    monkeypatch.setattr(onnx_module, "export_graphs", export)
+    monkeypatch.setattr(onnx_module, "measure", lambda folder, budget: GraphChoice.model_validate(record))
+    choices = []
+    first = threading.Thread(target=lambda: choices.append(onnx_module.graph_choice(folder, record["thread_budget"])))
+    first.start()
+    started.wait(10)
+    choices.append(onnx_module.graph_choice(folder, record["thread_budget"]))
+    first.join()
+    assert exported == [folder] and len(choices) == 2 and choices[0] == choices[1]

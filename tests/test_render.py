@@ -3,9 +3,10 @@
 Regenerate the snapshots after an intended change with `UPDATE_SNAPSHOTS=1 pytest tests/test_render.py`.
 """
 
+import html
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,13 +33,13 @@ def fixed_briefing() -> Briefing:
                           citations=[DraftCitation(key=PENTAGON.key, quote="Ukraine's defence minister said")]),
             DraftSentence(section="What to watch", text="Peace talks begin next week.", citations=[]),
         ],
-    )  # fmt: skip
+    )
     headline, sections = Verifier(EVIDENCE, LexicalJudge()).verify(draft)
     return Briefing(
         query="North Korean troops in Kursk", headline=headline, sections=sections, evidence=EVIDENCE,
-        filters=RetrievalFilter(since=datetime(2024, 10, 1, tzinfo=timezone.utc), until=datetime(2024, 11, 30, tzinfo=timezone.utc)),
-        provider="extractive", model="none", judge="lexical", created_at=datetime(2024, 12, 1, 8, 0, tzinfo=timezone.utc),
-    )  # fmt: skip
+        filters=RetrievalFilter(since=datetime(2024, 10, 1, tzinfo=UTC), until=datetime(2024, 11, 30, tzinfo=UTC)),
+        provider="openai", model="gpt-4o-mini", judge="lexical", created_at=datetime(2024, 12, 1, 8, 0, tzinfo=UTC),
+    )
 
 
 @pytest.mark.parametrize("fmt", ["md", "json", "html"])
@@ -56,7 +57,25 @@ def test_markdown_has_footnotes_sources_and_the_verification_footer():
     assert markdown.startswith("# North Korean soldiers are in the Kursk region, according to the Pentagon. [1]\n")
     assert "Peace talks" not in markdown
     assert "1. Pacific Desk (sample), “Pentagon puts force at 10,000”, 2024-11-05. <https://pacific-desk.example/1>" in markdown
-    assert markdown.rstrip().endswith("5 sentences: 3 verified, 0 repaired, 1 replaced, 1 dropped · judge=lexical · model=none")
+    assert "\nDrafted by gpt-4o-mini; every sentence checked against its sources.\n" in markdown
+    assert markdown.rstrip().endswith(
+        "4 sentences: 3 written by gpt-4o-mini and checked against their sources; 1 quoted word for word from the "
+        "sources, replacing 1 drafted sentence that failed the check · 1 removed by the check · judge=lexical · model=gpt-4o-mini"
+    )
+    assert "- “Ukraine's defence minister" in markdown  # the source's own words, shown as a quotation
+
+
+def test_an_extractive_brief_says_it_quotes_its_sources_and_never_says_verified():
+    from briefing.answer.generate import extractive_brief
+
+    headline, sections = Verifier(EVIDENCE, LexicalJudge()).verify(extractive_brief("North Korean troops in Kursk", EVIDENCE))
+    brief = fixed_briefing().model_copy(update={"headline": headline, "sections": sections, "provider": "extractive",
+                                                "model": "none"})
+    shown = len(brief.shown())
+    for page in (to_markdown(brief), html.unescape(render(brief, "html"))):
+        assert "Written from the sources' own sentences (no language model)." in page
+        assert f"{shown} sentences, each quoted word for word from its source · judge=lexical · no language model" in page
+        assert "verified" not in page.lower() and "Drafted by" not in page
 
 
 def test_json_is_self_contained_for_audit():
@@ -91,9 +110,19 @@ def test_a_brief_whose_every_sentence_was_dropped_says_so():
     from tests.test_verify import EVIDENCE
 
     dropped = CheckedSentence(section="Key developments", text="Invented.", citations=[], action="dropped",
-                              verdict=Verdict(supported=False, score=0.0, reason="no citation", judge="lexical"))  # fmt: skip
+                              verdict=Verdict(supported=False, score=0.0, reason="no citation", judge="lexical"))
     brief = Briefing(query="q", sections=[Section(title="Key developments", sentences=[dropped])], evidence=EVIDENCE[:1],
                      filters=RetrievalFilter(), provider="extractive", model="none", judge="lexical",
-                     created_at=datetime.now(timezone.utc))  # fmt: skip
+                     created_at=datetime.now(UTC))
     assert NOTHING_VERIFIED in to_markdown(brief)
-    assert "No drafted sentence could be verified" in to_html(brief)
+    assert NOTHING_VERIFIED in to_html(brief)
+
+
+def test_a_model_brief_whose_model_sentences_all_failed_says_the_text_is_the_sources():
+    from briefing.output.render import NONE_KEPT, provenance
+
+    brief = fixed_briefing()
+    only_quotes = [s for s in brief.sentences() if s.verbatim]
+    quoted = brief.model_copy(update={"headline": None, "sections": [brief.sections[0].model_copy(update={"sentences": only_quotes})]})
+    assert provenance(quoted) == NONE_KEPT.format(model="gpt-4o-mini")
+    assert provenance(brief) == "Drafted by gpt-4o-mini; every sentence checked against its sources."

@@ -1,6 +1,6 @@
 """Hybrid retrieval: fusion, diversity caps and filters, against a real Chroma store (fake embedder)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from briefing.settings import Settings
 from briefing.store.store import Store
 from tests.conftest import CORPUS, FIXTURES
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_reciprocal_rank_fusion():
@@ -30,7 +30,7 @@ def test_mmr_respects_the_article_cap_and_prefers_other_outlets():
         ids, relevance=np.array([1.0, 0.99, 0.98, 0.5, 0.4]), vectors=vectors, k=4, mmr_lambda=0.7,
         groups=[("A", 2), ("A", 2), ("A", 2), ("B", 2), ("C", 2)],
         outlets=[("X", 1), ("X", 1), ("X", 1), ("Y", 1), ("X", 1)],
-    )  # fmt: skip
+    )
     assert chosen[:2] == ["a1", "b1"]  # one per outlet first
     assert sorted(chosen) == ["a1", "a2", "b1", "c1"]  # then the outlet cap lifts; article A stops at 2
 
@@ -38,7 +38,7 @@ def test_mmr_respects_the_article_cap_and_prefers_other_outlets():
 def test_mmr_skips_near_copies():
     vectors = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
     chosen = mmr_select(["x", "x-copy", "y"], np.array([1.0, 0.95, 0.6]), vectors, k=2, mmr_lambda=0.5,
-                        groups=[("1", 5), ("2", 5), ("3", 5)], outlets=[("o", 9)] * 3)  # fmt: skip
+                        groups=[("1", 5), ("2", 5), ("3", 5)], outlets=[("o", 9)] * 3)
     assert chosen == ["x", "y"]
 
 
@@ -89,7 +89,7 @@ def test_excerpts_keep_the_sentences_closest_to_the_query_verbatim_and_in_order(
     from briefing.models import Evidence
 
     text = ("The weather in Minsk was mild. Seoul said North Korean troops reached Kursk. "
-            "Markets closed early. Kyiv said Kursk fighting involved North Korean troops. A bridge reopened.")  # fmt: skip
+            "Markets closed early. Kyiv said Kursk fighting involved North Korean troops. A bridge reopened.")
     item = Evidence(key="k-0", article_id="a", text=text, start=0, title="T")
     query = fake_embedder.embed(["North Korean troops in Kursk"])[0]
 
@@ -108,8 +108,8 @@ def test_excerpts_keep_the_sentences_closest_to_the_query_verbatim_and_in_order(
 def test_mmr_never_picks_a_repeat_but_keeps_a_copy_with_a_new_figure():
     """A syndicated copy (cosine 0.99) adds nothing unless it gives a figure the chosen chunk lacks."""
     vectors = np.array([[1, 0, 0], [0.99, 0.141, 0], [0.99, 0, 0.141], [0, 1, 0]], dtype=np.float32)
-    common = dict(k=3, mmr_lambda=0.9, groups=[(g, 5) for g in "abcd"], outlets=[(o, 9) for o in "abcd"])
+    common = {"k": 3, "mmr_lambda": 0.9, "groups": [(g, 5) for g in "abcd"], "outlets": [(o, 9) for o in "abcd"]}
     figures = [frozenset({"8", "5.8"}), frozenset({"8", "5.8"}), frozenset({"23", "5.8"}), frozenset()]
     chosen = mmr_select(["first", "copy", "update", "other"], np.array([1.0, 0.99, 0.98, 0.2]), vectors,
-                        figures=figures, **common)  # fmt: skip
+                        figures=figures, **common)
     assert chosen == ["first", "update", "other"]

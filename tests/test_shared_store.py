@@ -69,7 +69,7 @@ def test_a_second_home_answers_as_the_first(server, tmp_path):
     assert stats_b["articles"] == 20 and stats_b["chunks"] == 42  # the sample corpus
     assert articles(b) == articles(a)
     for args in (["ask", QUESTION, "--provider", "extractive"], ["brief", "North Korean troops in Kursk", "--provider", "extractive"],
-                 ["daily", "--date", "2024-11-05", "--dry-run", "--provider", "extractive"]):  # fmt: skip
+                 ["daily", "--date", "2024-11-05", "--dry-run", "--provider", "extractive"]):
         assert on(b, *args).stdout == on(a, *args).stdout, args
     assert "Pentagon" in on(b, "ask", QUESTION, "--provider", "extractive").stdout
     assert "local cache built" not in on(b, "stats").stderr  # the cache is current: no second build
@@ -87,7 +87,7 @@ def test_what_one_home_writes_the_other_sees_next(server, tmp_path, halves):
     extra.mkdir()
     (extra / "frost.md").write_text("---\ntitle: Early frost closes the Alder County market\npublished: 2024-12-20\n"
                                     "publisher: Sample Gazette (sample)\n---\nThe Alder County market closed early "
-                                    "on Friday after a hard frost damaged the last vegetable stalls.\n")  # fmt: skip
+                                    "on Friday after a hard frost damaged the last vegetable stalls.\n")
     on(b, "ingest", str(extra))
     assert articles(a) == articles(b) and len(articles(a)) == 21  # and A sees what B ingested
     on(b, "ingest", str(extra), "--prune")
@@ -96,12 +96,12 @@ def test_what_one_home_writes_the_other_sees_next(server, tmp_path, halves):
 
 def test_a_copy_ingested_on_one_home_is_an_alternate_source_on_both(server, tmp_path):
     body = ("The Alder County market closed early on Friday after a hard frost damaged the last vegetable "
-            "stalls, the market board said. Traders expect to reopen on Tuesday if the weather allows.")  # fmt: skip
+            "stalls, the market board said. Traders expect to reopen on Tuesday if the weather allows.")
     for home, publisher in (("a", "Sample Gazette (sample)"), ("b", "Valley Courier (sample)")):
         folder = tmp_path / f"{home}-files"
         folder.mkdir()
         (folder / "frost.md").write_text(f"---\ntitle: Frost closes the Alder County market\npublished: 2024-12-20\n"
-                                         f"publisher: {publisher}\n---\n{body}\n")  # fmt: skip
+                                         f"publisher: {publisher}\n---\n{body}\n")
     on(tmp_path / "a", "ingest", str(tmp_path / "a-files"))
     on(tmp_path / "b", "ingest", str(tmp_path / "b-files"))  # B's copy folds into A's article
     for home in ("a", "b"):
@@ -113,11 +113,11 @@ def test_two_homes_ingesting_at_once_end_with_the_union(server, tmp_path, halves
     code = ("import sys; from pathlib import Path; from tests.conftest import HashingEmbedder; "
             "from briefing.ingest import ingest; from briefing.pipeline import Components; "
             "from briefing.settings import Settings; "
-            "ingest([Path(sys.argv[1])], Components(Settings(), embedder=HashingEmbedder()))")  # fmt: skip
+            "ingest([Path(sys.argv[1])], Components(Settings(), embedder=HashingEmbedder()))")
     homes = [tmp_path / "a", tmp_path / "b"]
     children = [
         subprocess.Popen([sys.executable, "-c", code, str(folder)], cwd=ROOT, env={**os.environ, "BRIEFING_HOME": str(home)},
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for home, folder in zip(homes, halves)
     ]
     for child in children:

@@ -18,7 +18,7 @@ from briefing.settings import Settings
 from tests.conftest import FIXTURES
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def chromium() -> str:
@@ -46,7 +46,7 @@ def test_site_renders_in_headless_chromium(site, tmp_path):
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS,
-                                             ignore_default_args=["--headless=old"])  # fmt: skip
+                                             ignore_default_args=["--headless=old"])
         page = browser.new_page()
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -49,7 +49,7 @@ def test_numbers_in_words_carry_their_scale(text, expected):
 )
 def test_the_judge_matches_number_words_against_digits(claim, supported):
     source = ("About ten thousand containers were stranded after the storm. Two dozen drones hit the port. "
-              "Half a million people lost power.")  # fmt: skip
+              "Half a million people lost power.")
     assert LexicalJudge().judge(claim, [source]).supported is supported
 
 
@@ -144,7 +144,7 @@ def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
 
     text = ("Pentagon puts North Korean force in Kursk at 10,000\n\n"
             "The United States estimates that 11,000 to 12,000 North Korean soldiers have been sent to Russia. "
-            "At least 10,000 of them are in the Kursk region, the Pentagon said.")  # fmt: skip
+            "At least 10,000 of them are in the Kursk region, the Pentagon said.")
     evidence = [Evidence(key="p-0", article_id="p", text=text, start=0, title="Pentagon puts North Korean force in Kursk at 10,000")]
     drafted = extractive_answer("How many North Korean soldiers are in the Kursk region?", evidence)
     brief = extractive_brief("North Korean soldiers in the Kursk region", evidence)
@@ -183,6 +183,6 @@ def test_fair_answers_are_not_withdrawn(question, answer):
 
 def test_self_contained_sentences_do_not_lean_and_headlines_match_whole_words():
     for sentence in ("Russia launched 100 drones, most of which were shot down.", "The attack on Dnipro killed 12 people.",
-                     "This year, 500 migrants crossed the border.", "Both Russia and Ukraine claimed gains."):  # fmt: skip
+                     "This year, 500 migrants crossed the border.", "Both Russia and Ukraine claimed gains."):
         assert not leans_on_previous(sentence), sentence
     assert citable_text("Strike on Kyiv", "Strike on Kyivstar offices was reported.").startswith("Strike on Kyiv\n\n")

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from briefing.text import chunk_spans, clean, normalize, sentence_spans, split_sentences
@@ -81,7 +83,7 @@ def test_chunks_cover_the_article_and_overlap_by_whole_sentences():
     text = _article(60)
     chunks = chunk_spans(text, target_words=160, overlap_words=30)
     assert chunks[0][0] == 0 and chunks[-1][1] == len(text)
-    for (s1, e1), (s2, e2) in zip(chunks, chunks[1:]):
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(chunks):
         assert s2 < e1, "consecutive chunks share trailing sentences"
         overlap = text[s2:e1]
         assert 0 < len(overlap.split()) <= 30
@@ -91,7 +93,7 @@ def test_chunks_cover_the_article_and_overlap_by_whole_sentences():
 def test_no_overlap_when_disabled():
     text = _article(40)
     chunks = chunk_spans(text, target_words=160, overlap_words=0)
-    for (_, e1), (s2, _) in zip(chunks, chunks[1:]):
+    for (_, e1), (s2, _) in itertools.pairwise(chunks):
         assert s2 >= e1
 
 

@@ -58,7 +58,7 @@ def test_positives_are_spans_of_the_article():
     sentences = ["The bridge, which opened in 1990, carries 40,000 cars a day.", "It will close for repairs in May."]
     assert first_clause("The minister, who took office in May, resigned on Friday after a vote.", random.Random(0), "") is None
     assert first_clause("The council approved the new budget on Tuesday, but the mayor vetoed it.", random.Random(0), "") == (
-        "The council approved the new budget on Tuesday.")  # fmt: skip
+        "The council approved the new budget on Tuesday.")
     fused = make_claim("fused", sentences, 0, " ".join(sentences), "", random.Random(0))
     assert fused.label == 1 and fused.claim == "The bridge, which opened in 1990, carries 40,000 cars a day, and it will close for repairs in May."
     other = make_claim("other-article", sentences, 0, " ".join(sentences), "Snow closed the airport.", random.Random(0))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from tests.conftest import FIXTURES
 
 
 def day(d: int) -> int:
-    return int(datetime(2024, 11, d, 12, tzinfo=timezone.utc).timestamp())
+    return int(datetime(2024, 11, d, 12, tzinfo=UTC).timestamp())
 
 
 def unit_rows(n: int, dim: int = 8, seed: int = 7) -> np.ndarray:
@@ -36,12 +36,12 @@ def small_index() -> VectorIndex:
 
 
 def test_window_is_inclusive_and_leaves_out_undated_chunks(small_index):
-    since = datetime(2024, 11, 3, tzinfo=timezone.utc)
-    until = datetime(2024, 11, 5, 12, tzinfo=timezone.utc)
+    since = datetime(2024, 11, 3, tzinfo=UTC)
+    until = datetime(2024, 11, 5, 12, tzinfo=UTC)
     assert small_index.ids_in(since, until) == {"c3", "c4", "c0"}
     assert small_index.ids_in(None, None) == {f"c{i}" for i in range(6)}
-    assert "c1" not in small_index.ids_in(None, datetime(2024, 12, 1, tzinfo=timezone.utc))
-    assert small_index.ids_in(datetime(2024, 12, 1, tzinfo=timezone.utc), None) == set()
+    assert "c1" not in small_index.ids_in(None, datetime(2024, 12, 1, tzinfo=UTC))
+    assert small_index.ids_in(datetime(2024, 12, 1, tzinfo=UTC), None) == set()
 
 
 def test_search_matches_brute_force_within_the_window_and_allowed_ids():
@@ -51,7 +51,7 @@ def test_search_matches_brute_force_within_the_window_and_allowed_ids():
     ids = [f"c{i}" for i in range(500)]
     index = VectorIndex.build(ids, stamps, vectors, revision=1, embedder="fake")
     query = vectors[42]
-    since, until = datetime(2024, 11, 10, tzinfo=timezone.utc), datetime(2024, 11, 12, 23, tzinfo=timezone.utc)
+    since, until = datetime(2024, 11, 10, tzinfo=UTC), datetime(2024, 11, 12, 23, tzinfo=UTC)
     allowed = {f"c{i}" for i in range(0, 500, 3)}
 
     inside = [i for i in range(500) if since.timestamp() <= stamps[i] <= until.timestamp() and ids[i] in allowed]
@@ -62,7 +62,7 @@ def test_search_matches_brute_force_within_the_window_and_allowed_ids():
 
 
 def test_search_asks_for_more_than_the_window_holds(small_index):
-    got = small_index.search(unit_rows(1)[0], 50, datetime(2024, 11, 3, tzinfo=timezone.utc), None)
+    got = small_index.search(unit_rows(1)[0], 50, datetime(2024, 11, 3, tzinfo=UTC), None)
     assert sorted(cid for cid, _ in got) == ["c0", "c3", "c4", "c5"]
 
 
@@ -129,7 +129,7 @@ def test_dense_search_uses_the_window(store_mode, fake_embedder):
         query = fake_embedder.embed(["troops"])[0]
         everything = store.dense_search(query, 100, RetrievalFilter())
         assert {cid for cid, _ in everything} == store.catalog.chunk_ids()
-        window = RetrievalFilter(since=datetime(2024, 11, 1, tzinfo=timezone.utc), until=datetime(2024, 11, 30, tzinfo=timezone.utc))
+        window = RetrievalFilter(since=datetime(2024, 11, 1, tzinfo=UTC), until=datetime(2024, 11, 30, tzinfo=UTC))
         got = {cid for cid, _ in store.dense_search(query, 100, window)}
         assert got == store.catalog.chunk_ids_where(window.since, window.until)
         assert got != store.catalog.chunk_ids()

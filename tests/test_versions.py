@@ -17,12 +17,12 @@ from briefing.text import embedded_text
 from tests.conftest import CORPUS
 
 BODY = ("A magnitude 5.8 earthquake struck the valley early on Tuesday, killing at least {n} people and injuring "
-        "dozens, the civil protection agency said. Rescue teams were searching collapsed houses in two hill villages.")  # fmt: skip
+        "dozens, the civil protection agency said. Rescue teams were searching collapsed houses in two hill villages.")
 
 
 def item(guid: str, n: int, published: str, url: str = "https://wire.example/quake", **extra) -> dict:
     return {"id": guid, "title": f"Quake kills at least {n}", "publisher": "Alpine Wire (sample)", "url": url,
-            "published": published, "text": BODY.format(n=n), **extra}  # fmt: skip
+            "published": published, "text": BODY.format(n=n), **extra}
 
 
 def write_jsonl(path: Path, items: list[dict]) -> Path:
@@ -42,7 +42,7 @@ def stored_texts(settings: Settings, embedder) -> str:
 
 def test_a_later_version_by_guid_in_one_feed_replaces_the_earlier(tmp_path, store_mode, fake_embedder):
     items = [item("q1", 8, "2024-11-05T10:00:00Z", url="https://wire.example/quake-8"),
-             item("q1", 23, "2024-11-05T10:00:00Z", url="https://wire.example/quake-23", updated="2024-11-05T16:00:00Z")]  # fmt: skip
+             item("q1", 23, "2024-11-05T10:00:00Z", url="https://wire.example/quake-23", updated="2024-11-05T16:00:00Z")]
     settings = Settings()
     report = ingest([write_jsonl(tmp_path / "feed.jsonl", items)], Components(settings, embedder=fake_embedder))
     assert (report.articles, report.updates) == (1, 1)
@@ -83,7 +83,7 @@ def test_different_guids_at_one_url_are_different_stories(tmp_path, fake_embedde
     """A feed that links every item to the same page (a live blog, a front page) is not one story."""
     items = [item("post-1", 8, "2024-11-05T10:00:00Z", url="https://wire.example/live"),
              {**item("post-2", 3, "2024-11-05T11:00:00Z", url="https://wire.example/live"), "title": "Ferries cancelled",
-              "text": "All ferries to the islands were cancelled on Tuesday afternoon because of the high winds."}]  # fmt: skip
+              "text": "All ferries to the islands were cancelled on Tuesday afternoon because of the high winds."}]
     settings = Settings()
     report = ingest([write_jsonl(tmp_path / "live.jsonl", items)], Components(settings, embedder=fake_embedder))
     assert (report.articles, report.updates) == (2, 0)
@@ -154,16 +154,16 @@ def test_a_page_republished_at_its_url_with_a_later_modified_time_replaces_it(tm
         return (f'<html><head><title>{title}</title><link rel="canonical" href="https://fp.example/dam">'
                 f'<meta property="article:published_time" content="2024-11-12T07:00:00Z">'
                 f'<meta property="article:modified_time" content="{modified}"></head>'
-                f"<body><article><h1>{title}</h1><p>{body}</p></article></body></html>")  # fmt: skip
+                f"<body><article><h1>{title}</h1><p>{body}</p></article></body></html>")
 
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "v1.html").write_text(page("Dam inspection ordered", "The regulator ordered an urgent inspection of the "
                                          "Storvatn dam on Tuesday after engineers found a crack in the spillway wall.",
-                                         "2024-11-12T07:00:00Z"))  # fmt: skip
+                                         "2024-11-12T07:00:00Z"))
     (folder / "v2.html").write_text(page("Dam crack not dangerous", "Inspectors said on Wednesday that the crack in the "
                                          "Storvatn dam spillway was not dangerous and could be repaired within weeks.",
-                                         "2024-11-13T15:00:00Z"))  # fmt: skip
+                                         "2024-11-13T15:00:00Z"))
     settings = Settings()
     report = ingest([folder], Components(settings, embedder=fake_embedder))
     assert report.updates == 1
@@ -206,7 +206,7 @@ def test_a_store_made_before_headlines_were_citable_is_upgraded_on_the_next_inge
          "url": "https://coastal-times.example/1", "published": "2024-11-20T09:00:00Z",
          "text": "The decision follows two incidents in high winds last week, the company said on Wednesday."},
         item("q1", 8, "2024-11-19T08:00:00Z"),
-    ])  # fmt: skip
+    ])
     settings = Settings()
     with monkeypatch_context() as old:
         old.setattr(ingest_module, "citable_text", lambda title, body: body)
@@ -219,7 +219,7 @@ def test_a_store_made_before_headlines_were_citable_is_upgraded_on_the_next_inge
     assert any("read again under the current ingest rules" in w.text for w in report.warnings)
     assert report.embedded == 0 and len(fake_embedder.calls) == calls
     with Store(settings, fake_embedder) as store:
-        texts = {title: text for title, text in store.catalog.db.execute("SELECT title, text FROM articles")}
+        texts = dict(store.catalog.db.execute("SELECT title, text FROM articles"))
         documents = store.collection.get(include=["documents"])["documents"]
     assert texts["Ferry operator suspends night crossings to Alder Island"].startswith(
         "Ferry operator suspends night crossings to Alder Island\n\nThe decision follows")

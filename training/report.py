@@ -24,7 +24,7 @@ import numpy as np
 from training.support_judge import CHECKS, FOLDS, Example, fold_of, load_prepared, sha256, training_digest
 
 NEWS = ("frank-cnndm", "frank-xsum", "xsumfaith", "fib-cnndm", "fib-xsum", "defacto-xsum", "summeval",
-        "bump-task1", "bump-task2", "summedits-news")  # fmt: skip
+        "bump-task1", "bump-task2", "summedits-news")
 THRESHOLDS = np.round(np.arange(0.2, 0.81, 0.05), 2)
 TIE = 0.001
 
@@ -54,7 +54,7 @@ def choose_checks(p, rows, labels, datasets) -> tuple[tuple[str, ...], float]:
     on these labels still guards against errors they rarely hold (a changed figure in a fluent
     sentence), and differences this small are far inside the bootstrap interval (about ±0.015)."""
     scored = [(mean_ba(labels, with_checks(p, rows, vetoes, t), datasets), vetoes, float(t))
-              for size in range(len(CHECKS) + 1) for vetoes in itertools.combinations(CHECKS, size) for t in THRESHOLDS]  # fmt: skip
+              for size in range(len(CHECKS) + 1) for vetoes in itertools.combinations(CHECKS, size) for t in THRESHOLDS]
     best = max(score for score, _, _ in scored)
     _, vetoes, threshold = max((len(v), score, v, t) for score, v, t in scored if score >= best - TIE)[1:]
     return vetoes, threshold
@@ -201,14 +201,14 @@ def report(data: Path, oof_paths: list[Path], card_path: Path) -> dict:
     }
     table = {name: per_dataset(labels, v, datasets) for name, v in verdicts.items()}
     summary = {name: {"mean": round(float(np.mean(list(t.values()))), 4),
-                      "news_mean": round(float(np.mean([t[d] for d in NEWS if d in t])), 4)} for name, t in table.items()}  # fmt: skip
+                      "news_mean": round(float(np.mean([t[d] for d in NEWS if d in t])), 4)} for name, t in table.items()}
     low, high = bootstrap_difference(labels, verdicts["stacked + checks"], verdicts["lexical"], datasets, groups)
     default = "trained" if low > 0 else "lexical"
     result = {
         "rows": len(rows), "folds": FOLDS, "per_dataset": {n: {d: round(v, 4) for d, v in t.items()} for n, t in table.items()},
         "summary": summary, "difference_vs_lexical_95": [round(low, 4), round(high, 4)], "default": default,
         "fold_choices": {"trained + checks": choices, "stacked + checks": stacked_choices},
-    }  # fmt: skip
+    }
     stack = fit_stack(p, rows)
     final_vetoes, final_threshold = choose_checks(grouped_oof(stack_features(p, rows), rows, folds), rows, labels, datasets)
     print_table(table, summary, (low, high), default)

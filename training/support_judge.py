@@ -105,7 +105,7 @@ def human_example(row: dict, budget: int = 128) -> Example:
         problems=sorted({p.check for p in lexical_problems(row["claim"], source)}),
         verbatim=verbatim(row["claim"], source),  # as at query time: anywhere in the cited text
         features=[round(float(x), 5) for x in judge_features(row["claim"], [source])],
-    )  # fmt: skip
+    )
 
 
 def synthetic_examples(sources: dict[str, str], per_article: int, seed: int, budget: int = 128) -> list[Example]:
@@ -158,7 +158,7 @@ def prepare(pool: Path, dev: Path, out: Path, per_article: int, limit: int | Non
     synthetic = synthetic_examples(sources, per_article, SEED, budget)
     log(f"{len(synthetic)} synthetic rows from {len(sources)} articles")
     header = {"inputs": {p.name: {"sha256": sha256(p), "rows": len(read_rows(p))} for p in (pool, dev)},
-              "seed": SEED, "synthetic_per_article": per_article, "limit": limit, "window_tokens": budget}  # fmt: skip
+              "seed": SEED, "synthetic_per_article": per_article, "limit": limit, "window_tokens": budget}
     write_prepared(out, header, human + synthetic)
 
 
@@ -258,7 +258,7 @@ def load_base(base: Path, attention: str = "sdpa"):
 
 def encode(tokenizer, examples: list[Example], recipe: Recipe, device: str):
     batch = tokenizer([e.claim for e in examples], [e.evidence for e in examples], truncation="longest_first",
-                      max_length=recipe.max_tokens, padding=True, return_tensors="pt")  # fmt: skip
+                      max_length=recipe.max_tokens, padding=True, return_tensors="pt")
     return {k: v.to(device) for k, v in batch.items()}
 
 
@@ -320,7 +320,7 @@ def predict(tokenizer, model, examples: list[Example], recipe: Recipe, device: s
 
 
 def cross_validate(data: Path, base: Path, recipe: Recipe, device: str, out: Path, only: int | None = None,
-                   synthetic: bool = True) -> None:  # fmt: skip
+                   synthetic: bool = True) -> None:
     """Out-of-fold probabilities for every human row: fold k's model never saw fold k's articles
     (neither their human rows nor synthetic rows made from them). ``only``: that fold alone (the
     folds can then run in parallel; ``report`` merges their files)."""
@@ -336,7 +336,7 @@ def cross_validate(data: Path, base: Path, recipe: Recipe, device: str, out: Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"recipe": asdict(recipe), "device": device, "training_digest": training_digest(examples),
                                "folds": list(range(FOLDS)) if only is None else [only],
-                               "oof": [None if np.isnan(p) else round(float(p), 6) for p in oof]}))  # fmt: skip
+                               "oof": [None if np.isnan(p) else round(float(p), 6) for p in oof]}))
     log(f"wrote {out}")
 
 
@@ -363,7 +363,7 @@ def export_onnx(trained, base: Path, folder: Path) -> Path:
         model, (example, example, torch.zeros_like(example)), str(plain),
         input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"], opset_version=17,
         dynamo=False, dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")},
-    )  # fmt: skip
+    )
     target = folder / MODEL_FILE
     quantize_dynamic(str(plain), str(target), per_channel=True, weight_type=QuantType.QInt8)
     plain.unlink()
@@ -378,7 +378,7 @@ def quantization_check(tokenizer, model, examples: list[Example], folder: Path, 
     torch_p = predict(tokenizer, model.to("cpu"), sample, recipe, "cpu")
     onnx_p = SupportModel(folder, window_tokens=recipe.max_tokens).probabilities([(e.claim, e.evidence) for e in sample])
     return {"rows": len(sample), "max_abs_diff": round(float(np.max(np.abs(torch_p - onnx_p))), 4),
-            "same_side_of_0.5": round(float(np.mean((torch_p >= 0.5) == (onnx_p >= 0.5))), 4)}  # fmt: skip
+            "same_side_of_0.5": round(float(np.mean((torch_p >= 0.5) == (onnx_p >= 0.5))), 4)}
 
 
 def train_and_ship(data: Path, base: Path, recipe: Recipe, device: str, folder: Path) -> None:
@@ -407,7 +407,7 @@ def train_and_ship(data: Path, base: Path, recipe: Recipe, device: str, folder: 
                      "onnxruntime": onnxruntime.__version__, "tokenizers": tokenizers.__version__},
         "command": "python -m training.support_judge train",
         "quantization": quantization_check(tokenizer, model, [e for e in examples if e.kind == "human"], folder, recipe),
-    })  # fmt: skip
+    })
     card.setdefault("threshold", 0.5)
     card.setdefault("vetoes", [])
     card_path.write_text(json.dumps(card, indent=2) + "\n")

@@ -13,21 +13,21 @@ import re
 from dataclasses import dataclass
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]  # fmt: skip
+          "October", "November", "December"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 NUMBER_WORDS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "twenty"]
 SCALES = {"thousand": "million", "million": "billion", "billion": "million", "hundred": "thousand"}
 AUXILIARIES = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|should|did|does|do)\b")
 NEGATED = re.compile(r"\b(not|never|no longer)\s+|n't\b")
 HEDGES = re.compile(r"\b(may|might|could|reportedly|allegedly|possibly|likely|probably|about|around|"
-                    r"nearly|almost|some|an estimated|up to|at least)\s+", re.I)  # fmt: skip
+                    r"nearly|almost|some|an estimated|up to|at least)\s+", re.I)
 SAID = re.compile(r",\s+(he|she|they|officials|police|the company|the report|[A-Z][a-z]+(?: [A-Z][a-z]+)?) "
                   r"(said|says|added|claimed|told [A-Z]\w+)\.[\"”]?$")
 DIGITS = re.compile(r"\b\d[\d,]*(\.\d+)?\b")
 YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\b")
 CAUSES = ["because of the crisis", "in response to the protests", "after pressure from investors",
-          "to avoid further losses", "as a result of the new rules", "following a government request"]  # fmt: skip
+          "to avoid further losses", "as a result of the new rules", "following a government request"]
 
 POSITIVE_KINDS = ("verbatim", "clause", "fused")
 NEGATIVE_KINDS = ("number", "scale", "date", "entity", "swap", "negation", "hedge", "cause", "other-article")
@@ -138,11 +138,11 @@ def first_clause(sentence: str, rng: random.Random, article: str) -> str | None:
 
 
 NEGATIVES = {"number": change_number, "scale": change_scale, "date": change_date, "entity": change_entity,
-             "swap": swap_entities, "negation": negate, "hedge": drop_hedge, "cause": add_cause}  # fmt: skip
+             "swap": swap_entities, "negation": negate, "hedge": drop_hedge, "cause": add_cause}
 
 
 def make_claim(kind: str, sentences: list[str], index: int, article: str, other: str,
-               rng: random.Random) -> SyntheticClaim | None:  # fmt: skip
+               rng: random.Random) -> SyntheticClaim | None:
     """One claim of ``kind`` from sentence ``index``; ``other`` is a sentence of another article."""
     sentence = sentences[index]
     if kind == "verbatim":

@@ -141,7 +141,7 @@ def _unanswered(sentences: list[CheckedSentence], question: str, evidence: list[
     # A sentence of a feed item is read with the rest of its item and its publisher ("told the
     # BBC"); any other, with its headline.
     terms = [content_terms(" ".join([s.text] + [f"{e.text} {e.publisher or ''}" for e in items if _is_item(e)]))
-             for s, items in zip(sentences, cited)]  # fmt: skip
+             for s, items in zip(sentences, cited)]
     in_context = [t | content_terms(" ".join(e.title for e in items)) for t, items in zip(terms, cited)]
     unmentioned = [term for term in rare if not any(term in t for t in terms)]
     tied = any(term in t and (c & asked) - {w.term for w in g} for term, g in rare.items() for t, c in zip(terms, in_context))
@@ -171,7 +171,7 @@ def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Ver
         checked += [c for pick in [p for p in picks if p][: 3 - shown] for c in pick]  # a pick may be two sentences
     if any(c.shown for c in checked) and asks_quantity(question):
         pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True,
-                                       shown=[c.text for c in checked if c.shown])  # fmt: skip
+                                       shown=[c.text for c in checked if c.shown])
         checked += [c for d in pairs for c in verifier.verify_sentence(d)]
     return checked
 

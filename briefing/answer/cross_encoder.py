@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def count_tokens(texts: list[str]) -> list[int]:
 
 
 def evidence_window(claim: str, sources: list[str], counter: Callable[[list[str]], list[int]] = count_tokens,
-                    budget: int = WINDOW_TOKENS) -> str:  # fmt: skip
+                    budget: int = WINDOW_TOKENS) -> str:
     """The evidence the model reads: every source sentence if claim and all of them fit in
     ``budget`` tokens, else the sentences sharing most content words with the claim (earlier
     first on ties), as many as fit, put back in text order."""
@@ -99,8 +100,8 @@ class SupportModel:
         self.folder = folder or model_dir()
         self.threads = threads
         self.window_tokens = window_tokens or load_card(folder).get("window_tokens", WINDOW_TOKENS)
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # an onnxruntime.InferenceSession, made on first use
+        self._tokenizer: Any = None
 
     def _load(self) -> None:
         from briefing.errors import ConfigError
@@ -173,7 +174,7 @@ class TrainedJudge:
         self.model = SupportModel(folder, threads)
         if not card or not (self.model.folder / MODEL_FILE).exists():
             raise ConfigError(f"the trained judge's files are missing from {self.model.folder}: use --judge lexical, "
-                              "or rebuild them with `python -m training.support_judge train` in a checkout")  # fmt: skip
+                              "or rebuild them with `python -m training.support_judge train` in a checkout")
         self.threshold = float(card.get("threshold", 0.5))
         self.vetoes = tuple(card.get("vetoes", ()))
         self.stack = card.get("stack")
@@ -201,7 +202,7 @@ class TrainedJudge:
         p = self.probability(claim, sources)
         supported = p >= self.threshold
         return self._verdict(supported, round(p, 4),
-                             f"support probability {p:.2f} {'≥' if supported else '<'} {self.threshold:.2f} (trained judge)")  # fmt: skip
+                             f"support probability {p:.2f} {'≥' if supported else '<'} {self.threshold:.2f} (trained judge)")
 
     def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
         return Verdict(supported=supported, score=score, reason=reason, judge=self.name)

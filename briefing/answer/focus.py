@@ -144,7 +144,7 @@ def _of_name(found: list[Token], after: int, named: set[int]) -> tuple[int, int]
 def _modifier(token: Token, named: set[int]) -> bool:
     word = token.word.casefold()
     return (id(token) not in named and token.term not in STOPWORDS and word not in STOPWORDS and word not in _LOOSE_MODIFIERS
-            and not token.word[0].isupper() and len(token.term) > 1)  # fmt: skip
+            and not token.word[0].isupper() and len(token.term) > 1)
 
 
 def _target(question: str) -> Phrase | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from pydantic import BaseModel, Field
 
 from briefing.answer.prompting import render_prompt
 from briefing.answer.verify import looks_like_instruction
-from briefing.llm import LLMError
+from briefing.llm import LLMError, strict_schema
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
 from briefing.terms import content_terms, matches
 from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
@@ -81,7 +83,8 @@ def narrowed_schema(schema: type[BaseModel], keys: list[str], sections: tuple[st
     """``schema`` as JSON schema with citation keys (and sections) limited to the given values.
 
     Providers that honour JSON schema (llama.cpp grammars, OpenAI) then cannot emit an unknown key;
-    verification still checks every key, for providers that don't.
+    verification still checks every key, for providers that don't. The schema is closed for strict
+    servers (``llm.strict_schema``).
     """
     json_schema = schema.model_json_schema()
     defs = json_schema["$defs"]
@@ -92,13 +95,11 @@ def narrowed_schema(schema: type[BaseModel], keys: list[str], sections: tuple[st
         if "citations" in props:
             props["citations"].update(minItems=1, maxItems=3)
             props["text"].update(maxLength=300)
-            holder["required"] = sorted(set(holder.get("required", [])) | {"text", "citations"})
     if "sentences" in json_schema["properties"]:
         json_schema["properties"]["sentences"].update(minItems=1, maxItems=10)
-        json_schema["required"] = ["headline", "sentences"]
     if sections and "_Sentence" in defs:
         defs["_Sentence"]["properties"]["section"] = {"enum": list(sections), "type": "string"}
-    return json_schema
+    return strict_schema(json_schema)
 
 
 def brief_messages(query: str, evidence: list[Evidence], length: int = 6) -> list[tuple[str, str]]:
@@ -126,7 +127,7 @@ def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSent
         ("system", render_prompt("answer_system")),
         ("human", render_prompt("answer_user", evidence=format_evidence(evidence), question=question)),
     ]
-    schema = narrowed_schema(QuestionAnswer, [e.key for e in evidence])
+    schema = narrowed_schema(QuestionAnswer, [e.key for e in evidence], (ANSWER,))
     schema["properties"]["sentences"].update(minItems=0, maxItems=5)
     answer = llm.generate(messages, QuestionAnswer, schema)
     return [DraftSentence(section=ANSWER, text=s.text, citations=_citations(s.citations)) for s in answer.sentences[:5]]
@@ -242,7 +243,7 @@ class _Candidate:
     sentence with the one before it when it leans on it (then ``in_context`` is true)."""
 
     def __init__(self, evidence: Evidence, text: str, order: int, relevance: float, shown: str | None = None,
-                 headline: bool = False):  # fmt: skip
+                 headline: bool = False):
         self.evidence = evidence
         self.headline = headline
         self.text = text
@@ -264,7 +265,7 @@ class _Candidate:
 
 
 def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2, section: str = DISAGREE,
-                           on_topic: bool = False, shown: list[str] = ()) -> list[DraftSentence]:  # fmt: skip
+                           on_topic: bool = False, shown: Sequence[str] = ()) -> list[DraftSentence]:
     """Source sentences that give different figures for the same thing, as drafted pairs.
 
     ``on_topic`` keeps only pairs whose sentences each share two or more terms with ``query``; a
@@ -283,7 +284,8 @@ def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2,
 
 def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidate]:
     query_terms = content_terms(query)
-    out, seen = [], set()
+    out: list[_Candidate] = []
+    seen: set[str] = set()
     for rank, item in enumerate(evidence):
         prior = 1.0 / (1 + rank)  # retrieval order already blends dense, keyword and diversity
         spans = sentence_spans(item.text)
@@ -378,7 +380,8 @@ def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Cand
     taken: set[str] = set()
     for _, _, a, b in sorted(scored, key=lambda item: item[:2]):
         if a.id not in taken and b.id not in taken and len(found) < pairs:
-            found.append(tuple(sorted((a, b), key=lambda c: (c.date, c.order))))
+            first, second = sorted((a, b), key=lambda c: (c.date, c.order))
+            found.append((first, second))
             taken.update((a.id, b.id))
     return found
 
@@ -419,5 +422,5 @@ def _diverse(ranked: list[_Candidate], used: set[str], limit: int, per_article: 
     return picked
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0

@@ -8,6 +8,7 @@ entities present, negation and swapped roles caught. ``LLMJudge`` asks a model f
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from typing import NamedTuple, Protocol
 
@@ -98,7 +99,7 @@ def lexical_problems(claim: str, source_text: str) -> list[Problem]:
 @functools.lru_cache(maxsize=5_000)
 def _windows(source_text: str) -> tuple[str, ...]:
     sentences = split_sentences(source_text)
-    return tuple(sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])])
+    return tuple(sentences + [f"{a} {b}" for a, b in itertools.pairwise(sentences)])
 
 
 def _best_sentence(claim_terms: frozenset[str], source_text: str) -> str | None:
@@ -124,7 +125,7 @@ def _swapped_roles(claim: list[Token], source: list[Token]) -> tuple[str, str] |
     for position, token in enumerate(source):
         first_seen.setdefault(token.term, position)
     entities = [(i, t) for i, t in enumerate(claim) if t.entity]
-    for (i, a), (j, b) in zip(entities, entities[1:]):
+    for (i, a), (j, b) in itertools.pairwise(entities):
         between = claim[i + 1 : j]
         if a.term == b.term or not any(t.directional for t in between):
             continue
@@ -161,18 +162,18 @@ class LLMJudge:
         ]
         answer = self.llm.generate(messages, JudgeAnswer)
         return Verdict(supported=answer.supported, score=1.0 if answer.supported else 0.0,
-                       reason=answer.reason, judge=self.name)  # fmt: skip
+                       reason=answer.reason, judge=self.name)
 
 
 # --- the learned judge -----------------------------------------------------------------------
 
 FEATURES = ("coverage", "window_coverage", "missing_numbers", "missing_names", "negation_differs",
-            "swapped", "novel_terms", "bigram_overlap", "best_fuzzy", "claim_terms")  # fmt: skip
+            "swapped", "novel_terms", "bigram_overlap", "best_fuzzy", "claim_terms")
 
 
 def _bigrams(text: str) -> set[tuple[str, str]]:
     terms = [t.term for t in tokens(text)]
-    return set(zip(terms, terms[1:]))
+    return set(itertools.pairwise(terms))
 
 
 def judge_features(claim: str, sources: list[str]) -> np.ndarray:
@@ -200,7 +201,7 @@ def judge_features(claim: str, sources: list[str]) -> np.ndarray:
         len(bigrams & _bigrams(source_text)) / max(len(bigrams), 1),
         fuzz.partial_ratio(claim.lower(), best.lower()) / 100 if best else 0.0,
         np.log1p(len(claim_terms)),
-    ], dtype=np.float64)  # fmt: skip
+    ], dtype=np.float64)
 
 
 def calibration_path():

@@ -26,7 +26,7 @@ JUDGES: dict[str, JudgeEntry] = {
                           "briefing.answer.cross_encoder:TrainedJudge", takes_threads=True),
     "learned": JudgeEntry("logistic regression over the lexical judge's features", "briefing.answer.judge:LearnedJudge"),
     "llm": JudgeEntry("the chat model's structured verdicts (needs a model provider)", "briefing.answer.judge:LLMJudge", needs_llm=True),
-}  # fmt: skip
+}
 DEFAULT_JUDGE = "trained"
 """The verification default: the judge whose article-disjoint cross-validated balanced accuracy
 beat the lexical judge's by more than the bootstrap interval (README "Support judges";

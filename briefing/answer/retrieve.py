@@ -105,7 +105,7 @@ def mmr_select(
     for respect_outlets in (True, False):
         while len(chosen) < k:
             best = _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets,
-                                   per_group, per_outlet, respect_outlets, figures)  # fmt: skip
+                                   per_group, per_outlet, respect_outlets, figures)
             if best is None:
                 break
             chosen.append(best)
@@ -115,7 +115,7 @@ def mmr_select(
 
 
 def _best_candidate(ids, relevance, similarity, chosen, mmr_lambda, groups, outlets, per_group, per_outlet,
-                    respect_outlets, figures):  # fmt: skip
+                    respect_outlets, figures):
     best, best_score = None, -math.inf
     for i in range(len(ids)):
         if i in chosen or per_group[groups[i][0]] >= groups[i][1]:

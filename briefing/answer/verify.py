@@ -131,7 +131,7 @@ class Verifier:
     """Checks drafts against the evidence they were written from, repairing what fails."""
 
     def __init__(self, evidence: list[Evidence], judge: Judge, repairer: Repairer | None = None, max_repairs: int = 8,
-                 replace: bool = True):  # fmt: skip
+                 replace: bool = True):
         self.evidence = {e.key: e for e in evidence}
         self.replace = replace  # answers turn this off: a replacement need not address the question
         self.judge = judge
@@ -152,7 +152,7 @@ class Verifier:
         if not text:
             return None
         checked = self._settle(HEADLINE, text, drafted.citations, allow_replace=False)
-        return checked.model_copy(update={"origin": drafted.origin}) if checked.shown else None
+        return _with_origin(checked, drafted) if checked.shown else None
 
     def verify_sentence(self, drafted: DraftSentence) -> list[CheckedSentence]:
         """Re-split the drafted text; each piece keeps the drafted citations and is settled alone.
@@ -166,7 +166,7 @@ class Verifier:
                 settled.append(self._dropped(drafted.section, piece, drafted.citations, DANGLING))
                 continue
             settled.append(self._settle(drafted.section, piece, drafted.citations))
-        return [s.model_copy(update={"origin": drafted.origin}) if s.action != "replaced" else s for s in settled]
+        return [_with_origin(s, drafted) for s in settled]
 
     def _settle(self, section: str, text: str, citations: list[DraftCitation], allow_replace: bool = True) -> CheckedSentence:
         if text_key(text) in self._shown:
@@ -177,7 +177,7 @@ class Verifier:
         if any(c.problem and INSTRUCTION_PROBLEM in c.problem for c in check.citations):
             # It leans on text that addresses the model: the draft followed an injection. No second chance.
             return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,
-                                   action="dropped", original=text)  # fmt: skip
+                                   action="dropped", original=text)
         repaired = self._repair(section, text, citations)
         if repaired is not None:
             return repaired
@@ -185,7 +185,7 @@ class Verifier:
         if replacement is not None:
             return replacement.model_copy(update={"section": section, "original": text})
         return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,
-                               action="dropped", original=text)  # fmt: skip
+                               action="dropped", original=text)
 
     def check(self, text: str, citations: list[DraftCitation]) -> Check:
         """Structure, grounding and support of one sentence; never modifies anything."""
@@ -207,16 +207,17 @@ class Verifier:
         span = ground_quote(citation.quote, evidence.text)
         if span is None:
             return Citation(key=evidence.key, quote=citation.quote, url=evidence.url, valid=False,
-                            problem=f"quote not found in {evidence.key}")  # fmt: skip
+                            problem=f"quote not found in {evidence.key}")
         start, end = enclosing_sentences(evidence.text, *span)
         if looks_like_instruction(evidence.text[start:end]):
             return Citation(key=evidence.key, quote=citation.quote, url=evidence.url, valid=False,
-                            problem=f"cited text in {evidence.key} is an {INSTRUCTION_PROBLEM}")  # fmt: skip
+                            problem=f"cited text in {evidence.key} is an {INSTRUCTION_PROBLEM}")
         return Citation(key=evidence.key, quote=evidence.text[span[0] : span[1]], start=evidence.start + span[0],
-                        end=evidence.start + span[1], url=evidence.url)  # fmt: skip
+                        end=evidence.start + span[1], url=evidence.url)
 
     def _cited_text(self, citation: Citation) -> str:
         evidence = self.evidence[citation.key]
+        assert citation.start is not None and citation.end is not None  # a valid citation was found in its chunk
         start, end = enclosing_sentences(evidence.text, citation.start - evidence.start, citation.end - evidence.start)
         return evidence.text[start:end]
 
@@ -257,7 +258,7 @@ class Verifier:
             for start, end in sentence_spans(evidence.text):
                 sentence = evidence.text[start:end]
                 if (looks_like_instruction(sentence) or text_key(sentence) in self._shown or len(sentence.split()) < 5
-                        or leans_on_previous(sentence)):  # fmt: skip
+                        or leans_on_previous(sentence)):
                     continue
                 overlap = len(terms & content_terms(sentence)) / len(terms)
                 if overlap >= REPLACE_OVERLAP and (best is None or overlap > best[0]):
@@ -272,12 +273,19 @@ class Verifier:
         return self._shown_as("", sentence, check, "replaced", quotation=True).model_copy(update={"origin": "source"})
 
     def _shown_as(self, section: str, text: str, check: Check, action: str, original: str | None = None,
-                  quotation: bool = False) -> CheckedSentence:  # fmt: skip
+                  quotation: bool = False) -> CheckedSentence:
         self._shown.add(text_key(text))
         return CheckedSentence(section=section, text=text, citations=check.citations, verdict=check.verdict,
-                               action=action, original=original, quotation=quotation)  # fmt: skip
+                               action=action, original=original, quotation=quotation)
 
     def _dropped(self, section: str, text: str, citations: list[DraftCitation], reason: str) -> CheckedSentence:
         cited = [Citation(key=c.key, quote=c.quote, valid=False, problem=reason) for c in citations]
         return CheckedSentence(section=section, text=text, citations=cited, verdict=self._fail(reason),
-                               action="dropped", original=text)  # fmt: skip
+                               action="dropped", original=text)
+
+
+def _with_origin(checked: CheckedSentence, drafted: DraftSentence) -> CheckedSentence:
+    """Who wrote the shown text: the drafter when it stands as drafted (or was dropped); the model
+    when it repaired it; a source when its sentence replaced it."""
+    origin = {"repaired": "model", "replaced": "source"}.get(checked.action, drafted.origin)
+    return checked.model_copy(update={"origin": origin})

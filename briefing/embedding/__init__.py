@@ -16,8 +16,11 @@ class Embedder(Protocol):
     """Turns texts into unit-length float32 vectors, shape (len(texts), dimension). ``name`` and
     ``dimension`` label the store."""
 
-    name: str
-    dimension: int | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int | None: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 

@@ -14,7 +14,7 @@ from functools import cache
 RELEVANT = (
     "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_int8",
     "asimd", "asimddp", "i8mm", "bf16", "sve",
-)  # fmt: skip
+)
 _MACOS = {"FEAT_DotProd": "asimddp", "FEAT_I8MM": "i8mm", "FEAT_BF16": "bf16"}
 
 
@@ -29,7 +29,7 @@ class CpuInfo:
         missing = [name for name, present in self._families().items() if not present]
         line = f"{self.model}, {self.logical_cores} logical cores, {' '.join(self.flags) or 'no vector flags read'}"
         return line + (f" (no {', '.join(missing[:-1])} or {missing[-1]})" if len(missing) > 1 else
-                       f" (no {missing[0]})" if missing else "")  # fmt: skip
+                       f" (no {missing[0]})" if missing else "")
 
     def signature(self) -> str:
         """Model and flags: a recorded choice of embedding graph holds while this stays the same."""
@@ -51,9 +51,10 @@ def cpu_info() -> CpuInfo:
     cores = os.cpu_count() or 1
     if platform.system() == "Darwin":
         return _macos(cores)
-    model, flags = platform.processor() or platform.machine(), set()
+    model, flags = platform.processor() or platform.machine(), set[str]()
     try:
-        lines = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read().splitlines()
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         lines = []
     for line in lines:

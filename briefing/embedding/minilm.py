@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class LocalEmbedder:
         self.threads = threads
         self.name = f"local:{model_dir.name if model_dir else MINILM_NAME}"
         self.dimension: int | None = None if model_dir else MINILM_DIMENSION
-        self._model = None
+        self._model: Any = None  # a SentenceTransformer, loaded on first use
 
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -29,15 +29,17 @@ import os
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from briefing.embedding.cpu import cpu_info
 from briefing.embedding.minilm import MINILM_DIMENSION, MINILM_NAME, minilm_tokenizer, packaged_minilm_path
+from briefing.locking import exclusive_lock
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ class GraphChoice(BaseModel):
     def summary(self) -> str:
         best = self.chosen()
         return (f"{self.graph} graph, batch {self.batch_size}, {self.workers} x {self.threads} threads: "
-                f"{best.texts_per_s:.0f} texts/s, cosine to the original >= {best.min_cosine:.3f}")  # fmt: skip
+                f"{best.texts_per_s:.0f} texts/s, cosine to the original >= {best.min_cosine:.3f}")
 
 
 def calibration_texts() -> list[str]:
@@ -135,7 +137,9 @@ def _export(folder: Path) -> None:
         reference = embed_with(_session(plain, None), calibration_texts(), 8, CALIBRATION_TOKENS)
         _fuse(plain, folder / GRAPHS["fp32-fused"])
         _quantize(plain, folder / GRAPHS["int8"])
-        np.save(folder / REFERENCE_FILE, reference)
+        partial = folder / f"{REFERENCE_FILE}.tmp.npy"
+        np.save(partial, reference)
+        partial.replace(folder / REFERENCE_FILE)
     finally:
         plain.unlink(missing_ok=True)
 
@@ -166,7 +170,7 @@ def _export_float(target: Path) -> None:
         Pooled(model).eval(), (example, example), str(target), input_names=["input_ids", "attention_mask"],
         output_names=["embedding"], opset_version=17, dynamo=False,
         dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}},
-    )  # fmt: skip
+    )
 
 
 def _fuse(plain: Path, target: Path) -> None:
@@ -191,25 +195,44 @@ def _quantize(plain: Path, target: Path) -> None:
     quantize_dynamic(
         str(plain), str(partial), per_channel=True, weight_type=QuantType.QInt8, nodes_to_exclude=first_ffn_out,
         extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
-    )  # fmt: skip
+    )
     partial.replace(target)
 
 
 # --- choosing by measurement -------------------------------------------------------------------
 
 
+LOCK_FILE = ".export.lock"
+"""Held while graphs are exported and timed: the models folder is shared by every home (the user
+cache), so a second process waits and then reads the first one's choice."""
+
+
 def graph_choice(folder: Path, thread_budget: int) -> GraphChoice:
     """The recorded choice for this CPU, or a new one measured now (exporting first if needed)."""
+    recorded = _recorded_choice(folder, thread_budget)
+    if recorded is not None:
+        return recorded
+    folder.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(folder / LOCK_FILE, log.warning, doing="another process is exporting the embedding graphs in"):
+        return _recorded_choice(folder, thread_budget) or _export_and_measure(folder, thread_budget)
+
+
+def _recorded_choice(folder: Path, thread_budget: int) -> GraphChoice | None:
+    try:
+        recorded = GraphChoice.model_validate_json((folder / CHOICE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return recorded if recorded.holds_for(folder, thread_budget) else None
+
+
+def _export_and_measure(folder: Path, thread_budget: int) -> GraphChoice:
     path = folder / CHOICE_FILE
     try:
-        recorded = GraphChoice.model_validate_json(path.read_text())
-        if recorded.holds_for(folder, thread_budget):
-            return recorded
-        fresh_export = recorded.export_version != EXPORT_VERSION
+        fresh_export = GraphChoice.model_validate_json(path.read_text()).export_version != EXPORT_VERSION
     except (OSError, ValueError):
         fresh_export = True
     if fresh_export or not all((folder / f).exists() for f in (*GRAPHS.values(), REFERENCE_FILE)):
-        log.warning("exporting all-MiniLM-L6-v2 to ONNX graphs in %s (once)", folder)
+        log.warning("exporting all-MiniLM-L6-v2 to ONNX graphs in %s (once for this user)", folder)
         export_graphs(folder)
     log.warning("timing the embedding graphs on this CPU (%s), once", cpu_info().describe())
     choice = measure(folder, thread_budget)
@@ -228,13 +251,13 @@ def measure(folder: Path, thread_budget: int) -> GraphChoice:
     texts = calibration_texts()
     reference = np.load(folder / REFERENCE_FILE)
     trials: list[Trial] = []
-    sessions = {}
+    sessions: dict[tuple[str, int], Any] = {}
     for graph in GRAPHS:
         for workers in sorted({1, 2, thread_budget} & set(range(1, thread_budget + 1))):
             threads = thread_budget // workers
             sessions[graph, threads] = sessions.get((graph, threads)) or _session(folder / GRAPHS[graph], threads)
             trials.append(_trial(sessions[graph, threads], Trial(graph=graph, batch_size=4, threads=threads, workers=workers,
-                                                                 texts_per_s=0, min_cosine=0), texts, reference))  # fmt: skip
+                                                                 texts_per_s=0, min_cosine=0), texts, reference))
     close = [t for t in trials if t.min_cosine >= MIN_COSINE] or [max(trials, key=lambda t: t.min_cosine)]
     best = max(close, key=lambda t: t.texts_per_s)
     for batch_size in BATCH_SIZES:
@@ -248,8 +271,8 @@ def measure(folder: Path, thread_budget: int) -> GraphChoice:
         graph=chosen.graph, batch_size=chosen.batch_size, threads=chosen.threads, workers=chosen.workers,
         cpu=info.describe(), signature=info.signature(), onnxruntime=onnxruntime.__version__,
         thread_budget=thread_budget, export_version=EXPORT_VERSION,
-        measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), trials=trials,
-    )  # fmt: skip
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"), trials=trials,
+    )
 
 
 def _trial(session, setup: Trial, texts: list[str], reference: np.ndarray) -> Trial:
@@ -322,8 +345,8 @@ class OnnxEmbedder:
         self.name = ONNX_NAME
         self.dimension = MINILM_DIMENSION
         self.choice: GraphChoice | None = None
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # an onnxruntime.InferenceSession, made on first use
+        self._tokenizer: Any = None
 
     def _load(self) -> None:
         self.choice = graph_choice(self.model_folder, self.threads)
@@ -332,6 +355,7 @@ class OnnxEmbedder:
         self._tokenizer = _tokenizer(self.max_tokens)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        if self._session is None:
+        if self.choice is None:
             self._load()
+        assert self.choice is not None and self.batch_size is not None
         return embed_with(self._session, texts, self.batch_size, self.max_tokens, self._tokenizer, self.choice.workers)

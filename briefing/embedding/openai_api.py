@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from briefing.settings import Settings
@@ -21,7 +23,7 @@ class OpenAIEmbedder:
         self.settings = settings
         self.name = f"openai:{settings.openai_embedding_model}"
         self.dimension = OPENAI_EMBEDDING_DIMENSIONS.get(settings.openai_embedding_model)
-        self._client = None
+        self._client: Any = None  # an openai.OpenAI client, made on first use
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Shape (len(texts), dimension), rows of unit length."""

@@ -56,7 +56,7 @@ class EvalCase(BaseModel):
         return self
 
     def filters(self) -> RetrievalFilter:
-        return retrieval_filter(self.since, self.until, publishers=self.publishers)
+        return retrieval_filter(self.since, self.until, publishers=self.publishers, names=("since", "until"))
 
 
 class Suite(BaseModel):

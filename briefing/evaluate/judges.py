@@ -56,7 +56,7 @@ def balanced_accuracy(labels: np.ndarray, supported: np.ndarray) -> float:
     """Mean of the true-positive rate on supported rows and the true-negative rate on unsupported
     ones; a class missing from ``labels`` is left out of the mean."""
     rates = [np.mean(supported[labels == 1]) if np.any(labels == 1) else None,
-             np.mean(~supported[labels == 0]) if np.any(labels == 0) else None]  # fmt: skip
+             np.mean(~supported[labels == 0]) if np.any(labels == 0) else None]
     present = [r for r in rates if r is not None]
     return float(np.mean(present)) if present else float("nan")
 
@@ -107,14 +107,14 @@ class JudgeReport(BaseModel):
 
 
 def report(name: str, rows: list[SupportRow], scores: np.ndarray, supported: np.ndarray,
-           threshold: float | None, note: str | None = None) -> JudgeReport:  # fmt: skip
+           threshold: float | None, note: str | None = None) -> JudgeReport:
     labels = np.array([r.label for r in rows])
     groups = np.array([r.dataset for r in rows])
     per = {g: round(balanced_accuracy(labels[groups == g], supported[groups == g]), 4) for g in sorted(set(groups))}
     precision, recall, f1 = unsupported_detection(labels, supported)
     return JudgeReport(judge=name, n=len(rows), threshold=threshold, balanced_accuracy=round(float(np.mean(list(per.values()))), 4),
                        per_dataset=per, precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4),
-                       auc=round(roc_auc(labels, scores), 4), note=note, roc=roc_points(labels, scores))  # fmt: skip
+                       auc=round(roc_auc(labels, scores), 4), note=note, roc=roc_points(labels, scores))
 
 
 def roc_points(labels: np.ndarray, scores: np.ndarray, most: int = 200) -> list[tuple[float, float]]:
@@ -126,7 +126,7 @@ def roc_points(labels: np.ndarray, scores: np.ndarray, most: int = 200) -> list[
     for cut in cuts:
         predicted = scores >= cut
         points.append((round(float(np.mean(predicted[labels == 0])), 4), round(float(np.mean(predicted[labels == 1])), 4)))
-    return points + [(1.0, 1.0)]
+    return [*points, (1.0, 1.0)]
 
 
 # --- judges under evaluation -----------------------------------------------------------------
@@ -189,7 +189,7 @@ def fit_learned(features: np.ndarray, rows: list[SupportRow]) -> dict:
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit((features - mean) / scale, [r.label for r in rows], sample_weight=cell_weights(rows))
     return {"features": list(FEATURES), "mean": mean.tolist(), "scale": scale.tolist(),
-            "weights": model.coef_[0].tolist(), "bias": float(model.intercept_[0])}  # fmt: skip
+            "weights": model.coef_[0].tolist(), "bias": float(model.intercept_[0])}
 
 
 def cross_validated(features: np.ndarray, rows: list[SupportRow], folds: int = 5) -> np.ndarray:
@@ -217,7 +217,7 @@ def calibrate(dev: list[SupportRow], dev_path: Path, progress: Callable[[], None
         "trained_on": {"file": dev_path.name, "sha256": hashlib.sha256(dev_path.read_bytes()).hexdigest(), "rows": len(dev)},
         "learned": learned,
         "cross_validation": cv.model_dump(),
-    }  # fmt: skip
+    }
 
 
 def save_calibration(data: dict, path: Path) -> None:
@@ -250,7 +250,7 @@ EMBEDDING_DEFAULT_CUT = 0.6  # used until `--calibrate` fits one
 
 def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None, embedder=None, llm=None,
                     calibration_file: Path | None = None, progress: Callable[[str, int], Callable[[], None]] | None = None,
-                    threads: int | None = None) -> list[JudgeReport]:  # fmt: skip
+                    threads: int | None = None) -> list[JudgeReport]:
     """Score every registered judge (``judges.JUDGES``; the llm judge only with ``llm``) on
     ``data_path``; with ``calibrate_on``, first fit and save the learned judge's calibration."""
     from briefing.answer.judge import LearnedJudge, calibration_path, load_calibration
@@ -287,7 +287,7 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
         cut = calibration.get("embedding", {}).get("threshold", EMBEDDING_DEFAULT_CUT)
         scores = embedding_scores(rows, embedder)
         reports.append(report("embedding similarity", rows, scores, scores >= cut, cut,
-                              note=f"best cosine, {embedder.name}{fitted_here if 'embedding' in calibration else ''}"))  # fmt: skip
+                              note=f"best cosine, {embedder.name}{fitted_here if 'embedding' in calibration else ''}"))
     if llm is not None:
         scored = score_verdicts(rows, make_judge("llm", llm), tick("llm judge", len(rows)))
         reports.append(report("llm", rows, scored.scores, scored.supported, None, note=llm.model))
@@ -296,7 +296,7 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
 
 def evaluate_judges_as_asked(settings: Settings, data: Path | None, *, calibrate_on: Path | None = None,
                              embeddings: bool = True, provider: str | None = None,
-                             progress: Callable[[str, int], Callable[[], None]] | None = None) -> list[JudgeReport]:  # fmt: skip
+                             progress: Callable[[str, int], Callable[[], None]] | None = None) -> list[JudgeReport]:
     """`briefing eval judge`: ``evaluate_judges`` with the embedding baseline when ``embeddings``,
     and the llm judge when ``provider`` names a model or an OpenAI key is configured (the bundled
     135M model would take hours over a dev file and is no judge). OptionError without a file."""
@@ -307,4 +307,4 @@ def evaluate_judges_as_asked(settings: Settings, data: Path | None, *, calibrate
     chosen = provider or ("openai" if settings.has_openai_key else None)
     components = Components(settings, provider=chosen)
     return evaluate_judges(data, calibrate_on=calibrate_on, embedder=components.embedder if embeddings else None,
-                           llm=components.llm if chosen else None, progress=progress, threads=settings.threads)  # fmt: skip
+                           llm=components.llm if chosen else None, progress=progress, threads=settings.threads)

@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -35,7 +35,7 @@ ACTIONS = ("kept", "repaired", "replaced", "dropped")
 def git_commit() -> str | None:
     try:
         done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                              cwd=Path(__file__).resolve().parent)  # fmt: skip
+                              cwd=Path(__file__).resolve().parent)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
@@ -81,9 +81,9 @@ def run_suites(
                 if tick:
                     tick()
     actions = {a: sum(r.actions.get(a, 0) for r in results) for a in ACTIONS}
-    return EvalReport(created_at=datetime.now(timezone.utc), commit=git_commit(), provider=components.provider,
+    return EvalReport(created_at=datetime.now(UTC), commit=git_commit(), provider=components.provider,
                       model=components.model, judge=verifier.name, scoring_judge=scorer.name, settings=settings.public(),
-                      suites=runs, aggregate=aggregate(results), actions=actions)  # fmt: skip
+                      suites=runs, aggregate=aggregate(results), actions=actions)
 
 
 def _prepare_corpus(corpus: Path, components: Components, suite: Suite) -> dict[str, set[str]]:
@@ -122,7 +122,7 @@ def _run_case(case: EvalCase, suite: Suite, components: Components, folder: Path
         return _Ran(None, error=str(exc))
     latency = time.perf_counter() - started
     write_atomic(saved, json.dumps({"case": case.model_dump(mode="json"), "latency_s": latency,
-                                    "briefing": briefing.model_dump(mode="json")}, indent=2) + "\n")  # fmt: skip
+                                    "briefing": briefing.model_dump(mode="json")}, indent=2) + "\n")
     return _Ran(briefing, latency, saved)
 
 
@@ -132,4 +132,4 @@ def _scored(ran: _Ran, suite: str, case: EvalCase, judges, article_ids: dict[str
     counts = ran.briefing.counts()
     return CaseResult(suite=suite, id=case.id, kind=case.kind, abstained=ran.briefing.abstained,
                       metrics=case_metrics(case, ran.briefing, judges[1], article_ids, ran.latency, verifier=judges[0]),
-                      actions={a: counts[a] for a in ACTIONS}, briefing_file=str(ran.saved))  # fmt: skip
+                      actions={a: counts[a] for a in ACTIONS}, briefing_file=str(ran.saved))

@@ -21,7 +21,7 @@ from briefing.models import Briefing, CheckedSentence, Verdict
 
 METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupported_rate", "verifier_citation_recall",
            "judge_agreement", "key_fact_recall", "abstention_accuracy", "answer_accuracy", "forbidden_free", "tokens",
-           "latency_s")  # fmt: skip
+           "latency_s")
 
 
 def cited_texts(sentence: CheckedSentence, briefing: Briefing) -> list[str]:
@@ -30,7 +30,7 @@ def cited_texts(sentence: CheckedSentence, briefing: Briefing) -> list[str]:
     texts = []
     for citation in sentence.citations:
         evidence = by_key.get(citation.key)
-        if citation.valid and evidence and citation.start is not None:
+        if citation.valid and evidence and citation.start is not None and citation.end is not None:
             start, end = enclosing_sentences(evidence.text, citation.start - evidence.start, citation.end - evidence.start)
             texts.append(evidence.text[start:end])
     return texts
@@ -104,6 +104,13 @@ def _answered(case: EvalCase, briefing: Briefing, article_ids: dict[str, set[str
     return float(not briefing.abstained and key_fact_recall(case, briefing, article_ids) == 1.0)
 
 
+def unsupported_rate(sentences: list[CheckedSentence], briefing: Briefing, judge: CachedJudge) -> float | None:
+    """Share of ``sentences`` that their cited texts do not support, by ``judge``; None for none."""
+    if not sentences:
+        return None
+    return sum(not judge.supports(s.text, cited_texts(s, briefing) or [""]) for s in sentences) / len(sentences)
+
+
 def judge_agreement(sentences: list[CheckedSentence], briefing: Briefing, a: Judge, b: Judge) -> float | None:
     """Share of ``sentences`` on which judges ``a`` and ``b`` give the same verdict (cited texts together)."""
     pairs = [(s.text, cited_texts(s, briefing) or [""]) for s in sentences]
@@ -113,7 +120,7 @@ def judge_agreement(sentences: list[CheckedSentence], briefing: Briefing, a: Jud
 
 
 def case_metrics(case: EvalCase, briefing: Briefing, scorer: Judge, article_ids: dict[str, set[str]],
-                 latency: float, verifier: Judge | None = None) -> dict[str, float | None]:  # fmt: skip
+                 latency: float, verifier: Judge | None = None) -> dict[str, float | None]:
     """The case's metrics. ``scorer`` scores citations; ``verifier`` (the run's judge) adds its own
     citation recall and its agreement with the scorer."""
     checked, visible = briefing.sentences(), briefing.shown()
@@ -124,16 +131,22 @@ def case_metrics(case: EvalCase, briefing: Briefing, scorer: Judge, article_ids:
         "citation_coverage": (sum(any(c.valid for c in s.citations) for s in checked) / len(checked)) if checked else None,
         "citation_recall": recall,
         "citation_precision": precision,
-        "unsupported_rate": (sum(not scorer.supports(s.text, cited_texts(s, briefing) or [""]) for s in visible) / len(visible)) if visible else None,
+        "unsupported_rate": unsupported_rate(visible, briefing, scorer),
         "verifier_citation_recall": alce_citation_scores(visible, briefing, verifier)[0] if verifier else None,
         "judge_agreement": judge_agreement(visible, briefing, scorer, verifier) if verifier else None,
         "key_fact_recall": None if briefing.abstained else key_fact_recall(case, briefing, article_ids),
         "abstention_accuracy": float(briefing.abstained == case.unanswerable) if case.kind == "ask" else None,
         "answer_accuracy": _answered(case, briefing, article_ids),
-        "forbidden_free": float(not any(re.search(p, text, re.IGNORECASE) for p in case.must_not_include)) if case.must_not_include else None,
+        "forbidden_free": _forbidden_free(case, text),
         "tokens": float(briefing.usage.prompt_tokens + briefing.usage.completion_tokens),
         "latency_s": round(latency, 3),
-    }  # fmt: skip
+    }
+
+
+def _forbidden_free(case: EvalCase, text: str) -> float | None:
+    if not case.must_not_include:
+        return None
+    return float(not any(re.search(p, text, re.IGNORECASE) for p in case.must_not_include))
 
 
 def bootstrap(values: list[float], resamples: int = 2000, seed: int = 7) -> tuple[float, float, float]:
@@ -191,7 +204,7 @@ class EvalReport(BaseModel):
 def aggregate(results: list[CaseResult]) -> dict[str, Interval]:
     out = {}
     for metric in METRICS:
-        values = [r.metrics[metric] for r in results if r.metrics.get(metric) is not None]
+        values = [value for r in results if (value := r.metrics.get(metric)) is not None]
         if values:
             mean, low, high = bootstrap(values)
             out[metric] = Interval(mean=round(mean, 4), low=round(low, 4), high=round(high, 4), n=len(values))
@@ -217,4 +230,4 @@ def summary_json(report: EvalReport) -> dict:
     return {"provider": report.provider, "model": report.model, "judge": report.judge,
             "scoring_judge": report.scoring_judge, "commit": report.commit,
             "skipped": {s.suite: s.skipped for s in report.suites if s.skipped},
-            **{name: value.model_dump() for name, value in report.aggregate.items()}}  # fmt: skip
+            **{name: value.model_dump() for name, value in report.aggregate.items()}}

@@ -31,7 +31,7 @@ _SUPERSETS = {
     "ascii": "cp1252", "iso8859-1": "cp1252", "latin-1": "cp1252", "iso8859-9": "cp1254",
     "tis-620": "cp874", "iso8859-11": "cp874", "gb2312": "gb18030", "gbk": "gb18030",
     "big5": "big5hkscs", "shift_jis": "cp932", "euc_kr": "cp949",
-}  # fmt: skip
+}
 
 _XML_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
@@ -53,7 +53,7 @@ COMMON_ENCODINGS = [
     "latin_1", "iso8859_2", "iso8859_4", "iso8859_5", "iso8859_6", "iso8859_7", "iso8859_8", "iso8859_9",
     "iso8859_13", "iso8859_15", "koi8_r", "koi8_u", "cp932", "shift_jis", "euc_jp",
     "iso2022_jp", "gb18030", "gb2312", "big5", "big5hkscs", "euc_kr", "cp949",
-]  # fmt: skip
+]
 _CHAOS_MARGIN = 0.03  # candidates this close to the best mess ratio count as equally clean
 _COHERENCE_LEAD = 0.1  # the language-coherence lead that decides between readings in two scripts
 _MESS_LIMIT = 0.1  # charset-normalizer's mess ratio at or above which text counts as garbled
@@ -119,7 +119,7 @@ def codec_name(label: str) -> str | None:
         name = codecs.lookup(label.strip()).name
     except LookupError:
         return None
-    if name.startswith("utf-16") or name.startswith("utf-32"):
+    if name.startswith(("utf-16", "utf-32")):
         return "utf-8"  # a declaration readable as ASCII is not in UTF-16 (WHATWG reads it as UTF-8)
     return _SUPERSETS.get(name, name)
 
@@ -197,7 +197,7 @@ def _detect(data: bytes, path: str, problems: list[str]) -> Decoded:
         raise InputError(
             path, f"encoding could not be determined: {first.encoding} and {second.encoding} both read it "
             f"cleanly, with different letters{tried}; save it as UTF-8 or declare its charset",
-        )  # fmt: skip
+        )
     codec = codec_name(best.encoding) or best.encoding
     decoded = _attempt(data, codec, "detected", problems)
     if decoded is None:

@@ -146,7 +146,7 @@ class DuplicateIndex:
         for article_id in sorted(candidates):
             similarity = float((self._signatures[article_id] == signature).mean())
             if similarity >= self.threshold and (best is None or similarity > best[1]) \
-                    and similar_titles(title, self._titles[article_id]):  # fmt: skip
+                    and similar_titles(title, self._titles[article_id]):
                 best = (article_id, similarity)
         return best
 

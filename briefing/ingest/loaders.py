@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from briefing.errors import InputError
+from briefing.errors import InputError, OptionError
 from briefing.ingest.decoding import Decoded, decode
 from briefing.ingest.pages import fragment_text, page_record
 from briefing.ingest.records import record_to_article
@@ -33,7 +33,7 @@ class Loaded:
     warnings: list[Notice] = field(default_factory=list)
 
     def add(self, record: Any, path: str, line: int | None = None, *, markup: bool | None = None,
-            label: str | None = None) -> None:  # fmt: skip
+            label: str | None = None) -> None:
         """Map one record; a record that cannot be used becomes a ``Skipped`` (``label`` prefixes its reason)."""
         try:
             self.articles.append(record_to_article(record, path, line, markup=markup))
@@ -95,6 +95,7 @@ def load_json(path: Path) -> Loaded:
         data = json.loads(read_text(path, loaded))
     except json.JSONDecodeError as exc:
         raise InputError(str(path), f"invalid JSON at line {exc.lineno} ({exc.msg})") from None
+    records: list[tuple[Any, bool | None]]
     if is_json_feed(data):
         records = [(json_feed_record(item, data), False) for item in data["items"]]
     elif isinstance(data, dict):
@@ -112,7 +113,7 @@ def load_json(path: Path) -> Loaded:
 def is_json_feed(data: Any) -> bool:
     """JSON Feed 1.0 or 1.1 (https://jsonfeed.org/version/1.1): a ``version`` URL and ``items``."""
     return isinstance(data, dict) and "jsonfeed.org/version/" in str(data.get("version", "")) \
-        and isinstance(data.get("items"), list)  # fmt: skip
+        and isinstance(data.get("items"), list)
 
 
 def json_feed_record(item: Any, feed: dict[str, Any]) -> Any:
@@ -218,7 +219,7 @@ def load_feed(path: Path) -> Loaded:
     loaded = Loaded()
     text = read_text(path, loaded, markup=True)
     feed = feedparser.parse(_without_encoding_declaration(text).encode("utf-8"),
-                            response_headers={"content-type": "application/xml; charset=utf-8"})  # fmt: skip
+                            response_headers={"content-type": "application/xml; charset=utf-8"})
     if not feed.entries:
         problem = getattr(feed, "bozo_exception", None)
         reason = f"not an RSS or Atom feed ({problem})" if problem else "feed has no entries"
@@ -324,12 +325,30 @@ def load_file(path: Path, max_bytes: int | None = None) -> Loaded:
             raise InputError(
                 str(path), f"{size / 2**20:.1f} MB is over the {max_bytes / 2**20:g} MB limit for a file read whole "
                 "(BRIEFING_MAX_FILE_MB); split it, or give it as JSONL, one article a line"
-            )  # fmt: skip
+            )
     return loader(path)
 
 
+_URL = re.compile(r"^[a-z][a-z0-9+.-]+:/", re.I)
+"""A URL given as a path (``Path`` folds its ``//``), but not a Windows drive (``C:/``)."""
+
+
+def check_inputs(paths: list[Path]) -> None:
+    """Before an ingest reads or writes anything: OptionError for a URL (files and folders only,
+    for now), InputError for a path that does not exist."""
+    for path in paths:
+        if _URL.match(str(path)):
+            url = re.sub(r"^([^:/]+:)/(?!/)", r"\1//", str(path))  # as typed: Path folded its "//"
+            raise OptionError(f"{url} is a URL: `briefing ingest` reads files and folders; download the feed or "
+                              "page first (e.g. curl -o feed.xml URL) and ingest the file")
+    for path in paths:
+        if not path.exists():
+            raise InputError(str(path), "no such file or folder")
+
+
 def discover(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
-    """Files to ingest, in a stable order. Folders are walked recursively; hidden entries are skipped."""
+    """Files to ingest, in a stable order. Folders are walked recursively; hidden entries are
+    skipped, and so is a path gone since ``check_inputs`` saw it."""
     found: list[Path] = []
     skipped: list[Skipped] = []
     for path in paths:

@@ -24,7 +24,7 @@ from briefing.text import word_count
 MIN_PAGE_WORDS = 20
 """A page with less visible text than this is a caption or a script-rendered shell, not an article."""
 
-_DATE_CONFIG = {"original_date": True, "extensive_search": False, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+_DATE_CONFIG: dict[str, Any] = {"original_date": True, "extensive_search": False, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ENTITY = re.compile(r"&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _TAG = re.compile(r"</?(p|div|br|span|a|b|i|em|strong)\b[^>]*>", re.IGNORECASE)
@@ -51,7 +51,7 @@ def page_record(html: str, path: str) -> dict[str, Any]:
         raise InputError(path, f"too little text ({_words(text)} words), not an article page")
     warnings: list[str] = []
     published = page.article("datePublished") or page.meta("article:published_time") or _page_date(html) \
-        or (meta.date if meta else None)  # fmt: skip
+        or (meta.date if meta else None)
     return {
         "title": title,
         "publisher": page.publisher() or (meta.sitename if meta else None),
@@ -59,7 +59,7 @@ def page_record(html: str, path: str) -> dict[str, Any]:
         "text": text,
         "published": _time(published, "publish date", warnings, missing="no publish date found in the page"),
         "updated": _time(page.article("dateModified") or page.meta("article:modified_time", "og:updated_time"),
-                         "update time", warnings),  # fmt: skip
+                         "update time", warnings),
         "warnings": warnings,
     }
 
@@ -128,7 +128,7 @@ class _Declared:
     def article_body(self) -> str | None:
         """The longest ``articleBody`` in the JSON-LD, as plain text; None if there is none."""
         bodies = [b for b in (i["articleBody"] for i in _objects(self.blocks) if "articleBody" in i)
-                  if isinstance(b, str) and b.strip()]  # fmt: skip
+                  if isinstance(b, str) and b.strip()]
         return plain_text(max(bodies, key=len)) if bodies else None
 
     def publisher(self) -> str | None:
@@ -164,7 +164,7 @@ def _main_text(html: str, title: str | None) -> str:
 
     text = trafilatura.extract(
         html, include_comments=False, include_tables=True, include_images=False, favor_precision=True
-    ) or ""  # fmt: skip
+    ) or ""
     first, _, rest = text.partition("\n")
     if title and first.strip().casefold() == title.strip().casefold():
         text = rest  # trafilatura repeats the headline as the first line

@@ -9,7 +9,7 @@ article: it is stored undated, with a warning.
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from briefing.dates import parse_datetime
@@ -25,7 +25,7 @@ URL_FIELDS = ("url", "link", "href", "permalink", "external_url")
 DATE_FIELDS = (
     "published", "date", "date_published", "datePublished", "published_at", "publishedAt", "pubDate",
     "pub_date", "datetime", "created_at",
-)  # fmt: skip
+)
 UPDATED_FIELDS = ("updated", "date_modified", "dateModified", "modified", "updated_at", "updatedAt")
 PUBLISHER_FIELDS = ("publisher", "source", "outlet", "site_name", "site", "feed_title")
 ID_FIELDS = ("id", "guid", "uuid")
@@ -98,7 +98,7 @@ def _body(record: dict[str, Any], markup: bool | None, where: str) -> str:
     raw = _as_text(_first(record, TEXT_FIELDS))
     if not raw:
         raise InputError(where, f"no text (expected one of: {', '.join(TEXT_FIELDS[:4])})")
-    text, truncated = strip_truncation(_plain(raw, markup))
+    text, truncated = strip_truncation(_plain(raw, markup) or "")
     summary = _plain(_as_text(record.get("description")), markup)
     if truncated and summary and text_key(summary) not in text_key(text):
         text = f"{summary}\n\n{text}"  # what was cut is gone; the summary keeps some of it
@@ -134,7 +134,7 @@ def _date(record: dict[str, Any], names: tuple[str, ...], what: str, outcome: st
     raw = _first(record, names)
     try:
         parsed = parse_datetime(raw)
-        return parsed.astimezone(timezone.utc) if parsed else None
+        return parsed.astimezone(UTC) if parsed else None
     except ValueError as exc:
         warnings.append(f"{what} {raw!r} not understood ({getattr(exc, 'reason', exc)}); {outcome}")
         return None

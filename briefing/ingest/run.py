@@ -15,11 +15,11 @@ from typing import Protocol
 
 from briefing.errors import InputError
 from briefing.ingest.dedupe import DuplicateIndex, article_hash, minhash, story_keys, substantive
-from briefing.ingest.loaders import Loaded, discover, load_file
+from briefing.ingest.loaders import Loaded, check_inputs, discover, load_file
+from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, IngestReport, Notice, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
 from briefing.store.catalog import FileRecord, StoryEntry
-from briefing.store.locking import exclusive_lock
 from briefing.store.store import Store
 from briefing.terms import unsplit_words
 from briefing.text import chunk_spans, citable_text, clean, indexed_text, split_sentences
@@ -65,7 +65,7 @@ def make_chunks(article: Article, settings: Settings) -> list[Chunk]:
         Chunk(id=f"{article.key}-{i}", article_id=article.id, text=article.text[s:e], start=s, end=e, position=i,
               overlap=max(0, ends[i] - s) if i else 0)
         for i, (s, e) in enumerate(spans)
-    ]  # fmt: skip
+    ]
 
 
 def ingest(
@@ -75,13 +75,15 @@ def ingest(
     prune: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the configured store and report what happened.
+    """Ingest files and folders into the configured store and report what happened. Raises
+    OptionError for a URL and InputError for a path that does not exist, before anything is written.
 
     Files the store already knows are read again when they must be: a story of theirs lost the
     article it was folded into or replaced by (a file changed or was pruned), or the store was made
     under older ingest rules (``INGEST_FORMAT``).
     """
     started = time.perf_counter()
+    check_inputs(paths)
     files, skipped = discover(paths)
     report = IngestReport(files=len(files), skipped=skipped)
     settings = components.settings
@@ -145,7 +147,7 @@ class _IngestRun:
             count = catalog.reset_digests()
             self.report.warnings.append(Notice(path=self.store.location, text=(
                 f"store made by an earlier version of briefing: its {count} files are read again under the "
-                f"current ingest rules (ingest format {INGEST_FORMAT}); nothing is lost")))  # fmt: skip
+                f"current ingest rules (ingest format {INGEST_FORMAT}); nothing is lost")))
         catalog.set_meta("ingest_format", INGEST_FORMAT)
 
     def add_file(self, path: Path) -> None:
@@ -227,7 +229,7 @@ class _IngestRun:
         if silent:
             many = f"{len(silent)} articles have" if len(silent) > 1 else "the article has"
             self.report.warnings.append(Notice(path=raws[0].source_path, text=(
-                f"{many} no publish date; stored undated (left out of date windows and daily briefs)")))  # fmt: skip
+                f"{many} no publish date; stored undated (left out of date windows and daily briefs)")))
 
     def _forget(self, article_ids: set[str]) -> None:
         """Drop articles about to be replaced by their file's new content from the run's indexes."""
@@ -247,7 +249,7 @@ class _IngestRun:
         if run := unsplit_words(text):
             self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
                 f"words of this language are not separated (\"{run}...\" has no spaces): stored, but "
-                "questions may not find its facts")))  # fmt: skip
+                "questions may not find its facts")))
         identity = article_hash(title, text)
         signature = minhash(text) if substantive(text) else None
         source = SourceRef(title=title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key)
@@ -273,7 +275,7 @@ class _IngestRun:
             self.report.updates += 1
             if newer is False:
                 self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
-                    f"an earlier version of the stored '{known.title}': kept in the catalog as history")))  # fmt: skip
+                    f"an earlier version of the stored '{known.title}': kept in the catalog as history")))
             return None
         if known is not None:
             self._supersede(known, article, record)
@@ -317,7 +319,7 @@ class _IngestRun:
         self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
             f"same story as the stored '{known.title}' (same URL or guid, or the same publisher's near copy) "
             "with other text and no later publish or update time: the stored version stays current, this "
-            "one is kept as an earlier version")))  # fmt: skip
+            "one is kept as an earlier version")))
         return None
 
     def _supersede(self, known: StoryEntry, article: Article, record: FileRecord) -> None:
@@ -330,7 +332,7 @@ class _IngestRun:
         self.report.updates += 1
         self.report.warnings.append(Notice(path=article.source_path, text=(
             f"newer version of '{known.title}': '{article.title}' is current now; the earlier one stays in "
-            "the catalog as history")))  # fmt: skip
+            "the catalog as history")))
 
     def _add_chunks(self, article: Article, record: FileRecord, previous: _Previous) -> None:
         chunks = make_chunks(article, self.settings)

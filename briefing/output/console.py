@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from briefing.models import ArticleInfo, IngestReport, Notice, Skipped, StoreStats
@@ -37,7 +37,7 @@ class IngestProgress:
             transient=True,
             disable=not (enabled and stderr.is_terminal),
         )
-        self.task = None
+        self.task: TaskID | None = None
         self.started = time.perf_counter()
 
     def __enter__(self) -> IngestProgress:
@@ -55,7 +55,8 @@ class IngestProgress:
         task = self.progress.tasks[0]
         done = task.completed + (path is not None)
         rates = f"{done / elapsed:.1f} files/s · {report.embedded} embedded · {report.embedded / elapsed:.0f} chunks/s"
-        self.progress.update(self.task, total=report.files, completed=done, rates=rates)
+        if self.task is not None:
+            self.progress.update(self.task, total=report.files, completed=done, rates=rates)
 
 
 class CacheProgress:
@@ -64,14 +65,14 @@ class CacheProgress:
 
     def __init__(self):
         self.progress: Progress | None = None
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.started = time.perf_counter()
 
     def __call__(self, what: str, done: int, total: int) -> None:
         if self.progress is None:
             stderr = _console(err=True)
             self.progress = Progress(TextColumn("[bold]cache {task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal)  # fmt: skip
+                                     TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal)
             self.progress.start()
             self.started = time.perf_counter()
         if what not in self.tasks:
@@ -131,7 +132,7 @@ def print_sources(articles: list[ArticleInfo], empty_hint: bool = False) -> None
     for article in articles:
         date = article.published.strftime("%Y-%m-%d %H:%M") if article.published else "undated"
         table.add_row(date, article.publisher or "?", article.title, str(article.chunks), str(article.alternates or ""),
-                      str(len(article.earlier_versions) or ""))  # fmt: skip
+                      str(len(article.earlier_versions) or ""))
     _console().print(table)
 
 
@@ -161,7 +162,8 @@ def _print_fields(title: str, rows: list[tuple[str, str]]) -> None:
     _console().print(table)
 
 
-def _size(n: int) -> str:
+def _size(n_bytes: int) -> str:
+    n = float(n_bytes)
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -175,7 +177,7 @@ class JudgeProgress:
     def __init__(self, enabled: bool = True):
         stderr = _console(err=True)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                 console=stderr, transient=True, disable=not (enabled and stderr.is_terminal))  # fmt: skip
+                                 console=stderr, transient=True, disable=not (enabled and stderr.is_terminal))
 
     def __enter__(self) -> JudgeProgress:
         self.progress.__enter__()
@@ -196,8 +198,9 @@ def print_judge_reports(reports) -> None:
         table.add_column(column, justify="left" if column == "judge" else "right")
     for r in reports:
         cut = "" if r.threshold is None else f"{r.threshold:.3f}"
-        table.add_row(r.judge, str(r.n), cut, f"{r.balanced_accuracy:.3f}", *[f"{r.per_dataset.get(d, float('nan')):.3f}" for d in datasets],
-                      f"{r.precision:.3f}", f"{r.recall:.3f}", f"{r.f1:.3f}", f"{r.auc:.3f}")  # fmt: skip
+        per_dataset = [f"{r.per_dataset.get(d, float('nan')):.3f}" for d in datasets]
+        table.add_row(r.judge, str(r.n), cut, f"{r.balanced_accuracy:.3f}", *per_dataset,
+                      f"{r.precision:.3f}", f"{r.recall:.3f}", f"{r.f1:.3f}", f"{r.auc:.3f}")
     _console().print(table)
     _console().print("precision, recall and F1 are for catching unsupported claims; AUC ranks supported above unsupported.")
     for r in reports:
@@ -208,7 +211,7 @@ def print_judge_reports(reports) -> None:
 def print_eval_report(report) -> None:
     scored = f" · scored by {report.scoring_judge}" if report.scoring_judge else ""
     table = Table(title=f"Faithfulness · provider={report.provider} · model={report.model} · judge={report.judge}{scored}",
-                  header_style="bold", title_justify="left")  # fmt: skip
+                  header_style="bold", title_justify="left")
     for column in ("metric", "mean", "95% interval", "cases"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name, value in report.aggregate.items():
@@ -223,7 +226,7 @@ def print_eval_report(report) -> None:
     for suite in report.suites:
         for c in suite.cases:
             cases.add_row(c.suite, c.id, c.kind, fmt(c.metrics.get("citation_recall")), fmt(c.metrics.get("key_fact_recall")),
-                          fmt(c.metrics.get("abstention_accuracy")), str(c.actions.get("dropped", "")), c.error or "")  # fmt: skip
+                          fmt(c.metrics.get("abstention_accuracy")), str(c.actions.get("dropped", "")), c.error or "")
     _console().print(cases)
 
 

@@ -9,19 +9,11 @@ import re
 import tempfile
 from pathlib import Path
 
-from briefing.errors import ConfigError
 from briefing.models import DailyBrief
-from briefing.output.render import FORMATS, index_html, render_daily, unknown_format
+from briefing.output.render import FORMATS, index_html, render_daily
 
 DATED = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 """A daily brief's saved record: ``<date>.json``."""
-
-
-def check_format(fmt: str) -> str:
-    """``fmt`` if it is a format of ``render.FORMATS``; else ConfigError naming the choices."""
-    if problem := unknown_format(fmt):
-        raise ConfigError(problem)
-    return fmt
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -50,7 +42,7 @@ def write_daily(daily: DailyBrief, out_dir: Path) -> list[Path]:
         write_atomic(stem.with_suffix(fmt.suffix), render_daily(daily, name))
         written.append(stem.with_suffix(fmt.suffix))
     write_atomic(out_dir / "index.html", index_html(saved_dailies(out_dir)))
-    return written + [out_dir / "index.html"]
+    return [*written, out_dir / "index.html"]
 
 
 def saved_dailies(out_dir: Path) -> list[tuple[str, list[str]]]:

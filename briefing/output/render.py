@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from briefing.models import Briefing, CheckedSentence, Citation, DailyBrief, Evidence
 
 NO_EVIDENCE = "No articles match this query in the selected window and sources."
-NOTHING_VERIFIED = "No drafted sentence could be verified against the evidence; nothing is shown (the footer counts what was dropped)."
+NOTHING_VERIFIED = "No sentence passed the check against the evidence; nothing is shown (the footer counts what was removed)."
+FROM_SOURCES = "Written from the sources' own sentences (no language model)."
+DRAFTED_BY = "Drafted by {model}; every sentence checked against its sources."
+NONE_KEPT = "The sources' own sentences: none that {model} drafted passed the check against its sources."
 
 
 def nothing_verified(briefing: Briefing) -> bool:
@@ -55,19 +58,53 @@ class Footnotes:
 
 
 def novelty(sentence: CheckedSentence) -> str:
-    return {True: "(new) ", False: "(reported) "}.get(sentence.new, "")
+    return "" if sentence.new is None else "(new) " if sentence.new else "(reported) "
 
 
 def valid(sentence: CheckedSentence) -> list[Citation]:
     return [c for c in sentence.citations if c.valid]
 
 
+def without_model(briefing: Briefing) -> bool:
+    """Written by the extractive provider: every sentence is a source's own."""
+    return briefing.provider == "extractive"
+
+
+def provenance(briefing: Briefing) -> str | None:
+    """How the shown text was written, in words; None when nothing is shown."""
+    if not briefing.shown():
+        return None
+    if without_model(briefing):
+        return FROM_SOURCES
+    return (DRAFTED_BY if briefing.counts()["checked"] else NONE_KEPT).format(model=briefing.model)
+
+
 def footer(briefing: Briefing) -> str:
+    """What verification did, in words that tell quoted source sentences from checked model sentences."""
     n = briefing.counts()
-    return (
-        f"{n['sentences']} sentences: {n['kept']} verified, {n['repaired']} repaired, {n['replaced']} replaced, "
-        f"{n['dropped']} dropped · judge={briefing.judge} · model={briefing.model}"
-    )
+    removed = f"{n['dropped']} removed by the check" if n["dropped"] else ""
+    if without_model(briefing):
+        kept = f"{_count(n['quoted'], 'sentence')}, each quoted word for word from its source"
+        return " · ".join(p for p in (kept, removed, f"judge={briefing.judge}", "no language model") if p)
+    parts = []
+    if n["checked"]:
+        rewritten = f" ({n['repaired']} rewritten after failing the check)" if n["repaired"] else ""
+        parts.append(f"{n['checked']} written by {briefing.model} and checked against their sources{rewritten}")
+    if n["quoted"]:
+        instead = f", replacing {_count(n['replaced'], 'drafted sentence')} that failed the check" if n["replaced"] else ""
+        parts.append(f"{n['quoted']} quoted word for word from the sources{instead}")
+    kept = _count(n["quoted"] + n["checked"], "sentence") + (": " + "; ".join(parts) if parts else "")
+    return " · ".join(p for p in (kept, removed, f"judge={briefing.judge}", f"model={briefing.model}") if p)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def is_quote(sentence: CheckedSentence, briefing: Briefing) -> bool:
+    """Shown as a quotation: a source's own sentence in a brief a model drafted (in an extractive
+    brief every sentence is one, and the provenance line says so)."""
+    return sentence.quotation or (sentence.origin == "source" and not without_model(briefing))
 
 
 def title(briefing: Briefing) -> str:
@@ -89,8 +126,8 @@ def scope(briefing: Briefing) -> str:
     return " · ".join(parts)
 
 
-def _sentence_text(sentence: CheckedSentence, by_key: dict[str, Evidence]) -> str:
-    if not sentence.quotation:
+def _sentence_text(sentence: CheckedSentence, by_key: dict[str, Evidence], quote: bool) -> str:
+    if not quote:
         return sentence.text
     publisher = by_key[valid(sentence)[0].key].publisher or "source"
     return f"“{sentence.text}” ({publisher})"
@@ -111,6 +148,8 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
     head = briefing.headline
     heading = f"{h1} {title(briefing)}" + (_md_markers(notes.markers(head, by_key)) if head and briefing.is_shown(head) else "")
     lines = [heading, "", f"_{scope(briefing)}_", ""]
+    if how := provenance(briefing):
+        lines += [how, ""]
     if not briefing.evidence and not briefing.abstained:
         lines += [NO_EVIDENCE, ""]
     if nothing_verified(briefing):
@@ -122,7 +161,8 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
         if not rows:
             continue
         lines += [f"{h2} {section.title}", ""]
-        lines += [f"- {novelty(s)}{_sentence_text(s, by_key)}{_md_markers(notes.markers(s, by_key))}" for s in rows]
+        lines += [f"- {novelty(s)}{_sentence_text(s, by_key, is_quote(s, briefing))}{_md_markers(notes.markers(s, by_key))}"
+                  for s in rows]
         lines.append("")
     if notes.articles:
         lines += [f"{h2} Sources", ""]
@@ -178,7 +218,7 @@ def json_schema() -> str:
 _CSS = """
 body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.6rem;line-height:1.25}h2{font-size:1.1rem;margin-top:1.8rem;border-bottom:1px solid #ddd}
-.scope,.footer{color:#666;font-size:.9rem}.quote{font-style:italic}
+.scope,.footer,.provenance{color:#666;font-size:.9rem}.quote{font-style:italic}
 a.cite{position:relative;text-decoration:none;font-size:.75em;vertical-align:super;color:#0a58ca;cursor:pointer}
 a.cite .tip{display:none;position:absolute;left:0;top:1.6em;z-index:9;width:22rem;background:#fffbe6;
 border:1px solid #e0c97a;padding:.5rem .6rem;font:13px/1.4 system-ui,sans-serif;color:#222;box-shadow:0 2px 8px #0002}
@@ -209,6 +249,8 @@ def html_body(briefing: Briefing, level: int = 1, anchor: str = "source") -> str
     head = briefing.headline
     marks = _html_markers(head, notes, by_key, anchor) if head and briefing.is_shown(head) else ""
     body = [f"<{h1}>{esc(title(briefing))}{marks}</{h1}>", f'<p class="scope">{esc(scope(briefing))}</p>']
+    if how := provenance(briefing):
+        body.append(f'<p class="provenance">{esc(how)}</p>')
     if not briefing.evidence and not briefing.abstained:
         body.append(f"<p>{esc(NO_EVIDENCE)}</p>")
     if nothing_verified(briefing):
@@ -221,26 +263,27 @@ def html_body(briefing: Briefing, level: int = 1, anchor: str = "source") -> str
     for section in briefing.sections:
         rows = [s for s in section.sentences if briefing.is_shown(s)]
         if rows:
-            items = "".join(f'<li{_novelty_class(s)}>{esc(novelty(s))}{_html_sentence(s, by_key)}{_html_markers(s, notes, by_key, anchor)}</li>' for s in rows)
+            items = "".join(f"<li{_novelty_class(s)}>{esc(novelty(s))}{_html_sentence(s, by_key, is_quote(s, briefing))}"
+                            f"{_html_markers(s, notes, by_key, anchor)}</li>" for s in rows)
             body.append(f"<{h2}>{esc(section.title)}</{h2}><ul>{items}</ul>")
     if notes.articles:
         sources = "".join(_html_source(n, e, anchor) for n, e in enumerate(notes.articles, start=1))
         body.append(f'<{h2}>Sources</{h2}><ol class="sources">{sources}</ol>')
     dropped = [s for s in briefing.sentences() if not s.shown]
     if dropped:
-        rows = "".join(f"<li>{esc(s.text)} — <em>{esc(s.verdict.reason)}</em></li>" for s in dropped)
-        body.append(f"<details><summary>{len(dropped)} drafted sentences removed by verification</summary><ul>{rows}</ul></details>")
+        removed = "".join(f"<li>{esc(s.text)} — <em>{esc(s.verdict.reason)}</em></li>" for s in dropped)
+        body.append(f"<details><summary>{len(dropped)} sentences removed by the check</summary><ul>{removed}</ul></details>")
     body.append(f'<p class="footer">{esc(footer(briefing))}</p>')
     return "".join(body)
 
 
 def _novelty_class(sentence: CheckedSentence) -> str:
-    return {True: ' class="new"', False: ' class="reported"'}.get(sentence.new, "")
+    return "" if sentence.new is None else ' class="new"' if sentence.new else ' class="reported"'
 
 
-def _html_sentence(sentence: CheckedSentence, by_key: dict[str, Evidence]) -> str:
-    text = html.escape(_sentence_text(sentence, by_key))
-    return f'<span class="quote">{text}</span>' if sentence.quotation else text
+def _html_sentence(sentence: CheckedSentence, by_key: dict[str, Evidence], quote: bool) -> str:
+    text = html.escape(_sentence_text(sentence, by_key, quote))
+    return f'<span class="quote">{text}</span>' if quote else text
 
 
 def _html_markers(sentence: CheckedSentence, notes: Footnotes, by_key: dict[str, Evidence], anchor: str = "source") -> str:
@@ -250,7 +293,7 @@ def _html_markers(sentence: CheckedSentence, notes: Footnotes, by_key: dict[str,
         number = notes.numbers[evidence.article_id]
         tip = f"“{citation.quote}” — {evidence.publisher or 'Unknown'}, {_date(evidence)} ({citation.key})"
         out.append(f'<a class="cite" href="#{anchor}-{number}" data-key="{html.escape(citation.key)}">[{number}]'
-                   f'<span class="tip">{html.escape(tip)}</span></a>')  # fmt: skip
+                   f'<span class="tip">{html.escape(tip)}</span></a>')
     return "".join(dict.fromkeys(out))
 
 
@@ -278,7 +321,7 @@ def daily_json(daily: DailyBrief) -> str:
 def daily_html(daily: DailyBrief) -> str:
     esc = html.escape
     parts = ['<p><a href="index.html">All briefs</a></p>', f"<h1>Daily brief · {daily.date.isoformat()}</h1>",
-             f'<p class="scope">{esc(_window_text(daily))}</p>']  # fmt: skip
+             f'<p class="scope">{esc(_window_text(daily))}</p>']
     for number, item in enumerate(daily.topics, start=1):
         parts.append(f'<section id="topic-{number}"><h2>{esc(item.topic.title)}</h2>')
         parts.append(f"<p>{esc(item.note)}</p>" if item.note else html_body(item.briefing, level=3, anchor=f"t{number}-source"))
@@ -308,17 +351,23 @@ def index_html(entries: list[tuple[str, list[str]]]) -> str:
 
 @dataclass(frozen=True)
 class Format:
-    """An output format: its file suffix and how it renders a briefing and a daily brief."""
+    """An output format: the suffix it writes, the suffixes that name it (``-o FILE`` alone picks
+    the format by them) and how it renders a briefing and a daily brief."""
 
     suffix: str
     briefing: Callable[[Briefing], str]
     daily: Callable[[DailyBrief], str]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (self.suffix, *self.aliases)
 
 
 FORMATS: dict[str, Format] = {
-    "md": Format(".md", to_markdown, daily_markdown),
+    "md": Format(".md", to_markdown, daily_markdown, aliases=(".markdown",)),
     "json": Format(".json", to_json, daily_json),
-    "html": Format(".html", to_html, daily_html),
+    "html": Format(".html", to_html, daily_html, aliases=(".htm",)),
 }
 """Every output format. Adding one is a row here and its two renderers; the CLI help, ``render``
 and the daily writer read this table."""

@@ -80,18 +80,21 @@ def write_eval_report(report: dict, out: Path, judges: list[dict] | None = None)
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     aggregate = report["aggregate"]
     rows = [[m, f"{v['mean']:.3f}", f"[{v['low']:.3f}, {v['high']:.3f}]", str(v["n"])] for m, v in aggregate.items()]
-    cases = [[c["suite"], c["id"], c["kind"], *(_fmt(c["metrics"].get(m)) for m in ("citation_recall", "key_fact_recall", "abstention_accuracy")),
+    shown = ("citation_recall", "key_fact_recall", "abstention_accuracy")
+    cases = [[c["suite"], c["id"], c["kind"], *(_fmt(c["metrics"].get(m)) for m in shown),
               " ".join(f"{k}={v}" for k, v in c["actions"].items()), c.get("error") or ""]
-             for s in report["suites"] for c in s["cases"]]  # fmt: skip
-    skipped = "".join(f"<p>Suite {html.escape(s['suite'])} skipped: {html.escape(s['skipped'])}</p>" for s in report["suites"] if s.get("skipped"))
+             for s in report["suites"] for c in s["cases"]]
+    skipped = "".join(f"<p>Suite {html.escape(s['suite'])} skipped: {html.escape(s['skipped'])}</p>"
+                      for s in report["suites"] if s.get("skipped"))
     body = (
         f"<h1>Faithfulness evaluation</h1><p>provider={html.escape(report['provider'])} · model={html.escape(report['model'])}"
-        f" · judge={html.escape(report['judge'])} · scored by {html.escape(str(report.get('scoring_judge')))} · commit={html.escape(str(report['commit']))} · {html.escape(str(report['created_at']))}</p>"
+        f" · judge={html.escape(report['judge'])} · scored by {html.escape(str(report.get('scoring_judge')))}"
+        f" · commit={html.escape(str(report['commit']))} · {html.escape(str(report['created_at']))}</p>"
         f"{skipped}<h2>Aggregate</h2>{_table(['metric', 'mean', '95% interval', 'cases'], rows)}"
         f"{_image(metric_bars(aggregate), 'metric bars')}"
         f"{'<h2>Judges</h2>' + _image(roc_curves(judges), 'ROC curves') if judges else ''}"
         f"<h2>Cases</h2>{_table(['suite', 'case', 'kind', 'citation recall', 'key-fact recall', 'abstention', 'actions', 'error'], cases)}"
-    )  # fmt: skip
+    )
     write_atomic(out / "report.html", html_page("Faithfulness evaluation", body))
     return [out / "report.json", out / "report.html"]
 
@@ -100,10 +103,10 @@ def write_judge_report(judges: list[dict], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "report.json", json.dumps({"judges": judges}, indent=2) + "\n")
     rows = [[j["judge"], str(j["n"]), _fmt(j["threshold"]), _fmt(j["balanced_accuracy"]),
-             ", ".join(f"{k} {v:.3f}" for k, v in j["per_dataset"].items()), _fmt(j["f1"]), _fmt(j["auc"])] for j in judges]  # fmt: skip
+             ", ".join(f"{k} {v:.3f}" for k, v in j["per_dataset"].items()), _fmt(j["f1"]), _fmt(j["auc"])] for j in judges]
     body = (f"<h1>Support judges against human labels</h1>"
             f"{_table(['judge', 'n', 'threshold', 'balanced accuracy', 'per dataset', 'F1 (unsupported)', 'AUC'], rows)}"
-            f"{_image(roc_curves(judges), 'ROC curves')}")  # fmt: skip
+            f"{_image(roc_curves(judges), 'ROC curves')}")
     write_atomic(out / "report.html", html_page("Support judges", body))
     return [out / "report.json", out / "report.html"]
 

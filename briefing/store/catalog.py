@@ -13,8 +13,8 @@ import uuid
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from briefing.store.catalog_reads import CatalogReads
 from briefing.store.catalog_mirror import CatalogMirror
+from briefing.store.catalog_reads import CatalogReads
 from briefing.store.catalog_rows import ADDED_COLUMNS, LATER_INDEXES, SCHEMA, FileRecord, StoryEntry
 from briefing.store.catalog_writes import CatalogWrites
 
@@ -46,25 +46,6 @@ class Catalog(CatalogWrites, CatalogReads, CatalogMirror, AbstractContextManager
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    # --- meta ---------------------------------------------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    @property
-    def origin(self) -> str:
-        """This home's id, recorded with every file it ingests."""
-        return self.get_meta("origin") or ""
-
-    @property
-    def revision(self) -> int:
-        """Bumped by every write: the keyword index records the revision it was built from."""
-        return int(self.get_meta("revision") or 0)
 
 
 def recorded_meta(path: Path, key: str) -> str | None:

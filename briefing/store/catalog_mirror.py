@@ -6,18 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
-from briefing.store.catalog_rows import Transaction, batches
+from briefing.store.catalog_rows import CatalogCore, Transaction, batches
 
 log = logging.getLogger(__name__)
 
 ARTICLE_FIELDS = ("id", "key", "title", "publisher", "url", "published", "published_ts", "source_path", "source_id",
-                  "text", "content_hash", "minhash", "updated", "story_url", "story_guid", "superseded_by")  # fmt: skip
+                  "text", "content_hash", "minhash", "updated", "story_url", "story_guid", "superseded_by")
 FILE_FIELDS = ("path", "digest", "articles", "duplicates", "chunks", "skipped", "ingested_at", "origin")
 CHUNK_FIELDS = ("id", "article_id", "position", "start", "end", "text")
 ALTERNATE_FIELDS = ("source_path", "title", "publisher", "url", "published")
 
 
-class CatalogMirror:
+class CatalogMirror(CatalogCore):
     """Whole rows of the catalog, for the server copy (a mixin over ``Catalog``'s ``db``)."""
 
     def _rows_in(self, sql: str, values: Iterable[str], repeat: int = 1) -> Iterator[tuple]:
@@ -47,7 +47,8 @@ class CatalogMirror:
     def touched_by_files(self, paths: Iterable[str]) -> tuple[set[str], set[str]]:
         """What a write to these files can change besides their own rows: (articles they hold or
         are alternate sources of, files marked to be read again)."""
-        sql = "SELECT id FROM articles WHERE source_path IN ({marks}) UNION SELECT article_id FROM alternates WHERE source_path IN ({marks})"
+        sql = ("SELECT id FROM articles WHERE source_path IN ({marks}) "
+               "UNION SELECT article_id FROM alternates WHERE source_path IN ({marks})")
         articles = {row[0] for row in self._rows_in(sql, paths, repeat=2)}
         files = {row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL")}
         return articles, files
@@ -78,7 +79,7 @@ class CatalogMirror:
     def _insert_rows(self, table: str, fields: tuple[str, ...], rows: list[dict]) -> None:
         columns = ", ".join(f'"{f}"' for f in fields)
         self.db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})",
-                            [tuple(row.get(f) for f in fields) for row in rows])  # fmt: skip
+                            [tuple(row.get(f) for f in fields) for row in rows])
 
 
 def _one_per_key(articles: list[dict]) -> list[dict]:

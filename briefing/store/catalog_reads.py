@@ -4,12 +4,13 @@ for `stats`."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk
 from briefing.store.catalog_rows import (
     ARTICLE_COLUMNS,
     CURRENT,
+    CatalogCore,
     article_filter,
     article_from_row,
     batches,
@@ -21,7 +22,7 @@ from briefing.store.catalog_rows import (
 PREVIOUS_END = '(SELECT p."end" FROM chunks p WHERE p.article_id = c.article_id AND p.position = c.position - 1)'
 
 
-class CatalogReads:
+class CatalogReads(CatalogCore):
     """The read half of ``Catalog`` (a mixin over its ``db`` connection)."""
 
     def all_chunks(self) -> list[tuple[str, str, str]]:
@@ -45,14 +46,14 @@ class CatalogReads:
             for row in rows:
                 overlap = max(0, (row[6] or 0) - row[3])
                 chunk = Chunk(id=row[0], article_id=row[1], text=row[2], start=row[3], end=row[4], position=row[5],
-                              overlap=overlap)  # fmt: skip
+                              overlap=overlap)
                 out.append((chunk, article_from_row(row[7:])))
         return out
 
     def chunk_ids_where(
         self, since: datetime | None = None, until: datetime | None = None, publishers: list[str] | None = None,
         keywords: list[str] | None = None,
-    ) -> set[str]:  # fmt: skip
+    ) -> set[str]:
         """Ids of chunks whose article falls in the window, is by one of the publishers (if any) and
         whose title or text contains one of the keywords (if any), case-insensitively."""
         where, params = article_filter(since, until, publishers)
@@ -98,7 +99,7 @@ class CatalogReads:
                 earlier_versions=earlier_versions(r[0], history),
             )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def _history(self) -> dict[str, list[ArticleVersion]]:
         """Replaced versions by the id of the version that replaced each."""
@@ -110,6 +111,11 @@ class CatalogReads:
             version = ArticleVersion(id=r[0], title=r[1], published=parse_iso(r[2]), updated=parse_iso(r[3]), source_path=r[4])
             out.setdefault(r[5], []).append(version)
         return out
+
+    def publishers(self) -> list[str]:
+        """The distinct publisher names of current articles, sorted."""
+        rows = self.db.execute(f"SELECT DISTINCT publisher FROM articles a WHERE publisher IS NOT NULL AND {CURRENT}")
+        return sorted(row[0] for row in rows)
 
     def counts(self) -> dict[str, int]:
         one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
@@ -125,5 +131,5 @@ class CatalogReads:
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         low, high = self.db.execute(f"SELECT MIN(published_ts), MAX(published_ts) FROM articles a WHERE {CURRENT}").fetchone()
-        to_dt = lambda ts: datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None  # noqa: E731
+        to_dt = lambda ts: datetime.fromtimestamp(ts, tz=UTC) if ts is not None else None  # noqa: E731
         return to_dt(low), to_dt(high)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -36,7 +36,7 @@ CREATE INDEX IF NOT EXISTS alternates_by_path ON alternates (source_path);
 
 # Columns added after the first release: (table, name, type). Old catalogs get them on open.
 ADDED_COLUMNS = (("articles", "updated", "TEXT"), ("articles", "story_url", "TEXT"), ("articles", "story_guid", "TEXT"),
-                 ("articles", "superseded_by", "TEXT"), ("files", "origin", "TEXT"))  # fmt: skip
+                 ("articles", "superseded_by", "TEXT"), ("files", "origin", "TEXT"))
 OWN_FILES = "(origin IS NULL OR origin = (SELECT value FROM meta WHERE key = 'origin'))"
 """Files this home ingested (a shared store's cache also lists other homes' files, which only they can read)."""
 LATER_INDEXES = """
@@ -63,7 +63,8 @@ class FileRecord:
     """Articles of this file stored as earlier versions: id -> the id of the version that replaced it."""
     supersedes: list[tuple[str, str]] = field(default_factory=list)
     """(earlier id, newer id): stored articles that articles of this file replace."""
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    """What of this file was not ingested: ``Skipped`` records as dicts, kept in the manifest."""
 
     @property
     def duplicates(self) -> int:
@@ -99,7 +100,7 @@ def article_from_row(row: tuple) -> Article:
     return Article(
         id=row[0], key=row[1], title=row[2], publisher=row[3], url=row[4], published=parse_iso(row[5]),
         text=row[6], source_path=row[7], source_id=row[8], updated=parse_iso(row[9]),
-    )  # fmt: skip
+    )
 
 
 def earlier_versions(article_id: str, history: dict[str, list[ArticleVersion]]) -> list[ArticleVersion]:
@@ -112,7 +113,7 @@ def earlier_versions(article_id: str, history: dict[str, list[ArticleVersion]]) 
                 seen.add(version.id)
                 found.append(version)
                 waiting.append(version.id)
-    return sorted(found, key=lambda v: version_time(v.published, v.updated) or datetime.min.replace(tzinfo=timezone.utc))
+    return sorted(found, key=lambda v: version_time(v.published, v.updated) or datetime.min.replace(tzinfo=UTC))
 
 
 def signature_blob(signature: np.ndarray | None) -> bytes:
@@ -120,7 +121,8 @@ def signature_blob(signature: np.ndarray | None) -> bytes:
 
 
 def article_filter(since: datetime | None, until: datetime | None, publishers: list[str] | None) -> tuple[str, list]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[float | str] = []
     if since is not None:
         clauses.append("a.published_ts >= ?")
         params.append(since.timestamp())
@@ -131,6 +133,29 @@ def article_filter(since: datetime | None, until: datetime | None, publishers: l
         clauses.append(f"LOWER(a.publisher) IN ({','.join('LOWER(?)' for _ in publishers)})")
         params.extend(publishers)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class CatalogCore:
+    """What the catalog's halves (reads, writes, mirror) share: the SQLite connection and the meta table."""
+
+    db: sqlite3.Connection
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def origin(self) -> str:
+        """This home's id, recorded with every file it ingests."""
+        return self.get_meta("origin") or ""
+
+    @property
+    def revision(self) -> int:
+        """Bumped by every write: the keyword index records the revision it was built from."""
+        return int(self.get_meta("revision") or 0)
 
 
 class Transaction:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from briefing.store.catalog_rows import (
     ARTICLE_INSERT_COLUMNS,
     CURRENT,
     OWN_FILES,
+    CatalogCore,
     FileRecord,
     FileState,
     StoryEntry,
@@ -26,7 +27,7 @@ from briefing.store.catalog_rows import (
 )
 
 
-class CatalogWrites:
+class CatalogWrites(CatalogCore):
     """The manifest and write half of ``Catalog`` (a mixin over its ``db`` connection and meta)."""
 
     # --- manifest -----------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class CatalogWrites:
             rows = self.db.execute(
                 f"SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
                 f"WHERE c.article_id IN ({marks})", batch,
-            )  # fmt: skip
+            )
             out.update((cid, (title, text)) for cid, title, text in rows)
         return out
 
@@ -90,7 +91,7 @@ class CatalogWrites:
                 f"SELECT (SELECT COUNT(*) FROM articles a WHERE source_path IN ({marks}) AND {CURRENT}), "
                 f"(SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source_path IN ({marks})), "
                 f"(SELECT COUNT(*) FROM alternates WHERE source_path IN ({marks}))", batch * 3,
-            ).fetchone()  # fmt: skip
+            ).fetchone()
             totals = [t + r for t, r in zip(totals, row)]
         return totals[0], totals[1], totals[2]
 
@@ -158,7 +159,7 @@ class CatalogWrites:
                 )
                 for a in record.articles
             ],
-        )  # fmt: skip
+        )
         self.db.executemany(
             "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?)",
             [(c.id, c.article_id, c.position, c.start, c.end, c.text) for c in record.chunks],
@@ -171,9 +172,9 @@ class CatalogWrites:
             "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?)",
             (
                 record.path, record.digest, len(record.articles), record.duplicates, len(record.chunks),
-                json.dumps(record.skipped), datetime.now(timezone.utc).isoformat(), self.get_meta("origin"),
+                json.dumps(record.skipped), datetime.now(UTC).isoformat(), self.get_meta("origin"),
             ),
-        )  # fmt: skip
+        )
 
     def _existing_chunk_ids(self, ids: set[str]) -> set[str]:
         found: set[str] = set()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timezone
+from datetime import UTC
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def chunk_metadata(chunk: Chunk, article: Article, origin: str = "") -> dict[str
         "publisher": article.publisher or "",
         "url": article.url or "",
         "published_ts": int(published.timestamp()) if published else -1,
-        "day": int(published.astimezone(timezone.utc).strftime("%Y%m%d")) if published else -1,
+        "day": int(published.astimezone(UTC).strftime("%Y%m%d")) if published else -1,
         "origin": origin,  # the home that wrote it: on a shared server, only that home removes it as an orphan
     }
 
@@ -88,7 +89,7 @@ class ChromaVectors:
     """The collection named by the settings, opened on first use (importing chromadb costs about a
     second) and checked against the embedder that the store was built with."""
 
-    def __init__(self, settings: Settings, location: str, embedder: Embedder, client: Callable[[], object] | None = None):
+    def __init__(self, settings: Settings, location: str, embedder: Embedder, client: Callable[[], Any] | None = None):
         self.settings = settings
         self.location = location
         self.embedder = embedder
@@ -115,7 +116,7 @@ class ChromaVectors:
             )
         except Exception as exc:  # connection failures surface here in server mode
             raise StoreError(f"cannot open collection '{self.settings.collection}' at {self.location}: "
-                             f"{first_line(exc)}") from None  # fmt: skip
+                             f"{first_line(exc)}") from None
         recorded = (collection.metadata or {}).get("embedder")
         if recorded and not same_embedder(recorded, self.embedder.name):
             raise mismatch(self.location, recorded, self.embedder.name)

@@ -8,6 +8,7 @@ that tag and rebuilds if it is behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -23,14 +24,10 @@ def replace_folder(folder: Path, fill: Callable[[Path], None]) -> None:
     tmp.mkdir(parents=True)
     try:
         fill(tmp)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             folder.rename(old)
-        except FileNotFoundError:
-            pass
-        try:
+        with contextlib.suppress(OSError):  # another process swapped its copy in first
             tmp.rename(folder)
-        except OSError:  # another process swapped its copy in first
-            pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)

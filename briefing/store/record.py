@@ -20,9 +20,9 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
-from contextlib import nullcontext
-from typing import ContextManager, NamedTuple
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from briefing.errors import StoreError
 from briefing.settings import Settings
@@ -45,7 +45,7 @@ class Revision(NamedTuple):
     """A store's state on the server: the change log's id and its number of entries."""
 
     epoch: str
-    count: int
+    writes: int
 
 
 def _tag(catalog: Catalog) -> Revision | None:
@@ -58,7 +58,7 @@ def _tag(catalog: Catalog) -> Revision | None:
 
 
 def _set_tag(catalog: Catalog, revision: Revision) -> None:
-    catalog.set_meta(TAG, f"{revision.epoch}:{revision.count}")
+    catalog.set_meta(TAG, f"{revision.epoch}:{revision.writes}")
 
 
 def _pages(items: list[str]) -> list[list[str]]:
@@ -115,40 +115,41 @@ class ServerRecord:
     # --- writes -------------------------------------------------------------------------------
 
     def publish(self, catalog: Catalog, article_ids: set[str], gone_articles: set[str], paths: set[str],
-                gone_paths: set[str]) -> None:  # fmt: skip
+                gone_paths: set[str]) -> None:
         """Copy these articles and files from the catalog to the server, delete the gone ones,
         then append one log entry. The cache stays tagged as current only if no other writer
         appended meanwhile; otherwise the next command rebuilds it."""
         articles, files = self._collection("articles", create=True), self._collection("files", create=True)
-        rows = catalog.article_rows(article_ids)
-        file_rows = [{**row, "origin": row["origin"] or catalog.origin} for row in catalog.file_rows(paths)]  # rows of old catalogs have none
+        article_rows = catalog.article_rows(article_ids)
+        # Rows of old catalogs have no origin: they are this home's.
+        file_rows = [{**row, "origin": row["origin"] or catalog.origin} for row in catalog.file_rows(paths)]
         with failures(self.location, "writing articles"):
-            for i in range(0, len(rows), PAGE):
-                part = rows[i : i + PAGE]
+            for i in range(0, len(article_rows), PAGE):
+                part = article_rows[i : i + PAGE]
                 articles.upsert(ids=[r["id"] for r in part], embeddings=[PLACEHOLDER] * len(part),
-                                documents=[r["text"] for r in part], metadatas=[_article_metadata(r) for r in part])  # fmt: skip
-            for part in _pages(sorted(gone_articles)):
-                articles.delete(ids=part)
+                                documents=[r["text"] for r in part], metadatas=[_article_metadata(r) for r in part])
+            for gone in _pages(sorted(gone_articles)):
+                articles.delete(ids=gone)
             for i in range(0, len(file_rows), PAGE):
                 part = file_rows[i : i + PAGE]
                 files.upsert(ids=[r["path"] for r in part], embeddings=[PLACEHOLDER] * len(part),
-                             metadatas=[_file_metadata(r) for r in part])  # fmt: skip
-            for part in _pages(sorted(gone_paths)):
-                files.delete(ids=part)
-        self._append_log(catalog, len(rows), len(file_rows))
+                             metadatas=[_file_metadata(r) for r in part])
+            for gone in _pages(sorted(gone_paths)):
+                files.delete(ids=gone)
+        self._append_log(catalog, len(article_rows), len(file_rows))
 
     def _append_log(self, catalog: Catalog, articles: int, files: int) -> None:
         entries = self._collection("log", create=True)
         seen = _tag(catalog)
-        at = datetime.now(timezone.utc).isoformat()
+        at = datetime.now(UTC).isoformat()
         with failures(self.location, "appending to the change log"):
             entries.add(ids=[uuid.uuid4().hex], embeddings=[PLACEHOLDER], metadatas=[
-                {"at": at, "host": socket.gethostname(), "origin": catalog.origin, "articles": articles, "files": files}])  # fmt: skip
+                {"at": at, "host": socket.gethostname(), "origin": catalog.origin, "articles": articles, "files": files}])
             now = Revision(str(entries.id), entries.count())
         # Another writer appended too: this cache lacks its write, so stay tagged behind (the next
         # command rebuilds), but tagged: what this home holds is on the server now.
-        base = seen.count if seen is not None and seen.epoch == now.epoch else 0
-        _set_tag(catalog, Revision(now.epoch, now.count if now.count == base + 1 else base))
+        base = seen.writes if seen is not None and seen.epoch == now.epoch else 0
+        _set_tag(catalog, Revision(now.epoch, now.writes if now.writes == base + 1 else base))
 
     def upload_all(self, catalog: Catalog) -> tuple[int, int]:
         """Copy a whole catalog to the server (one made before the server held articles, or the
@@ -163,7 +164,7 @@ class ServerRecord:
     # --- the cache ----------------------------------------------------------------------------
 
     def sync(self, catalog: Catalog, progress: SyncProgress | None = None, writer: bool = False,
-             turn: Callable[[], ContextManager] | None = None) -> None:  # fmt: skip
+             turn: Callable[[], AbstractContextManager] | None = None) -> None:
         """Bring the catalog up to the server's revision, rebuilding it from the server when
         another machine wrote since. A reader gets StoreError when the server holds less than this
         cache saw (wiped, or restored from an older backup); a ``writer`` (ingest) goes on, and
@@ -173,7 +174,7 @@ class ServerRecord:
         holds = bool(catalog.all_file_paths())
         if catalog.get_meta(PUBLISH_PENDING) == "1" and not writer and remote != seen:
             raise StoreError(f"an ingest on this machine stopped before its articles reached {self.location}; "
-                             f"run `briefing ingest` again to finish it")  # fmt: skip
+                             f"run `briefing ingest` again to finish it")
         if remote is None:  # nothing shared: empty, wiped, or made by an earlier version
             if seen is not None and not writer:
                 raise self._lost(remote, seen)
@@ -183,9 +184,9 @@ class ServerRecord:
         if seen is None and holds:  # filled before the server held articles
             if not writer:
                 raise StoreError(f"this home holds articles that collection '{self.name}' at {self.location} "
-                                 f"lacks; run `briefing ingest` here to upload them")  # fmt: skip
+                                 f"lacks; run `briefing ingest` here to upload them")
             return
-        if seen is not None and remote.epoch == seen.epoch and remote.count < seen.count:
+        if seen is not None and remote.epoch == seen.epoch and remote.writes < seen.writes:
             if not writer:
                 raise self._lost(remote, seen)
             return
@@ -194,7 +195,7 @@ class ServerRecord:
                 return  # a recreated store: ``share`` adds this home's copy before taking the server's
             if self._lacks_own_files(catalog):
                 raise StoreError(f"collection '{self.name}' at {self.location} was recreated without this "
-                                 f"machine's files; run `briefing ingest` here to add them back")  # fmt: skip
+                                 f"machine's files; run `briefing ingest` here to add them back")
         if remote != seen:
             with turn() if turn else nullcontext():
                 if _tag(catalog) != remote:  # the ingest this waited for may have brought it up to date
@@ -211,9 +212,9 @@ class ServerRecord:
             return any(len(files.get(ids=part, include=[])["ids"]) < len(part) for part in _pages(own))
 
     def _lost(self, remote: Revision | None, seen: Revision) -> StoreError:
-        return StoreError(f"the Chroma server at {self.location} holds {remote.count if remote else 0} writes to "
-                          f"collection '{self.name}' but this machine saw {seen.count}: it was wiped or restored from "
-                          f"an older backup; run `briefing ingest` on a machine that holds the articles to restore it")  # fmt: skip
+        return StoreError(f"the Chroma server at {self.location} holds {remote.writes if remote else 0} writes to "
+                          f"collection '{self.name}' but this machine saw {seen.writes}: it was wiped or restored from "
+                          f"an older backup; run `briefing ingest` on a machine that holds the articles to restore it")
 
     def share(self, catalog: Catalog, progress: SyncProgress | None = None) -> str | None:
         """Upload this home's catalog when the server lacks it (a store made before the server held
@@ -230,14 +231,15 @@ class ServerRecord:
             why = "made before the server held articles"
         elif remote.epoch != seen.epoch:
             why = "the server's store was recreated since this machine last read it"
-        elif remote.count < seen.count:
-            why = f"the server held {remote.count} of the {seen.count} writes this machine saw"
+        elif remote.writes < seen.writes:
+            why = f"the server held {remote.writes} of the {seen.writes} writes this machine saw"
         else:
             return None
         articles, files = self.upload_all(catalog)
         catalog.set_meta(PUBLISH_PENDING, "0")
-        if remote is not None and remote.count:
-            self.pull(catalog, self.revision(), progress)
+        current = self.revision()
+        if remote is not None and remote.writes and current is not None:
+            self.pull(catalog, current, progress)
         return f"uploaded this home's {articles} articles and {files} files to Chroma, which now holds all a reader needs ({why})"
 
     def _check_not_legacy(self, catalog: Catalog) -> None:
@@ -246,7 +248,7 @@ class ServerRecord:
         if not own_crash and self.holds_vectors():
             raise StoreError(f"collection '{self.name}' at {self.location} was filled by an earlier version of "
                              f"briefing and holds only vectors; run `briefing ingest` once on the machine that "
-                             f"filled it to upload its articles")  # fmt: skip
+                             f"filled it to upload its articles")
 
     def pull(self, catalog: Catalog, revision: Revision, progress: SyncProgress | None = None) -> None:
         """Replace the catalog with the server's articles, chunks and files, tagged ``revision``."""
@@ -295,7 +297,7 @@ def _article_row(record_id: str, text: str, meta: dict) -> dict:
 
 def _chunk_row(record_id: str, text: str, meta: dict) -> dict:
     return {"id": record_id, "article_id": meta["article_id"], "position": meta["position"], "start": meta["start"],
-            "end": meta["end"], "text": text}  # fmt: skip
+            "end": meta["end"], "text": text}
 
 
 def _file_metadata(row: dict) -> dict:

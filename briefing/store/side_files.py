@@ -63,7 +63,7 @@ class SideFiles:
         if index is None and self._delta is not None and self._delta.base_revision == 0:
             index = VectorIndex.empty(self.embedder.name)  # a first ingest: all its vectors are in the delta
         if index is not None and index.embedder == self.embedder.name and self._delta is not None \
-                and index.revision == self._delta.base_revision:  # fmt: skip
+                and index.revision == self._delta.base_revision:
             index = index.updated(self._delta, revision)
         else:
             index = self._from_chroma(revision)

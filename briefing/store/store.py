@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +18,12 @@ import numpy as np
 
 from briefing.embedding import Embedder, same_embedder
 from briefing.errors import StoreError
+from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
 from briefing.store.catalog import Catalog, recorded_meta
 from briefing.store.chroma import ChromaVectors, collection_embedder, mismatch
 from briefing.store.keyword import KeywordIndex
-from briefing.store.locking import exclusive_lock
 from briefing.store.record import ServerRecord, SyncProgress
 from briefing.store.side_files import SideFiles
 from briefing.store.vector_index import VectorIndex
@@ -107,6 +107,10 @@ class Store(StoreWrites, AbstractContextManager):
 
     # --- the query interface ------------------------------------------------------------------
 
+    def publishers(self) -> list[str]:
+        """Publisher names of the current articles, sorted (what ``--source`` may name)."""
+        return self.catalog.publishers()
+
     def allowed_ids(self, filters: RetrievalFilter) -> set[str] | None:
         """The chunk ids a filter lets through; None when it lets through everything. The one place
         a date window, publishers and keywords become ids."""
@@ -180,10 +184,8 @@ def _folder_size(folder: Path) -> int:
     total = 0
     for root, _, files in os.walk(folder):
         for name in files:
-            try:
+            with suppress(OSError):
                 total += os.path.getsize(os.path.join(root, name))
-            except OSError:
-                pass
     return total
 
 

@@ -132,7 +132,7 @@ class VectorIndex:
     def search(
         self, vector: np.ndarray, n: int, since: datetime | None = None, until: datetime | None = None,
         allowed: set[str] | None = None,
-    ) -> list[tuple[str, float]]:  # fmt: skip
+    ) -> list[tuple[str, float]]:
         """Exact top ``n`` by cosine within the window (and among ``allowed`` ids, if given)."""
         rows = self.window(since, until)
         if n <= 0 or rows.start >= rows.stop:

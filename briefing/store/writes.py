@@ -87,7 +87,7 @@ class StoreWrites:
         # On a shared server, vectors this cache lacks may be another machine's (its ingest in
         # progress, or its copy of a restored store): only this home's own are orphans.
         orphans = sorted(cid for cid, origin in self.chroma.origins(sorted(stored - wanted)).items()
-                         if origin in ("", self.catalog.origin))  # fmt: skip
+                         if origin in ("", self.catalog.origin))
         self._delete_vectors(orphans)
         missing = self.catalog.chunks_with_articles(wanted - stored)
         if missing:
@@ -96,26 +96,26 @@ class StoreWrites:
         return len(orphans), len(missing)
 
     def _upsert(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray] | None = None,
-                batch: int = 1000) -> None:  # fmt: skip
-        self.chroma.collection  # fail on an unreachable server before loading the embedder
+                batch: int = 1000) -> None:
+        _ = self.chroma.collection  # fail on an unreachable server before loading the embedder
         for i in range(0, len(items), batch):
             part = items[i : i + batch]
             vectors = self._vectors(part, known or {})
             self.chroma.check_dimension(vectors)  # before the side file's delta records them
             metadatas = [chunk_metadata(chunk, article, self.catalog.origin) for chunk, article in part]
-            self.side_files.track().add([chunk.id for chunk, _ in part], [m["published_ts"] for m in metadatas], vectors)
+            times = [int(m["published_ts"]) for m in metadatas]
+            self.side_files.track().add([chunk.id for chunk, _ in part], times, vectors)
             self.chroma.upsert(part, vectors, metadatas)
 
     def _vectors(self, items: list[tuple[Chunk, Article]], known: dict[str, np.ndarray]) -> np.ndarray:
         """One row per item: the known vector, or the embedding of headline and chunk text."""
         missing = [i for i, (chunk, _) in enumerate(items) if chunk.id not in known]
         texts = [embedded_text(items[i][1].title, items[i][0].text, items[i][0].overlap) for i in missing]
-        embedded = self.embedder.embed(texts) if missing else None
-        if embedded is not None and len(missing) == len(items):
+        embedded = self.embedder.embed(texts) if missing else np.zeros((0, 0), dtype=np.float32)
+        if len(missing) == len(items):
             return embedded
-        rows = [known.get(chunk.id) for chunk, _ in items]
-        for row, i in enumerate(missing):
-            rows[i] = embedded[row]
+        fresh = dict(zip(missing, embedded))
+        rows = [fresh[i] if i in fresh else known[chunk.id] for i, (chunk, _) in enumerate(items)]
         return np.stack(rows).astype(np.float32)
 
     def _delete_vectors(self, ids: list[str]) -> None:
