@@ -25,6 +25,7 @@ from briefing.answer.generate import (
     extractive_brief,
 )
 from briefing.answer.verify import Verifier
+from briefing.llm import StructuredModel
 from briefing.models import CheckedSentence, Evidence, Request, Section
 from briefing.settings import Settings
 from briefing.terms import asked_names, content_terms, missing_names
@@ -46,7 +47,8 @@ class Composition:
 # --- briefs ----------------------------------------------------------------------------------
 
 
-def compose_brief(request: Request, evidence: list[Evidence], llm, verifier: Verifier, settings: Settings) -> Composition:
+def compose_brief(request: Request, evidence: list[Evidence], llm: StructuredModel | None, verifier: Verifier,
+                  settings: Settings) -> Composition:
     """Draft a brief of at most ``request.length`` key developments, verify it, and fill it."""
     if not evidence:
         return Composition()
@@ -88,7 +90,8 @@ def _ordered(sections: list[Section]) -> list[Section]:
 # --- answers ---------------------------------------------------------------------------------
 
 
-def compose_answer(request: Request, evidence: list[Evidence], llm, verifier: Verifier, settings: Settings) -> Composition:
+def compose_answer(request: Request, evidence: list[Evidence], llm: StructuredModel | None, verifier: Verifier,
+                   settings: Settings) -> Composition:
     """One to five verified sentences that answer the question, or an abstention with its reason
     (then no sentences: true sentences that don't answer the question are not an answer)."""
     question = request.query
@@ -159,7 +162,7 @@ def _is_item(evidence: Evidence) -> bool:
     return evidence.start == 0 and len(split_sentences(evidence.text)) <= FEED_ITEM_SENTENCES
 
 
-def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Verifier) -> list[CheckedSentence]:
+def _verified_answer(question: str, evidence: list[Evidence], llm: StructuredModel | None, verifier: Verifier) -> list[CheckedSentence]:
     """The model's verified sentences; if fewer than two survive (a weak model), the sources' own
     most relevant sentences (three picks; a pick may be a sentence with the one it leans on); then,
     if the question asks for a figure and sources disagree on it, both sides."""
@@ -176,6 +179,6 @@ def _verified_answer(question: str, evidence: list[Evidence], llm, verifier: Ver
     return checked
 
 
-Composer = Callable[[Request, list[Evidence], object, Verifier, Settings], Composition]
+Composer = Callable[[Request, list[Evidence], StructuredModel | None, Verifier, Settings], Composition]
 COMPOSERS: dict[str, Composer] = {"brief": compose_brief, "answer": compose_answer}
 """The generate and verify stages of each kind of request (``Request.kind``)."""

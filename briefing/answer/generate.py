@@ -14,8 +14,8 @@ from collections.abc import Set as AbstractSet
 from pydantic import BaseModel, Field
 
 from briefing.answer.prompting import render_prompt
-from briefing.answer.verify import looks_like_instruction
-from briefing.llm import LLMError, strict_schema
+from briefing.answer.verify import Repairer, looks_like_instruction
+from briefing.llm import LLMError, StructuredModel, strict_schema
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
 from briefing.terms import content_terms, matches
 from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
@@ -111,7 +111,7 @@ def brief_messages(query: str, evidence: list[Evidence], length: int = 6) -> lis
     ]
 
 
-def draft_brief(query: str, evidence: list[Evidence], llm, length: int = 6) -> Draft:
+def draft_brief(query: str, evidence: list[Evidence], llm: StructuredModel, length: int = 6) -> Draft:
     """Ask the model for a brief on ``query`` written only from ``evidence``."""
     messages = brief_messages(query, evidence, length)
     answer = llm.generate(messages, DraftAnswer, narrowed_schema(DraftAnswer, [e.key for e in evidence], SECTIONS))
@@ -121,7 +121,7 @@ def draft_brief(query: str, evidence: list[Evidence], llm, length: int = 6) -> D
     )
 
 
-def draft_answer(question: str, evidence: list[Evidence], llm) -> list[DraftSentence]:
+def draft_answer(question: str, evidence: list[Evidence], llm: StructuredModel) -> list[DraftSentence]:
     """Ask the model for a short cited answer to ``question`` from ``evidence`` only."""
     messages = [
         ("system", render_prompt("answer_system")),
@@ -169,7 +169,7 @@ def _addresses(candidate: _Candidate, wanted: frozenset[str]) -> bool:
     return bool(own) and len(own | (candidate.headline_terms & wanted)) >= 2
 
 
-def make_repairer(llm):
+def make_repairer(llm: StructuredModel) -> Repairer:
     """A function that rewrites one failing sentence from the given evidence only."""
 
     def repair(sentence: str, evidence: list[Evidence]) -> DraftSentence | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -18,6 +18,9 @@ from pydantic import BaseModel
 from briefing.models import Verdict
 from briefing.terms import UNSPACED_RUN, Token, content_terms, matches, name_like, numbers, tokens
 from briefing.text import split_sentences
+
+if TYPE_CHECKING:
+    from briefing.llm import StructuredModel
 
 UNSPACED_COVERAGE = 0.9
 
@@ -150,7 +153,7 @@ class LLMJudge:
 
     name = "llm"
 
-    def __init__(self, llm):
+    def __init__(self, llm: StructuredModel):
         self.llm = llm
 
     def judge(self, claim: str, sources: list[str]) -> Verdict:

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from briefing.answer.judge import Judge
+    from briefing.llm import StructuredModel
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ def check_judge_name(name: str) -> str:
     return name
 
 
-def make_judge(name: str, llm=None, threads: int | None = None):
+def make_judge(name: str, llm: StructuredModel | None = None, threads: int | None = None) -> Judge:
     """Build the judge ``name``. Raises ConfigError for an unknown name or an llm judge without a model."""
     from briefing.errors import ConfigError
 

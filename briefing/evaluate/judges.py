@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
@@ -19,6 +20,10 @@ from pydantic import BaseModel, Field, ValidationError
 from briefing.answer.judge import FEATURES, judge_features, logistic
 from briefing.errors import ConfigError, InputError, OptionError
 from briefing.settings import Settings
+
+if TYPE_CHECKING:
+    from briefing.embedding import Embedder
+    from briefing.llm import StructuredModel
 
 
 class SupportRow(BaseModel):
@@ -248,7 +253,8 @@ def _in_sample_note(judge, digest: str) -> str:
 EMBEDDING_DEFAULT_CUT = 0.6  # used until `--calibrate` fits one
 
 
-def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None, embedder=None, llm=None,
+def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None, embedder: Embedder | None = None,
+                    llm: StructuredModel | None = None,
                     calibration_file: Path | None = None, progress: Callable[[str, int], Callable[[], None]] | None = None,
                     threads: int | None = None) -> list[JudgeReport]:
     """Score every registered judge (``judges.JUDGES``; the llm judge only with ``llm``) on
