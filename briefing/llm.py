@@ -17,10 +17,11 @@ import sqlite3
 import time
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, PrivateAttr, ValidationError
 
+from briefing.chat import ChatModel
 from briefing.errors import BriefingError, ConfigError
 from briefing.models import CallRecord, Usage
 from briefing.provider_errors import OPENAI_URL, Endpoint, explain, is_transient, retry_delay
@@ -34,26 +35,6 @@ T = TypeVar("T", bound=BaseModel)
 
 class LLMError(BriefingError):
     """A provider failed or answered with something unusable."""
-
-
-class ChatModel(Protocol):
-    """The seam to a LangChain chat model: ``bind`` provider-specific arguments (a JSON schema),
-    then ``invoke`` with (role, text) messages; the answer has ``content`` and may carry
-    ``usage_metadata`` and ``response_metadata``."""
-
-    def bind(self, **kwargs: Any) -> Any: ...
-
-
-class StructuredModel(Protocol):
-    """The seam the pipeline drafts, repairs and judges through (``StructuredLLM``; tests fake it)."""
-
-    provider: str
-    model: str
-    usage: Usage
-
-    def generate(self, messages: list[tuple[str, str]], schema: type[T], json_schema: dict | None = None) -> T: ...
-
-    def start_usage(self) -> Usage: ...
 
 
 # --- the providers' chat models ----------------------------------------------------------------

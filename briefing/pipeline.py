@@ -20,9 +20,10 @@ from briefing.answer.judge import Judge
 from briefing.answer.judges import make_judge
 from briefing.answer.retrieve import retrieve
 from briefing.answer.verify import Repairer, Verifier
+from briefing.chat import ChatModel, StructuredModel
 from briefing.embedding import Embedder, make_embedder
 from briefing.errors import ConfigError
-from briefing.llm import ChatModel, StructuredModel, make_structured_llm, model_name
+from briefing.llm import make_structured_llm, model_name
 from briefing.models import Briefing, Evidence, Request, RetrievalFilter
 from briefing.options import check_source
 from briefing.providers import AUTO, resolve_provider

@@ -25,7 +25,7 @@ from briefing.answer.generate import (
     extractive_brief,
 )
 from briefing.answer.verify import Verifier
-from briefing.llm import StructuredModel
+from briefing.chat import StructuredModel
 from briefing.models import CheckedSentence, Evidence, Request, Section
 from briefing.settings import Settings
 from briefing.terms import asked_names, content_terms, missing_names

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from briefing.answer.prompting import render_prompt
 from briefing.answer.verify import Repairer, looks_like_instruction
-from briefing.llm import LLMError, StructuredModel, strict_schema
+from briefing.chat import StructuredModel
+from briefing.llm import LLMError, strict_schema
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence
 from briefing.terms import content_terms, matches
 from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key

@@ -20,7 +20,7 @@ from briefing.terms import UNSPACED_RUN, Token, content_terms, matches, name_lik
 from briefing.text import split_sentences
 
 if TYPE_CHECKING:
-    from briefing.llm import StructuredModel
+    from briefing.chat import StructuredModel
 
 UNSPACED_COVERAGE = 0.9
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from briefing.answer.judge import Judge
-    from briefing.llm import StructuredModel
+    from briefing.chat import StructuredModel
 
 
 @dataclass(frozen=True)

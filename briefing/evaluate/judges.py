@@ -22,8 +22,8 @@ from briefing.errors import ConfigError, InputError, OptionError
 from briefing.settings import Settings
 
 if TYPE_CHECKING:
+    from briefing.chat import StructuredModel
     from briefing.embedding import Embedder
-    from briefing.llm import StructuredModel
 
 
 class SupportRow(BaseModel):
