@@ -89,17 +89,19 @@ def _settings():
         raise OptionError(f"invalid setting {Settings.variable(field) if field in Settings.model_fields else field}: {message}") from None
 
 
-def _check_choices(provider: str | None, judge: str | None) -> None:
-    """OptionError naming ``--provider`` or ``--judge`` when either names nothing registered."""
+def _checked_choice(option: str, value: str | None) -> str | None:
+    """``--provider`` or ``--judge`` in lower case; OptionError naming the option when it names
+    nothing registered."""
     from briefing.answer.judges import check_judge_name
     from briefing.providers import check_provider_name
 
-    for option, value, check in (("--provider", provider, check_provider_name), ("--judge", judge, check_judge_name)):
-        if value is not None:
-            try:
-                check(value)
-            except ValueError as exc:
-                raise OptionError(f"{option}: {exc}") from None
+    if value is None:
+        return None
+    check = check_provider_name if option == "--provider" else check_judge_name
+    try:
+        return check(value.strip().lower())
+    except ValueError as exc:
+        raise OptionError(f"{option}: {exc}") from None
 
 
 @contextmanager
@@ -108,7 +110,7 @@ def _components(provider: str | None = None, judge: str | None = None):
     from briefing.output.console import CacheProgress
     from briefing.pipeline import Components
 
-    _check_choices(provider, judge)
+    provider, judge = _checked_choice("--provider", provider), _checked_choice("--judge", judge)
     progress = CacheProgress()
     try:
         with Components(_settings(), provider=provider, judge=judge, on_cache=progress) as components:
@@ -172,7 +174,7 @@ def ingest(
 def sources(since: SinceOption = None, until: UntilOption = None, source: SourceOption = None, as_json: JsonOption = False) -> None:
     """List ingested articles: date, publisher, title, chunk count."""
     from briefing.dates import retrieval_filter
-    from briefing.options import check_source
+    from briefing.options import resolve_source
     from briefing.output.console import CacheProgress, print_sources
     from briefing.store import open_catalog
 
@@ -182,7 +184,7 @@ def sources(since: SinceOption = None, until: UntilOption = None, source: Source
         catalog = open_catalog(_settings(), progress)
     finally:
         progress.close()
-    check_source(window, catalog.publishers() if catalog else [])
+    window = resolve_source(window, catalog.publishers() if catalog else [])
     articles = catalog.list_articles(window.since, window.until, window.source) if catalog else []
     if as_json:
         _print_json([a.model_dump(mode="json") for a in articles])
@@ -232,9 +234,12 @@ def _emit(text: str, output: Path | None) -> None:
 
     if output is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    try:
         write_atomic(output, text)
-        typer.echo(f"wrote {output}", err=True)
+    except OSError as exc:
+        raise BriefingError(f"-o {output}: cannot write it ({exc.strerror or exc})") from None
+    typer.echo(f"wrote {output}", err=True)
 
 
 def _request_command(kind: str, name: str, argument_help: str, summary: str):
@@ -278,10 +283,11 @@ app.command("ask")(_request_command("answer", "question", "The question.",
 def _run_and_emit(kind: str, text: str, since, until, source, k, provider, judge, fmt: str | None, output: Path | None) -> None:
     """Run a brief or an answer, print or write it, and report the model's token use on stderr."""
     from briefing import pipeline
-    from briefing.options import make_request, output_format
+    from briefing.options import check_output, make_request, output_format
     from briefing.output.render import render
 
     request = make_request(kind, text, since=since, until=until, source=source, k=k)
+    check_output(output)
     chosen = output_format(fmt, output)
     with _components(provider, judge) as components:
         result = pipeline.run(request, components)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, PrivateAttr, ValidationError
 from briefing.chat import ChatModel
 from briefing.errors import BriefingError, ConfigError
 from briefing.models import CallRecord, Usage
-from briefing.provider_errors import OPENAI_URL, Endpoint, explain, is_transient, retry_delay
+from briefing.provider_errors import OPENAI_URL, Endpoint, explain, is_transient, retry_delay, status_of
 from briefing.providers import PROVIDERS, ProviderEntry, check_provider_name, module_available
 from briefing.settings import Settings
 
@@ -105,7 +105,8 @@ def openai_endpoint(settings: Settings) -> Endpoint:
     """Where the openai provider's requests go, for error messages and the diagnostic probe."""
     key = settings.openai_key() if settings.has_openai_key or settings.openai_base_url else None
     return Endpoint(url=settings.openai_base_url or OPENAI_URL, model=settings.openai_model,
-                    timeout_s=settings.llm_timeout, custom=bool(settings.openai_base_url), key=key)
+                    timeout_s=settings.llm_timeout, custom=bool(settings.openai_base_url), key=key,
+                    keyless=not settings.has_openai_key)
 
 
 def llama_cpp_chat_model(settings: Settings) -> ChatModel:
@@ -190,6 +191,10 @@ RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 ``json_schema``), and none (the prompt alone asks for JSON; verification checks what comes back)."""
 
 
+SCHEMA_WORDS = ("response_format", "schema")
+"""Words of an HTTP error that say the server refused how the JSON schema was asked for."""
+
+
 def response_format(way: str, json_schema: dict, name: str) -> dict:
     """The request arguments that ask for ``json_schema`` the ``way`` of ``RESPONSE_FORMATS``."""
     if way == "json_schema":
@@ -262,10 +267,11 @@ class StructuredLLM:
             return self._parse(cached[0], schema, truncated=False)
         started = time.perf_counter()
         content, prompt_tokens, completion_tokens, truncated = self._call(messages, json_schema, schema.__name__)
-        parsed = self._parse(content, schema, truncated)
         seconds = round(time.perf_counter() - started, 3)
+        # Counted before parsing: an answer that cannot be used still cost its tokens.
         self.usage.record(CallRecord(purpose=schema.__name__, prompt_tokens=prompt_tokens,
                                      completion_tokens=completion_tokens, seconds=seconds))
+        parsed = self._parse(content, schema, truncated)
         if self.cache:
             self.cache.put(key, content, prompt_tokens, completion_tokens)
         return parsed
@@ -309,9 +315,13 @@ class StructuredLLM:
     def _fall_back(self, exc: BaseException) -> bool:
         """Whether the server refused the way the schema was asked for (its error names
         ``response_format``) and a plainer way is left to try; then that way is used from now on."""
+        if self.provider not in PROVIDERS or PROVIDERS[self.provider].schema != "response_format":
+            return False
         ways = RESPONSE_FORMATS
         plainer = ways.index(self.response_format) + 1
-        if plainer >= len(ways) or "response_format" not in f"{exc} {getattr(exc, 'body', '')}":
+        said = f"{exc} {getattr(exc, 'body', '')}".casefold()
+        refused = status_of(exc) is not None and any(word in said for word in SCHEMA_WORDS)
+        if plainer >= len(ways) or not refused:
             return False
         log.info("provider %s refused response_format %s; asking with %s", self.provider, self.response_format, ways[plainer])
         self.response_format = ways[plainer]
@@ -332,7 +342,9 @@ class StructuredLLM:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "answer"
             raise LLMError(
-                f"provider '{self.provider}' returned unusable JSON for {schema.__name__} ({where}: {problem['msg']})"
+                f"provider '{self.provider}' returned unusable JSON for {schema.__name__} ({where}: {problem['msg']}): "
+                f"the model '{self.model}' does not follow the JSON schema it was given; use a model that does, "
+                "or --provider extractive"
             ) from None
 
 

@@ -9,6 +9,7 @@ publisher names.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from briefing.dates import retrieval_filter
@@ -28,6 +29,8 @@ def make_request(kind: str, text: str, *, since: str | None = None, until: str |
     if not text.strip():
         raise OptionError(f"{argument} is empty: say what the {'brief is about' if kind == 'brief' else 'question is'}")
     check_k(k)
+    if source is not None and not source.strip():
+        raise OptionError("--source is empty: name a publisher (`briefing sources` lists them)")
     filters = retrieval_filter(since, until, source=source.strip() if source else None)
     return Request(kind=kind, query=text.strip(), filters=filters, k=k)
 
@@ -37,15 +40,23 @@ def check_k(k: int | None) -> None:
         raise OptionError(f"-k must be between 1 and {MAX_K} evidence chunks, got {k}")
 
 
-def check_source(filters: RetrievalFilter, publishers: list[str]) -> None:
-    """OptionError when ``--source`` names no publisher of the store (case-insensitively), listing
-    the closest names; nothing when there is no ``--source`` or the store is empty."""
+def resolve_source(filters: RetrievalFilter, publishers: list[str]) -> RetrievalFilter:
+    """``filters`` with ``--source`` as the store names its publisher: the same name in any case,
+    else the one publisher whose name holds it as whole words ("pacific desk" for "Pacific Desk
+    (sample)", "BBC" for "BBC News"). OptionError listing the closest names when none or several
+    do; ``filters`` unchanged when there is no ``--source`` or the store is empty."""
     name = filters.source
-    if not name or not publishers or name.casefold() in {p.casefold() for p in publishers}:
-        return
-    closest = closest_names(name, publishers)
-    raise OptionError(f"--source '{name}' is not a publisher in the store; closest: "
-                      + ", ".join(f"'{p}'" for p in closest) + " (`briefing sources` lists them all)")
+    if name is None or not publishers:
+        return filters
+    exact = [p for p in publishers if p.casefold() == name.casefold()]
+    words = re.compile(rf"(?<!\w){re.escape(name.casefold())}(?!\w)")
+    found = exact or [p for p in publishers if words.search(p.casefold())]
+    if len(found) == 1:
+        return filters.model_copy(update={"source": found[0]})
+    shown = found or closest_names(name, publishers)
+    what = "names several publishers" if found else "is not a publisher in the store"
+    raise OptionError(f"--source '{name}' {what}; {'which' if found else 'closest'}: "
+                      + ", ".join(f"'{p}'" for p in shown[:CLOSEST_PUBLISHERS]) + " (`briefing sources` lists them all)")
 
 
 def closest_names(name: str, names: list[str], limit: int = CLOSEST_PUBLISHERS) -> list[str]:
@@ -65,9 +76,11 @@ def output_format(fmt: str | None, output: Path | None) -> str:
     from briefing.output.render import FORMATS, unknown_format
 
     if fmt is not None:
-        if problem := unknown_format(fmt):
-            raise OptionError(f"-f/--format: {problem}")
-        return fmt
+        wanted = fmt.strip().lower().lstrip(".")
+        for name, row in FORMATS.items():
+            if wanted == name or wanted in (s.lstrip(".") for s in row.suffixes):
+                return name
+        raise OptionError(f"-f/--format: {unknown_format(fmt)}")
     if output is None:
         return "md"
     suffix = output.suffix.lower()
@@ -77,3 +90,17 @@ def output_format(fmt: str | None, output: Path | None) -> str:
     raise OptionError(f"-o {output}: cannot tell the format from {suffix or 'a name without a suffix'!r}; "
                       f"add -f {' | '.join(FORMATS)}, or use a suffix "
                       + ", ".join(s for row in FORMATS.values() for s in row.suffixes))
+
+
+def check_output(output: Path | None) -> None:
+    """OptionError, before any work, for an ``-o`` that cannot be a file: a folder, or a path
+    under a file."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise OptionError(f"-o {output}: is a folder; give a file name, e.g. {output / 'brief.md'}")
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OptionError(f"-o {output}: {parent} is a file, not a folder")
+            return

@@ -22,10 +22,10 @@ from briefing.answer.retrieve import retrieve
 from briefing.answer.verify import Repairer, Verifier
 from briefing.chat import ChatModel, StructuredModel
 from briefing.embedding import Embedder, make_embedder
-from briefing.errors import ConfigError
+from briefing.errors import ConfigError, StoreError
 from briefing.llm import make_structured_llm, model_name
 from briefing.models import Briefing, Evidence, Request, RetrievalFilter
-from briefing.options import check_source
+from briefing.options import resolve_source
 from briefing.providers import AUTO, resolve_provider
 from briefing.settings import Settings
 from briefing.store.record import SyncProgress
@@ -118,10 +118,12 @@ def run(request: Request, components: Components) -> Briefing:
     """Retrieve evidence for ``request``, draft from it, verify every sentence against it.
 
     Raises ``ConfigError`` for an unknown provider or judge, ``OptionError`` for a ``--source`` that
-    names no publisher of the store, and ``LLMError``/``StoreError`` when a provider or the store
+    names no publisher of the store (a unique part of a name is resolved to it), ``StoreError`` for
+    a store with nothing ingested, and ``LLMError``/``StoreError`` when a provider or the store
     fails; an empty window is not an error (the briefing says so)."""
     llm, judge = components.llm, components.judge  # built first: a configuration error stops before retrieval
-    check_source(request.filters, components.store.publishers())
+    check_not_empty(components.store)
+    request = request.model_copy(update={"filters": resolve_source(request.filters, components.store.publishers())})
     usage = llm.start_usage() if llm else None
     evidence = find_evidence(request.query, components, request.k or _default_k(request, components.settings),
                              request.filters, excerpts=llm is not None)
@@ -138,6 +140,17 @@ def run(request: Request, components: Components) -> Briefing:
     if usage is not None:
         briefing.usage = usage
     return briefing
+
+
+def check_not_empty(store: Store) -> None:
+    """StoreError naming the store when nothing was ingested into it: a brief from an empty store
+    is most often a command run from another folder (``BRIEFING_HOME`` is relative)."""
+    if store.article_count() == 0:
+        settings = store.settings
+        where = (f"{settings.store_dir.resolve()}" if settings.chroma_host is None
+                 else f"collection '{settings.collection}' at {store.location}")
+        raise StoreError(f"nothing ingested yet in {where}: run `briefing ingest PATH` first, or set "
+                         "BRIEFING_HOME to the folder you ingested into")
 
 
 def _default_k(request: Request, settings: Settings) -> int:

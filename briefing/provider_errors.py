@@ -20,8 +20,7 @@ PROBE_TIMEOUT_S = 5.0
 MAX_RETRY_AFTER_S = 30.0
 """Longest wait a server's Retry-After header can ask for between tries."""
 
-_TRANSIENT_NAMES = {"APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError",
-                    "TimeoutException", "ConnectError", "ReadTimeout", "ConnectTimeout", "RemoteProtocolError"}
+_TRANSIENT_NAMES = {"APIConnectionError", "RateLimitError", "InternalServerError", "ConnectError", "RemoteProtocolError"}
 _TIMEOUT_NAMES = {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout"}
 _REFUSED_NAMES = {"ConnectError", "ConnectionRefusedError", "ConnectionError"}
 
@@ -36,18 +35,24 @@ class Endpoint:
     timeout_s: float
     custom: bool
     key: str | None = None
+    keyless: bool = False
+    """No key was set: a placeholder is sent (a local server needs none)."""
 
     def __repr__(self) -> str:  # the key never reaches a log line or traceback
         return f"Endpoint(url={self.url!r}, model={self.model!r})"
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Timeouts, dropped connections, 429 and 5xx are worth another try; the rest are not."""
+    """Dropped or refused connections, 429 and 5xx are worth another try; the rest are not. A
+    timeout is not: a model too slow for BRIEFING_LLM_TIMEOUT is as slow the next time, and sending
+    again only doubles a busy local server's work."""
     status = status_of(exc)
     if status is not None:
         return status == 429 or status >= 500
+    if _named(exc, _TIMEOUT_NAMES, chain=True) or isinstance(exc, TimeoutError):
+        return False
     # Match on class names up the MRO: LangChain wraps the openai client's errors in subclasses.
-    return _named(exc, _TRANSIENT_NAMES) or isinstance(exc, (TimeoutError, ConnectionError))
+    return _named(exc, _TRANSIENT_NAMES) or isinstance(exc, ConnectionError)
 
 
 def retry_delay(exc: BaseException, attempt: int, backoff: float) -> float:
@@ -99,6 +104,9 @@ def _explain(exc: BaseException, endpoint: Endpoint, tries: int) -> str:
 
 def _explain_status(status: int, message: str, endpoint: Endpoint) -> str:
     said = f" ({message})" if message else ""
+    if status in (401, 403) and endpoint.keyless:
+        return (f"{endpoint.url} wants an API key (HTTP {status}{': ' + message if message else ''}): "
+                "set OPENAI_API_KEY to the server's key")
     if status in (401, 403):
         return f"{endpoint.url} refused the API key (HTTP {status}{': ' + message if message else ''}): check OPENAI_API_KEY"
     if status == 404 and endpoint.custom and not _has_version_path(endpoint.url):
@@ -136,7 +144,7 @@ def _answer_problem(status: int, content_type: str, text: str, endpoint: Endpoin
     kind = content_type.split(";")[0].strip().lower()
     if "html" in kind or text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
         return (f"the server at {endpoint.url} did not answer with JSON (got an HTML page): "
-                f"{_where_to_fix(endpoint)} should name an OpenAI-compatible API, usually ending in /v1")
+                "BRIEFING_OPENAI_BASE_URL should name an OpenAI-compatible API, usually ending in /v1")
     try:
         data = json.loads(text)
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -148,7 +149,34 @@ class Settings(BaseSettings):
     @field_validator("provider")
     @classmethod
     def _known_provider(cls, value: str) -> str:
-        return check_provider_name(value)
+        return check_provider_name(value.strip().lower())
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (an IANA name, e.g. UTC or Europe/Kyiv)") from None
+        return value
+
+    @field_validator("daily_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        hours, minutes = (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
+        if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
+            raise ValueError(f"invalid time '{value}': use HH:MM, 00:00 to 24:00")
+        return value.strip()
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value.strip()):
+            raise ValueError(f"'{value}' is not an http:// or https:// URL (e.g. http://127.0.0.1:11434/v1)")
+        return value.strip() if value is not None else None
 
     @field_validator("judge", "eval_judge")
     @classmethod

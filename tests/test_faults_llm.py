@@ -72,23 +72,25 @@ def test_rate_limit_is_retried_after_the_servers_retry_after(store, fake, sleeps
     assert "Authorization" in fake.requests[0]["headers"] or "authorization" in fake.requests[0]["headers"]
 
 
-@pytest.mark.parametrize(
-    ("step", "cause"),
-    [
-        (Status(500), "{url} answered HTTP 500 (fake provider error) after 3 tries"),
-        (Stall(2.0), "no answer from {url} within 0.5 s after 3 tries (a slow server or model: raise BRIEFING_LLM_TIMEOUT)"),
-    ],
-)
-def test_transient_faults_are_retried_with_backoff_then_reported(store, fake, sleeps, tmp_path, step, cause):
-    fake.script = [step]
+def test_transient_faults_are_retried_with_backoff_then_reported(store, fake, sleeps, tmp_path):
+    fake.script = [Status(500)]
     target = tmp_path / "brief.md"
     result = brief("-o", str(target))
     assert result.exit_code == 1
-    assert result.stderr == f"Error: provider 'openai' failed: {cause.format(url=fake.base_url)}\n"
-    assert result.stderr.count("\n") == 1  # one line
+    assert result.stderr == f"Error: provider 'openai' failed: {fake.base_url} answered HTTP 500 (fake provider error) after 3 tries\n"
     assert len(fake.requests) == 3  # the first try and two retries
     assert sleeps == [0.5, 1.0]  # exponential backoff
     assert not target.exists()  # nothing partial is written
+
+
+def test_a_timeout_is_reported_at_once_not_sent_again(store, fake, sleeps, tmp_path):
+    """A model too slow for the timeout is as slow the next time; sending again doubles its work."""
+    fake.script = [Stall(2.0)]
+    result = brief()
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: provider 'openai' failed: no answer from {fake.base_url} within 0.5 s "
+                             "(a slow server or model: raise BRIEFING_LLM_TIMEOUT)\n")
+    assert len(fake.requests) == 1 and sleeps == []
 
 
 def test_json_cut_off_without_the_token_limit_is_an_error_and_writes_nothing(store, fake, sleeps, tmp_path):
@@ -214,6 +216,25 @@ def test_an_unknown_model_names_the_model_setting(store, fake, sleeps, monkeypat
                                 "or the base URL may be wrong (BRIEFING_OPENAI_BASE_URL)")
 
 
+def test_a_server_that_wants_a_key_says_to_set_one(store, fake, sleeps, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")  # a placeholder is sent, as to a local server
+    fake.script = [Status(401, message="Missing bearer token")]
+    assert failure(brief()) == f"{fake.base_url} wants an API key (HTTP 401: Missing bearer token): set OPENAI_API_KEY to the server's key"
+
+
+def test_usage_counts_every_call_that_cost_tokens_even_an_unusable_one(store, fake, sleeps):
+    """The same draft answers the repair requests too, where it is not a repair: those calls fail
+    to parse, cost tokens all the same, and are counted."""
+    with open_catalog(store) as catalog:
+        key = sorted(catalog.chunk_ids())[0]
+    wrong = {"headline": {"text": "North Korea sent 90,000 troops to Kursk.", "citations": [{"key": key, "quote": "Kursk"}]},
+             "sentences": []}
+    fake.script = [Reply(json.dumps(wrong))]
+    data = json.loads(brief("-f", "json").stdout)
+    assert data["usage"]["calls"] == len(fake.requests) > 1
+    assert data["usage"]["prompt_tokens"] == 100 * len(fake.requests)
+
+
 def test_a_refused_key_names_the_key_variable(store, fake, sleeps):
     fake.script = [Status(401, message=f"Incorrect API key provided: {SENTINEL}")]  # a careless server echoes it
     said = failure(brief())
@@ -224,7 +245,7 @@ def test_a_refused_key_names_the_key_variable(store, fake, sleeps):
     ("answer", "said"),
     [
         (Raw(200, "text/html; charset=utf-8", "<!DOCTYPE html><html><body>Sign in</body></html>"),
-         "the server at {url} did not answer with JSON (got an HTML page): check BRIEFING_OPENAI_BASE_URL should name "
+         "the server at {url} did not answer with JSON (got an HTML page): BRIEFING_OPENAI_BASE_URL should name "
          "an OpenAI-compatible API, usually ending in /v1"),
         (Raw(200, "text/plain", "OK"),
          "the server at {url} did not answer with JSON (got text/plain: 'OK'): check BRIEFING_OPENAI_BASE_URL"),
@@ -238,10 +259,13 @@ def test_an_answer_that_is_not_a_chat_completion_is_named(store, fake, sleeps, a
     assert failure(brief()) == said.format(url=fake.base_url)
 
 
-def test_a_server_that_refuses_json_schema_is_asked_with_json_object(store, fake, sleeps):
+@pytest.mark.parametrize("refused", [
+    "1 validation error: body.response_format.type: Input should be 'text' or 'json_object'",  # llama-cpp-python 0.3
+    "Unrecognized schema: {'enum': ['k1-0']}",
+])
+def test_a_server_that_refuses_json_schema_is_asked_with_json_object(store, fake, sleeps, refused):
     """llama.cpp's server (llama-cpp-python 0.3) answers HTTP 500 to response_format json_schema and
     takes json_object with the schema beside it; the plainer way is used from then on."""
-    refused = "1 validation error: body.response_format.type: Input should be 'text' or 'json_object'"
     fake.script = [Status(500, message=refused), Reply(empty_draft())]
     result = brief("-f", "json")
     assert result.exit_code == 0, result.output

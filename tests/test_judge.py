@@ -4,7 +4,7 @@ import pytest
 
 from briefing.answer.judge import LexicalJudge, numbers
 from briefing.answer.judges import make_judge
-from briefing.errors import ConfigError
+from briefing.errors import ConfigError, OptionError
 
 PENTAGON = (
     "The Pentagon said on Nov. 4 that at least 10,000 North Korean soldiers are now in Russia's Kursk region. "
@@ -69,7 +69,7 @@ def test_numbers(text, expected):
 
 def test_make_judge():
     assert make_judge("lexical").name == "lexical"
-    with pytest.raises(ConfigError, match="the llm judge needs a model"):
+    with pytest.raises(OptionError, match="--judge llm needs a model"):
         make_judge("llm", None)
     with pytest.raises(ConfigError, match="unknown judge 'magic'"):
         make_judge("magic")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from briefing.answer.cross_encoder import CARD_FILE, MODEL_FILE, TrainedJudge, evidence_window, load_card, model_dir, verbatim
 from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, make_judge, scoring_judge_for
 from briefing.cli import app
-from briefing.errors import ConfigError
+from briefing.errors import OptionError
 from briefing.settings import Settings
 
 PENTAGON = (
@@ -24,7 +24,7 @@ PENTAGON = (
 def test_every_registered_judge_builds_or_says_what_it_needs():
     for name, entry in JUDGES.items():
         if entry.needs_llm:
-            with pytest.raises(ConfigError, match=f"the {name} judge needs a model"):
+            with pytest.raises(OptionError, match=f"--judge {name} needs a model"):
                 make_judge(name)
         else:
             assert make_judge(name).name == name

@@ -124,7 +124,7 @@ def test_responses_are_cached(tmp_path):
 
 
 def test_transient_errors_are_retried_then_succeed():
-    model = ScriptedChat(steps=[RateLimited("slow down"), TimeoutError("timed out"), message(GOOD)], seen=[])
+    model = ScriptedChat(steps=[RateLimited("slow down"), ConnectionError("connection reset"), message(GOOD)], seen=[])
     assert structured(model, retries=2).generate([("human", "go")], Answer).headline == "h"
 
 
@@ -300,3 +300,10 @@ def test_every_schema_we_send_is_valid_and_strict():
     Draft202012Validator(schemas["answer"]).validate({"sentences": [sentence]})
     with pytest.raises(Exception, match="headline"):  # the answer schema has no headline, and allows none
         Draft202012Validator(schemas["answer"]).validate({"headline": {}, "sentences": [sentence]})
+
+
+def test_a_timeout_is_not_sent_again():
+    model = ScriptedChat(steps=[TimeoutError("timed out"), message(GOOD)], seen=[])
+    with pytest.raises(LLMError, match="TimeoutError: timed out"):
+        structured(model, retries=2).generate([("human", "go")], Answer)
+    assert len(model.steps) == 1

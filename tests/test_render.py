@@ -60,7 +60,8 @@ def test_markdown_has_footnotes_sources_and_the_verification_footer():
     assert "\nDrafted by gpt-4o-mini; every sentence checked against its sources.\n" in markdown
     assert markdown.rstrip().endswith(
         "4 sentences: 3 written by gpt-4o-mini and checked against their sources; 1 quoted word for word from the "
-        "sources, replacing 1 drafted sentence that failed the check · 1 removed by the check · judge=lexical · model=gpt-4o-mini"
+        "sources (1 in place of drafted sentences that failed the check) · 1 removed (unsupported, uncited or a repeat) "
+        "· judge=lexical · model=gpt-4o-mini"
     )
     assert "- “Ukraine's defence minister" in markdown  # the source's own words, shown as a quotation
 
@@ -126,3 +127,14 @@ def test_a_model_brief_whose_model_sentences_all_failed_says_the_text_is_the_sou
     quoted = brief.model_copy(update={"headline": None, "sections": [brief.sections[0].model_copy(update={"sentences": only_quotes})]})
     assert provenance(quoted) == NONE_KEPT.format(model="gpt-4o-mini")
     assert provenance(brief) == "Drafted by gpt-4o-mini; every sentence checked against its sources."
+
+
+def test_the_window_is_shown_in_utc_whatever_offset_it_was_given_in():
+    from datetime import timedelta, timezone
+
+    from briefing.output.render import scope
+
+    eastern = timezone(timedelta(hours=-5))
+    brief = fixed_briefing().model_copy(update={"filters": RetrievalFilter(since=datetime(2024, 11, 5, 12, tzinfo=eastern)),
+                                                "evidence": EVIDENCE[:1]})
+    assert scope(brief) == "“North Korean troops in Kursk” · published 2024-11-05 17:00 – … UTC · 1 evidence chunk"

@@ -93,7 +93,7 @@ def test_an_unknown_source_lists_the_closest_publishers(corpus):
     assert (code, out) == (2, "")
     assert err.startswith("Error: --source 'Pacific Dsk' is not a publisher in the store; closest: 'Pacific Desk (sample)', '")
     assert err.endswith(" (`briefing sources` lists them all)\n") and err.count("(sample)'") == 3 and err.count("\n") == 1
-    assert corpus("sources", "--source", "lakeshore")[0] == 2  # `sources` checks it too
+    assert corpus("sources", "--source", "Lakeshore Times")[0] == 2  # `sources` checks it too
     wire = corpus("brief", "North Korean troops", "--source", "northgate wire (SAMPLE)", "-f", "json")
     assert wire[0] == 0, wire[2]  # a name in another case is the same publisher
     assert {e["publisher"] for e in json.loads(wire[1])["evidence"]} == {"Northgate Wire (sample)"}
@@ -117,3 +117,47 @@ def test_ingest_refuses_a_url_and_a_missing_path_and_loses_nothing(corpus, tmp_p
     missing = tmp_path / "no-such-folder"
     assert corpus("ingest", str(CORPUS), str(missing), "--prune") == (1, "", f"Error: {missing}: no such file or folder\n")
     assert stored(corpus) == before  # neither run read, wrote or pruned anything
+
+
+def test_a_brief_from_an_empty_store_says_where_it_looked(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BRIEFING_HOME", ".briefing")  # the default: relative to where the command runs
+    where = (tmp_path / ".briefing" / "stores" / "local-articles").resolve()
+    assert cli("brief", "Kursk", "--provider", "extractive") == (
+        1, "", f"Error: nothing ingested yet in {where}: run `briefing ingest PATH` first, or set BRIEFING_HOME "
+               "to the folder you ingested into\n")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("BRIEFING_TIMEZONE", "Mars/Base", "unknown time zone 'Mars/Base' (an IANA name, e.g. UTC or Europe/Kyiv)"),
+        ("BRIEFING_DAILY_TIME", "25:99", "invalid time '25:99': use HH:MM, 00:00 to 24:00"),
+        ("BRIEFING_OPENAI_BASE_URL", "notaurl", "'notaurl' is not an http:// or https:// URL (e.g. http://127.0.0.1:11434/v1)"),
+    ],
+)
+def test_settings_are_checked_when_read(cli, monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    assert cli("daily", "--dry-run") == (2, "", f"Error: invalid setting {variable}: {message}\n")
+
+
+def test_output_that_cannot_be_a_file_is_refused_before_any_work(cli, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    assert cli("brief", "Kursk", "-o", str(tmp_path)) == (
+        2, "", f"Error: -o {tmp_path}: is a folder; give a file name, e.g. {tmp_path / 'brief.md'}\n")
+    assert cli("brief", "Kursk", "-o", str(tmp_path / "a-file" / "brief.md")) == (
+        2, "", f"Error: -o {tmp_path / 'a-file' / 'brief.md'}: {tmp_path / 'a-file'} is a file, not a folder\n")
+
+
+def test_choices_are_read_in_any_case_and_a_unique_part_of_a_publisher_name_is_enough(corpus, tmp_path):
+    code, out, err = corpus("brief", "North Korean troops", "--source", "pacific desk", "--provider", "EXTRACTIVE",
+                            "-f", "JSON")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["filters"]["source"] == "Pacific Desk (sample)" and data["provider"] == "extractive"
+    assert {e["publisher"] for e in data["evidence"]} == {"Pacific Desk (sample)"}
+    code, out, err = corpus("brief", "North Korean troops", "--source", "(sample)")
+    assert (code, out) == (2, "") and err.startswith("Error: --source '(sample)' names several publishers; which: '")
+    assert corpus("brief", "Kursk", "--source", " ") == (
+        2, "", "Error: --source is empty: name a publisher (`briefing sources` lists them)\n")
+    assert corpus("brief", "North Korean troops", "-f", "markdown")[1].startswith("# ")

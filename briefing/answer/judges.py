@@ -51,7 +51,7 @@ def check_judge_name(name: str) -> str:
 
 def make_judge(name: str, llm: StructuredModel | None = None, threads: int | None = None) -> Judge:
     """Build the judge ``name``. Raises ConfigError for an unknown name or an llm judge without a model."""
-    from briefing.errors import ConfigError
+    from briefing.errors import ConfigError, OptionError
 
     try:
         entry = JUDGES[check_judge_name(name)]
@@ -61,7 +61,8 @@ def make_judge(name: str, llm: StructuredModel | None = None, threads: int | Non
     factory = getattr(importlib.import_module(module), cls)
     if entry.needs_llm:
         if llm is None:
-            raise ConfigError(f"the {name} judge needs a model: use --provider openai or local, or another --judge")
+            raise OptionError(f"--judge {name} needs a model: use --provider openai (with OPENAI_API_KEY or "
+                              "BRIEFING_OPENAI_BASE_URL set) or local, or another --judge")
         return factory(llm)
     return factory(threads=threads) if entry.takes_threads else factory()
 

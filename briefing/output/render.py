@@ -12,6 +12,7 @@ import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -82,18 +83,18 @@ def provenance(briefing: Briefing) -> str | None:
 def footer(briefing: Briefing) -> str:
     """What verification did, in words that tell quoted source sentences from checked model sentences."""
     n = briefing.counts()
-    removed = f"{n['dropped']} removed by the check" if n["dropped"] else ""
+    removed = f"{n['dropped']} removed (unsupported, uncited or a repeat)" if n["dropped"] else ""
     if without_model(briefing):
-        kept = f"{_count(n['quoted'], 'sentence')}, each quoted word for word from its source"
+        kept = f"{_count(n['quoted'], 'sentence')}, each quoted word for word from its source" if n["quoted"] else "no sentence shown"
         return " · ".join(p for p in (kept, removed, f"judge={briefing.judge}", "no language model") if p)
     parts = []
     if n["checked"]:
         rewritten = f" ({n['repaired']} rewritten after failing the check)" if n["repaired"] else ""
         parts.append(f"{n['checked']} written by {briefing.model} and checked against their sources{rewritten}")
     if n["quoted"]:
-        instead = f", replacing {_count(n['replaced'], 'drafted sentence')} that failed the check" if n["replaced"] else ""
+        instead = f" ({n['replaced']} in place of drafted sentences that failed the check)" if n["replaced"] else ""
         parts.append(f"{n['quoted']} quoted word for word from the sources{instead}")
-    kept = _count(n["quoted"] + n["checked"], "sentence") + (": " + "; ".join(parts) if parts else "")
+    kept = _count(n["quoted"] + n["checked"], "sentence") + (": " + "; ".join(parts) if parts else " shown")
     return " · ".join(p for p in (kept, removed, f"judge={briefing.judge}", f"model={briefing.model}") if p)
 
 
@@ -117,13 +118,15 @@ def title(briefing: Briefing) -> str:
 def scope(briefing: Briefing) -> str:
     parts = [f"“{briefing.query}”"]
     if briefing.filters.since or briefing.filters.until:
-        since = briefing.filters.since.strftime("%Y-%m-%d %H:%M") if briefing.filters.since else "…"
-        until = briefing.filters.until.strftime("%Y-%m-%d %H:%M") if briefing.filters.until else "…"
-        parts.append(f"published {since} – {until} UTC")
+        parts.append(f"published {_utc(briefing.filters.since)} – {_utc(briefing.filters.until)} UTC")
     if briefing.filters.source:
         parts.append(f"source: {briefing.filters.source}")
-    parts.append(f"{len(briefing.evidence)} evidence chunks")
+    parts.append(_count(len(briefing.evidence), "evidence chunk"))
     return " · ".join(parts)
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "…"
 
 
 def _sentence_text(sentence: CheckedSentence, by_key: dict[str, Evidence], quote: bool) -> str:

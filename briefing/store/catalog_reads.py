@@ -112,6 +112,9 @@ class CatalogReads(CatalogCore):
             out.setdefault(r[5], []).append(version)
         return out
 
+    def article_count(self) -> int:
+        return self.db.execute(f"SELECT COUNT(*) FROM articles a WHERE {CURRENT}").fetchone()[0]
+
     def publishers(self) -> list[str]:
         """The distinct publisher names of current articles, sorted."""
         rows = self.db.execute(f"SELECT DISTINCT publisher FROM articles a WHERE publisher IS NOT NULL AND {CURRENT}")

@@ -107,6 +107,10 @@ class Store(StoreWrites, AbstractContextManager):
 
     # --- the query interface ------------------------------------------------------------------
 
+    def article_count(self) -> int:
+        """Current articles in the store."""
+        return self.catalog.article_count()
+
     def publishers(self) -> list[str]:
         """Publisher names of the current articles, sorted (what ``--source`` may name)."""
         return self.catalog.publishers()
