@@ -1,8 +1,10 @@
-"""Model providers: the only module that knows LangChain, OpenAI chat and llama.cpp, and builds them from settings.
+"""Model providers: the only module that knows LangChain, OpenAI chat and llama.cpp. The factories
+named in ``providers.PROVIDERS`` live here and build each provider's chat model from settings.
 
 Every provider is a LangChain chat model; ``StructuredLLM`` adds what the pipeline needs on top:
-JSON output validated by a Pydantic model, retries with backoff, a SQLite response cache and
-token accounting.
+JSON output validated by a Pydantic model (the schema asked for in the plainest way a server
+accepts), retries with backoff, a SQLite response cache and token accounting. What a failure
+means, and the message that says what to fix, is ``provider_errors.py``.
 """
 
 from __future__ import annotations
