@@ -3,8 +3,8 @@ window, ``--source`` and the output format (the paths to ingest are checked by
 ``ingest.loaders.check_inputs``).
 
 Each check raises ``OptionError`` (a usage error, exit code 2) with one line naming the option or
-argument at fault. Nothing here reads the store or a model; ``check_source`` is given the store's
-publisher names.
+argument at fault. Nothing here reads the store or a model; ``resolve_source`` is given the
+store's publisher names.
 """
 
 from __future__ import annotations
@@ -75,18 +75,19 @@ def output_format(fmt: str | None, output: Path | None) -> str:
     OptionError for an unknown format or a suffix no format has."""
     from briefing.output.render import FORMATS, unknown_format
 
+    def named(suffix: str) -> str | None:  # the format a suffix (".html", "htm", "json") names
+        wanted = suffix.strip().lower().lstrip(".")
+        return next((n for n, row in FORMATS.items() if wanted in (n, *(s.lstrip(".") for s in row.suffixes))), None)
+
     if fmt is not None:
-        wanted = fmt.strip().lower().lstrip(".")
-        for name, row in FORMATS.items():
-            if wanted == name or wanted in (s.lstrip(".") for s in row.suffixes):
-                return name
-        raise OptionError(f"-f/--format: {unknown_format(fmt)}")
+        if (found := named(fmt)) is None:
+            raise OptionError(f"-f/--format: {unknown_format(fmt)}")
+        return found
     if output is None:
         return "md"
     suffix = output.suffix.lower()
-    for name, row in FORMATS.items():
-        if suffix in row.suffixes:
-            return name
+    if suffix and (found := named(suffix)) is not None:
+        return found
     raise OptionError(f"-o {output}: cannot tell the format from {suffix or 'a name without a suffix'!r}; "
                       f"add -f {' | '.join(FORMATS)}, or use a suffix "
                       + ", ".join(s for row in FORMATS.values() for s in row.suffixes))

@@ -188,25 +188,30 @@ def _root_cause(exc: BaseException) -> str:
     return text or type(root).__name__
 
 
+MESSAGE_CHARS = 160
+"""Most characters of a server's own error message quoted in ours."""
+
+
 def _server_message(exc: BaseException) -> str:
     """The server's own error message: the ``error.message`` of its JSON body, else its text."""
     body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        message = inner.get("message") or inner.get("detail") if isinstance(inner, dict) else inner
-        if message:
-            return " ".join(str(message).split())[:160]
+    if isinstance(body, dict) and (message := _message_of(body)):
+        return message
     response = getattr(exc, "response", None)
     return _message_in(getattr(response, "text", "") or "")
 
 
 def _message_in(text: str) -> str:
+    """The message of an error body as text: JSON's ``error.message``, or the text itself (not a web page)."""
     try:
         data = json.loads(text)
     except ValueError:
-        return "" if "<" in text[:20] else " ".join(text.split())[:160]
-    if isinstance(data, dict):
-        inner = data.get("error", data)
-        message = inner.get("message") or inner.get("detail") if isinstance(inner, dict) else inner
-        return " ".join(str(message or "").split())[:160]
-    return ""
+        return "" if "<" in text[:20] else " ".join(text.split())[:MESSAGE_CHARS]
+    return _message_of(data) if isinstance(data, dict) else ""
+
+
+def _message_of(body: dict) -> str:
+    """``error.message`` (or ``detail``) of an OpenAI-style error body, on one line."""
+    inner = body.get("error", body)
+    message = inner.get("message") or inner.get("detail") if isinstance(inner, dict) else inner
+    return " ".join(str(message or "").split())[:MESSAGE_CHARS]
