@@ -60,7 +60,8 @@ bench: $(DEV)
 	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.retrieval_recall
 	$(BIN)/python -m bench.judge_throughput
-	$(BIN)/python -m bench.paraphrase
+	$(BIN)/python -m bench.verify_cost
+	$(BIN)/python evals/verification/run.py
 	$(BIN)/python -m bench.cli_startup --articles 3400
 	$(BIN)/python -m bench.prompt_tokens
 	$(BIN)/python -m bench.shared_store --articles 2600 26000

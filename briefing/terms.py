@@ -17,41 +17,49 @@ from typing import ClassVar
 
 import regex
 
-STOPWORDS = frozenset(
-    """a an and are as at be been being but by for from had has have he her hers him his i in is it
-    its of on or our she that the their them they this those these to was we were what when where
-    which who whom whose will with would you your also than then there into about over after before
-    up out so if do does did can could may might must shall should just very more most such only own
-    same other another any each both all some its it's said says say told according stated added
-    noted while during since until per via one's yet however still already how why many much""".split()
-)
+from briefing import lexicon
 
-# Words that mean the same in news reports, mapped to one term (after stemming).
-_SYNONYM_GROUPS = [
-    ("troop", "soldier", "forc", "personnel", "servicemen", "fighter"),
-    ("kill", "dead", "die", "death", "fatal"),
-    ("wound", "injur", "injuri", "hurt"),
-    ("send", "sent", "deploy", "dispatch", "ship", "transfer"),
-    ("estim", "assess", "assessment", "believ"),
-    ("attack", "strike", "struck", "assault", "hit"),
-    ("russia", "russian", "moscow", "kremlin"),
-    ("ukrain", "ukrainian", "kyiv", "kiev"),
-    ("pyongyang", "north_korea"),
-    ("seoul", "south_korea"),
-    ("us", "u.s", "american", "washington", "united_states"),
-    ("nis", "spy", "intellig"),
-    ("about", "around", "approxim", "roughly", "some", "nearli"),
-]
-_CANONICAL = {word: group[0] for group in _SYNONYM_GROUPS for word in group}
-_MULTIWORD = [
-    (re.compile(r"\bnorth korea(?:n|ns)?\b", re.I), "north_korea"),
-    (re.compile(r"\bsouth korea(?:n|ns)?\b", re.I), "south_korea"),
-    (re.compile(r"\bunited states\b", re.I), "united_states"),
-    (re.compile(r"\bu\.s\.(?=\W|$)", re.I), "us"),
-]
-NEGATIONS = frozenset({"not", "no", "never", "n't", "none", "neither", "nor", "without", "deni", "deny", "refus", "reject"})
-DIRECTIONAL = frozenset({"to", "from", "against", "into", "toward", "towards", "by"})
-NOT_DIRECTIONAL_AFTER = frozenset({"according", "due", "up", "close", "next", "prior", "compared", "similar", "owing"})
+STOPWORDS = lexicon.word_set("words", "stopwords")
+SENTENCE_OPENERS = lexicon.word_set("words", "sentence_openers")
+NEGATIONS = frozenset(lexicon.english()["polarity"]["negators"]) | {"deni", "deny", "refus", "reject"}
+"""Words (or stems) that flag a token as negating; the judges' polarity check reads the fuller
+lists of ``lexicon/english.toml``."""
+DIRECTIONAL = lexicon.word_set("roles", "directional")
+NOT_DIRECTIONAL_AFTER = lexicon.word_set("roles", "not_directional_after")
+
+
+@functools.cache
+def _synonym_table() -> dict[str, str]:
+    """Each word of a synonym group (and its stem) → the group's first word's stem."""
+    table: dict[str, str] = {}
+    for group in lexicon.english()["synonyms"]["groups"]:
+        head = _stem(group[0].casefold())
+        for word in group:
+            table.setdefault(word.casefold(), head)
+            table.setdefault(_stem(word.casefold()), head)
+    return table
+
+
+@functools.cache
+def _country_tables() -> tuple[dict[str, str], re.Pattern[str], dict[str, str]]:
+    """Single capitalised words naming a state ("Moscow", "Ukrainian") → its term, and patterns
+    for the names written in several words, with dots or in capitals ("North Korea", "U.S.", "UK",
+    "White House") → its term. From ``lexicon/countries.tsv``."""
+    single: dict[str, str] = {}
+    multi: list[tuple[str, str, bool]] = []
+    for country in lexicon.countries():
+        for name in country.names():
+            if re.fullmatch(r"[^\W\d_]+", name) and not name.isupper():
+                single.setdefault(name.casefold(), country.term)
+            else:
+                multi.append((name, country.term, name.isupper() or "." in name))
+    multi.sort(key=lambda m: -len(m[0]))
+    # Names in capitals or with dots ("US", "U.K.") match in that case only: "us" is a pronoun.
+    alternatives = "|".join(re.escape(name) if exact else f"(?i:{re.escape(name)})" for name, _, exact in multi)
+    pattern = re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w]|(?<=\w)\.\w)")
+    lookup = {name.casefold(): term for name, term, _ in multi}
+    return single, pattern, lookup
+
 
 UNSPACED = "\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 """Scripts written without spaces between words: kana, CJK ideographs, Thai, Lao, Burmese, Khmer."""
@@ -85,9 +93,9 @@ class Token:
 
 
 def _normalize_multiword(text: str) -> str:
-    for pattern, replacement in _MULTIWORD:
-        text = pattern.sub(replacement, text)
-    return text
+    """Names of states written in several words, with dots or in capitals become one term."""
+    _, pattern, lookup = _country_tables()
+    return pattern.sub(lambda m: lookup[m.group().casefold()], text)
 
 
 def words(text: str) -> list[str]:
@@ -137,7 +145,9 @@ def tokens(text: str) -> tuple[Token, ...]:
         lower = word.casefold().strip("'.")
         lower = lower[:-2] if lower.endswith("'s") else lower
         stem = _stem(lower) if "_" not in lower else lower
-        term = _CANONICAL.get(lower) or _CANONICAL.get(stem) or stem
+        synonyms = _synonym_table()
+        country = _country_tables()[0].get(lower) if word[:1].isupper() else None
+        term = country or synonyms.get(lower) or synonyms.get(stem) or stem
         entity = (word[0].isupper() or "_" in lower) and lower not in STOPWORDS
         after = found[index - 1].casefold() if index else ""
         directional = lower in DIRECTIONAL and after not in NOT_DIRECTIONAL_AFTER
@@ -184,6 +194,13 @@ _DIGITS = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class NumberMention:
+    value: float
+    start: int  # character offsets in the text
+    end: int
+
+
 def numbers(text: str) -> set[float]:
     """The numbers ``text`` states, as values: "10,000", "3.5 million", "$5m", and numbers in
     English words with their scale: "ten thousand" is 10000 (not 10 and 1000), "two dozen" 24,
@@ -191,28 +208,39 @@ def numbers(text: str) -> set[float]:
 
     Vague plurals ("thousands of", "dozens") are not numbers. Number words of other languages are
     not read."""
-    found = set()
+    return {m.value for m in number_mentions(text)}
+
+
+@functools.lru_cache(maxsize=20_000)
+def number_mentions(text: str) -> tuple[NumberMention, ...]:
+    """Every number ``text`` states (see ``numbers``) with where it is, in text order."""
+    found = []
     for match in _DIGITS.finditer(text):
         value = float(match.group("value").replace(",", ""))
         if match.group("scale"):
             value *= _SCALES[match.group("scale").lower()]
         elif match.group("short") and (match.group("currency") or match.group("short").lower() in {"bn", "mn", "mln", "tn"}):
             value *= _SHORT_SCALES[match.group("short").lower()]
-        found.add(value)
-    found.update(_word_numbers(text))
-    return found
+        found.append(NumberMention(value, match.start(), match.end()))
+    found.extend(_word_numbers(text))
+    return tuple(sorted(found, key=lambda m: m.start))
 
 
-def _word_numbers(text: str) -> list[float]:
-    """Values of the runs of English number words in ``text`` (see ``numbers``)."""
-    out: list[float] = []
-    run = _WordNumber()
-    for word in _NUMBER_WORD.findall(text.replace("-", " ")):
-        if not run.take(word.lower()):
-            out.extend(run.close())
-            run = _WordNumber()
-            run.take(word.lower())
-    out.extend(run.close())
+def _word_numbers(text: str) -> list[NumberMention]:
+    """The runs of English number words in ``text`` with their values (see ``numbers``)."""
+    out: list[NumberMention] = []
+    run, start, end = _WordNumber(), 0, 0
+    for match in _NUMBER_WORD.finditer(text.replace("-", " ")):
+        word = match.group().lower()
+        if not run.take(word):
+            out.extend(NumberMention(v, start, end) for v in run.close())
+            run, start = _WordNumber(), match.start()
+            if not run.take(word):
+                continue
+        elif run.last is not None and start >= end:
+            start = match.start()
+        end = match.end()
+    out.extend(NumberMention(v, start, end) for v in run.close())
     return out
 
 

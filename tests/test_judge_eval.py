@@ -106,7 +106,7 @@ def test_calibrate_then_score_on_another_file(tmp_path):
     write_rows(test, synthetic_rows("a", range(20, 24)) + synthetic_rows("b", range(24, 28)))
     reports = evaluate_judges(test, calibrate_on=dev, calibration_file=calibration)
     by_name = {r.judge: r for r in reports}
-    assert set(by_name) == {"lexical", "trained (default)", "learned"}
+    assert set(by_name) == {"lexical", "trained (default offline)", "learned"}
     assert by_name["learned"].balanced_accuracy >= 0.9 and by_name["learned"].per_dataset.keys() == {"a", "b"}
     saved = json.loads(calibration.read_text())
     assert saved["trained_on"]["file"] == "dev.jsonl" and len(saved["learned"]["weights"]) == 10

@@ -198,7 +198,7 @@ def test_empty_variables_mean_unset(monkeypatch):
     from briefing.settings import Settings
 
     settings = Settings()
-    assert (settings.chroma_host, settings.judge, settings.has_openai_key) == (None, "trained", False)
+    assert (settings.chroma_host, settings.judge, settings.has_openai_key) == (None, "auto", False)
     assert settings.store_dir.name.startswith("local-")
 
 

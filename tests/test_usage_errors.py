@@ -70,7 +70,7 @@ def test_version(cli):
         (["brief", "Kursk", "-f", "pdf"], "Error: -f/--format: unknown format 'pdf' (choose md, json, html)\n"),
         (["brief", "Kursk", "--provider", "gpt"],
          "Error: --provider: unknown provider 'gpt' (choose auto, openai, local, extractive)\n"),
-        (["ask", "Who?", "--judge", "magic"], "Error: --judge: unknown judge 'magic' (choose lexical, trained, learned, llm)\n"),
+        (["ask", "Who?", "--judge", "magic"], "Error: --judge: unknown judge 'magic' (choose lexical, trained, learned, llm, model, auto)\n"),
         (["brief"], "Error: Missing argument 'query'. (see `briefing brief --help`)\n"),
         (["brief", "Kursk", "-k", "five"],
          "Error: Invalid value for '-k': Input should be a valid integer, unable to parse string as an integer "

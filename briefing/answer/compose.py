@@ -69,6 +69,7 @@ def _filled(query: str, evidence: list[Evidence], sections: list[Section], verif
     picks = [d for d in extractive_brief(query, evidence, length).sentences if d.section == DEVELOPMENTS] if thin else []
     has_disagreement = any(s.title == DISAGREE and any(c.shown for c in s.sentences) for s in sections)
     sides = [] if has_disagreement else disagreement_sentences(query, evidence)
+    verifier.prepare(picks + sides)
     checked = [verifier.verify_sentence(drafted) for drafted in picks + sides]
     added = [c for group in checked[: len(picks)] for c in group if c.shown]
     disagreeing = [c for group in checked[len(picks) :] for c in group]
@@ -167,6 +168,7 @@ def _verified_answer(question: str, evidence: list[Evidence], llm: StructuredMod
     most relevant sentences (three picks; a pick may be a sentence with the one it leans on); then,
     if the question asks for a figure and sources disagree on it, both sides."""
     drafted = draft_answer(question, evidence, llm) if llm else []
+    verifier.prepare(drafted)
     checked = [c for d in drafted for c in verifier.verify_sentence(d)]
     shown = sum(c.shown for c in checked)
     if shown < 2:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-import unicodedata
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -23,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from briefing import lexicon
+from briefing.answer.checks import CHECKS, claim_problems, verbatim
 from briefing.embedding.minilm import minilm_tokenizer
 from briefing.models import Verdict
 from briefing.terms import content_terms, matches
@@ -76,21 +76,6 @@ def evidence_window(claim: str, sources: list[str], counter: Callable[[list[str]
     if not chosen:  # a single sentence longer than the window: the model truncates it
         chosen = ranked[:1]
     return " ".join(sentences[i] for i in sorted(chosen))
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def _normalized(text: str) -> str:
-    """Case-folded words, numbers kept whole ("10,000", "3.5"), other punctuation as spaces."""
-    text = re.sub(r"[^\w\s%.,-]", " ", unicodedata.normalize("NFKC", text).casefold())
-    return _SPACE.sub(" ", re.sub(r"[.,](?=\s|$)", " ", text)).strip()
-
-
-def verbatim(claim: str, evidence: str) -> bool:
-    """The claim's words appear in the evidence in order, word for word (case and quotes aside)."""
-    needle = _normalized(claim)
-    return len(needle) >= 20 and f" {needle} " in f" {_normalized(evidence)} "
 
 
 class SupportModel:
@@ -158,8 +143,9 @@ def load_card(folder: Path | None = None) -> dict:
 class TrainedJudge:
     """The shipped support judge, in three steps, each kept because it helped in cross-validation:
 
-    1. the lexical hard checks named in the card's ``vetoes`` reject a claim outright (a name not
-       in the evidence); a claim stated word for word in the evidence is supported;
+    1. the checks of meaning (``checks.py``) reject a claim outright (a figure, date or name not in
+       the evidence, a flipped polarity, a dropped hedge...); a claim stated word for word in the
+       evidence is supported;
     2. the cross-encoder reads (claim, evidence window) and gives a probability;
     3. a logistic regression (the card's ``stack``) combines that probability's logit with the
        lexical judge's features into the support probability, compared with the card's threshold.
@@ -175,8 +161,8 @@ class TrainedJudge:
         if not card or not (self.model.folder / MODEL_FILE).exists():
             raise ConfigError(f"the trained judge's files are missing from {self.model.folder}: use --judge lexical, "
                               "or rebuild them with `python -m training.support_judge train` in a checkout")
-        self.threshold = float(card.get("threshold", 0.5))
-        self.vetoes = tuple(card.get("vetoes", ()))
+        self.threshold = lexicon.threshold("trained", "threshold")  # the card's 0.5 was chosen before the checks of meaning
+        self.vetoes = CHECKS  # every check of meaning rejects (README "Verification"); the card records the earlier choice
         self.stack = card.get("stack")
 
     def probability(self, claim: str, sources: list[str]) -> float:
@@ -191,10 +177,8 @@ class TrainedJudge:
         return float(logistic(self.stack, np.append(judge_features(claim, sources), np.log(p / (1 - p)))))
 
     def judge(self, claim: str, sources: list[str]) -> Verdict:
-        from briefing.answer.judge import lexical_problems
-
         source_text = "\n".join(sources)
-        problems = [p for p in lexical_problems(claim, source_text) if p.check in self.vetoes]
+        problems = [p for p in claim_problems(claim, sources) if p.check in self.vetoes]
         if problems:
             return self._verdict(False, 0.0, "; ".join(p.message for p in problems))
         if verbatim(claim, source_text):

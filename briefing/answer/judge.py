@@ -1,8 +1,9 @@
 """Support judges: does the cited text support a sentence? All share ``Judge``; each verdict has a
 score and a reason.
 
-``LexicalJudge`` is the deterministic default (no LLM): content words covered, numbers and named
-entities present, negation and swapped roles caught. ``LLMJudge`` asks a model for a verdict.
+``LexicalJudge`` is deterministic (no model): the checks of meaning (``checks.py``: figures, dates,
+names, polarity, hedges, tense, quantifiers, causes, roles), then the share of content words the
+cited text covers. ``LLMJudge`` asks a model for a verdict.
 """
 
 from __future__ import annotations
@@ -10,19 +11,19 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from pydantic import BaseModel
 
+from briefing import lexicon
+from briefing.answer.checks import Problem, claim_problems, verbatim
 from briefing.models import Verdict
 from briefing.terms import UNSPACED_RUN, Token, content_terms, matches, name_like, numbers, tokens
 from briefing.text import split_sentences
 
 if TYPE_CHECKING:
     from briefing.chat import StructuredModel
-
-UNSPACED_COVERAGE = 0.9
 
 
 class Judge(Protocol):
@@ -39,8 +40,8 @@ class LexicalJudge:
 
     name = "lexical"
 
-    def __init__(self, threshold: float = 0.7):
-        self.threshold = threshold
+    def __init__(self, threshold: float | None = None):
+        self.threshold = lexicon.threshold("lexical", "coverage") if threshold is None else threshold
 
     def judge(self, claim: str, sources: list[str]) -> Verdict:
         claim_terms = content_terms(claim)
@@ -50,7 +51,7 @@ class LexicalJudge:
         pool = content_terms(source_text)
         covered = {t for t in claim_terms if matches(t, pool)}
         coverage = len(covered) / len(claim_terms)
-        problems = lexical_problems(claim, source_text)
+        problems = claim_problems(claim, sources)
         if problems:
             return self._verdict(False, round(coverage * 0.5, 3), "; ".join(p.message for p in problems))
         if coverage < self._threshold_for(claim_terms):
@@ -63,40 +64,15 @@ class LexicalJudge:
         to flag a changed name or place ("南码头" for "北码头"), so a claim made mostly of them must be
         covered almost whole (0.9, where one changed character costs two pairs in ten)."""
         unspaced = sum(bool(UNSPACED_RUN.match(t)) for t in claim_terms)
-        return max(self.threshold, UNSPACED_COVERAGE) if unspaced * 2 > len(claim_terms) else self.threshold
+        return max(self.threshold, lexicon.threshold("lexical", "unspaced_coverage")) if unspaced * 2 > len(claim_terms) else self.threshold
 
     def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
         return Verdict(supported=supported, score=score, reason=reason, judge=self.name)
 
 
-class Problem(NamedTuple):
-    check: str  # number | name | negation | roles
-    message: str
-
-
 def lexical_problems(claim: str, source_text: str) -> list[Problem]:
-    """The lexical judge's hard checks: a number (with its scale) or a name of the claim missing
-    from the source, a negation the best-matching source sentence lacks (or the reverse), and two
-    entities in opposite roles. The trained judge keeps those that help it as vetoes."""
-    problems = []
-    missing_numbers = numbers(claim) - numbers(source_text)
-    if missing_numbers:
-        problems.append(Problem("number", "number not in the source: " + ", ".join(f"{n:g}" for n in sorted(missing_numbers))))
-    pool = content_terms(source_text)
-    claim_tokens = tokens(claim)
-    missing_entities = sorted({t.word for t in claim_tokens if t.entity and name_like(t) and not matches(t.term, pool)})
-    if missing_entities:
-        problems.append(Problem("name", "name not in the source: " + ", ".join(missing_entities)))
-    claim_terms = content_terms(claim)
-    best = _best_sentence(claim_terms, source_text) if claim_terms else None
-    if best is not None:
-        best_tokens = tokens(best)
-        if any(t.negation for t in claim_tokens) != any(t.negation for t in best_tokens):
-            problems.append(Problem("negation", "negation differs from the source"))
-        swapped = _swapped_roles(list(claim_tokens), list(best_tokens))
-        if swapped:
-            problems.append(Problem("roles", f"{swapped[0]} and {swapped[1]} are in opposite roles in the source"))
-    return problems
+    """The checks of meaning (``checks.claim_problems``) of ``claim`` against one source text."""
+    return claim_problems(claim, [source_text])
 
 
 @functools.lru_cache(maxsize=5_000)
@@ -253,3 +229,81 @@ class LearnedJudge:
         supported = p >= self.threshold
         reason = f"learned support probability {p:.2f} {'≥' if supported else '<'} {self.threshold:.2f}"
         return Verdict(supported=supported, score=round(p, 4), reason=reason, judge=self.name)
+
+
+# --- the model-backed judge ------------------------------------------------------------------
+
+
+class ClaimVerdict(BaseModel):
+    id: int
+    supported: bool
+    unsupported_part: str
+    reason: str
+
+
+class BatchVerdicts(BaseModel):
+    verdicts: list[ClaimVerdict]
+
+
+class ModelBackedJudge:
+    """The checks of meaning first, then the chat model for what they cannot decide.
+
+    A claim the checks reject (a figure, name or date not in the cited text, a flipped polarity, a
+    dropped hedge...) is unsupported without a model call; a claim stated word for word is
+    supported. The rest go to the model, all of a brief's at once when the verifier calls
+    ``prepare`` (one call per brief; the structured LLM caches it on disk), one by one otherwise.
+    The prompt (``prompts/judge_batch_*.md``) asks for the words of the claim the source does not
+    support, not for a bare yes or no."""
+
+    name = "model"
+
+    def __init__(self, llm: StructuredModel):
+        self.llm = llm
+        self._verdicts: dict[tuple[str, tuple[str, ...]], Verdict] = {}
+
+    def prepare(self, pairs: list[tuple[str, list[str]]]) -> None:
+        """Judge every (claim, cited sources) pair the checks leave open in one model call."""
+        open_pairs = [(c, tuple(s)) for c, s in dict.fromkeys((c, tuple(s)) for c, s in pairs)
+                      if (c, tuple(s)) not in self._verdicts and self._settled(c, list(s)) is None]
+        if open_pairs:
+            self._verdicts.update(zip(open_pairs, self._ask(open_pairs), strict=True))
+
+    def judge(self, claim: str, sources: list[str]) -> Verdict:
+        settled = self._settled(claim, sources)
+        if settled is not None:
+            return settled
+        key = (claim, tuple(sources))
+        if key not in self._verdicts:
+            self.prepare([(claim, sources)])
+        return self._verdicts[key]
+
+    def _settled(self, claim: str, sources: list[str]) -> Verdict | None:
+        problems = claim_problems(claim, sources)
+        if problems:
+            return self._verdict(False, 0.0, "; ".join(p.message for p in problems))
+        if verbatim(claim, "\n".join(sources)):
+            return self._verdict(True, 1.0, "stated word for word in the source")
+        return None
+
+    def _ask(self, pairs: list[tuple[str, tuple[str, ...]]]) -> list[Verdict]:
+        from briefing.answer.prompting import render_prompt
+
+        listed = "\n\n".join(f"Claim {i}: {claim}\nSource text:\n<source>\n{chr(10).join(sources)}\n</source>"
+                             for i, (claim, sources) in enumerate(pairs, start=1))
+        messages = [("system", render_prompt("judge_batch_system")), ("human", render_prompt("judge_batch_user", claims=listed))]
+        answer = self.llm.generate(messages, BatchVerdicts)
+        by_id = {v.id: v for v in answer.verdicts}
+        out = []
+        for i in range(1, len(pairs) + 1):
+            given = by_id.get(i)
+            if given is None:
+                out.append(self._verdict(False, 0.0, "the model gave no verdict on this sentence"))
+            elif given.supported:
+                out.append(self._verdict(True, 1.0, f"the model found it supported: {given.reason}"))
+            else:
+                part = f"'{given.unsupported_part}' is not supported: " if given.unsupported_part.strip() else ""
+                out.append(self._verdict(False, 0.0, f"{part}{given.reason}"))
+        return out
+
+    def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
+        return Verdict(supported=supported, score=score, reason=reason, judge=self.name)

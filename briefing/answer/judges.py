@@ -30,12 +30,19 @@ JUDGES: dict[str, JudgeEntry] = {
     "trained": JudgeEntry("MiniLM cross-encoder fine-tuned on human support labels, with lexical vetoes (int8 ONNX, shipped)",
                           "briefing.answer.cross_encoder:TrainedJudge", takes_threads=True),
     "learned": JudgeEntry("logistic regression over the lexical judge's features", "briefing.answer.judge:LearnedJudge"),
-    "llm": JudgeEntry("the chat model's structured verdicts (needs a model provider)", "briefing.answer.judge:LLMJudge", needs_llm=True),
+    "llm": JudgeEntry("the chat model's structured verdicts alone (needs a model provider)", "briefing.answer.judge:LLMJudge",
+                      needs_llm=True),
+    "model": JudgeEntry("the checks of meaning, then the chat model for what they leave open, one batched call per brief "
+                        "(needs a model provider)", "briefing.answer.judge:ModelBackedJudge", needs_llm=True),
+    "auto": JudgeEntry("`model` with an API provider (openai or a compatible base URL), else `trained`", ""),  # no factory: resolved
 }
-DEFAULT_JUDGE = "trained"
-"""The verification default: the judge whose article-disjoint cross-validated balanced accuracy
-beat the lexical judge's by more than the bootstrap interval (README "Support judges";
-``briefing/support_model/card.json`` holds the figures and the decision)."""
+DEFAULT_JUDGE = "auto"
+OFFLINE_JUDGE = "trained"
+"""The offline judge `auto` picks without an API provider: the judge whose article-disjoint
+cross-validated balanced accuracy beat the lexical judge's by more than the bootstrap interval
+(README "Support judges"; ``briefing/support_model/card.json`` holds the figures and the decision)."""
+API_PROVIDERS = frozenset({"openai"})
+"""Providers whose model is capable enough to judge support (the bundled local SmolLM2 is not)."""
 
 
 def judge_help() -> str:
@@ -49,10 +56,20 @@ def check_judge_name(name: str) -> str:
     return name
 
 
+def resolve_judge(name: str, llm: StructuredModel | None) -> str:
+    """The judge ``name`` stands for: `auto` is `model` when ``llm`` is an API provider's, else
+    the offline judge; any other name is itself."""
+    if name != "auto":
+        return name
+    return "model" if llm is not None and getattr(llm, "provider", None) in API_PROVIDERS else OFFLINE_JUDGE
+
+
 def make_judge(name: str, llm: StructuredModel | None = None, threads: int | None = None) -> Judge:
-    """Build the judge ``name``. Raises ConfigError for an unknown name or an llm judge without a model."""
+    """Build the judge ``name`` (`auto` resolved by ``resolve_judge``). Raises ConfigError for an
+    unknown name, OptionError for a judge that needs a model when there is none."""
     from briefing.errors import ConfigError, OptionError
 
+    name = resolve_judge(name, llm)
     try:
         entry = JUDGES[check_judge_name(name)]
     except ValueError as exc:
@@ -70,4 +87,4 @@ def make_judge(name: str, llm: StructuredModel | None = None, threads: int | Non
 def scoring_judge_for(verification: str) -> str:
     """The judge `briefing eval` scores citations with by default: one other than the verifier's,
     so citation recall and precision are not 1.0 by construction."""
-    return "trained" if verification != "trained" else "lexical"
+    return "trained" if verification not in ("trained", "auto") else "lexical"

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from briefing import lexicon
 from briefing.answer.judge import Judge
 from briefing.models import (
     CheckedSentence,
@@ -31,8 +32,8 @@ from briefing.models import (
 from briefing.terms import content_terms
 from briefing.text import leans_on_previous, sentence_spans, split_sentences, text_key
 
-QUOTE_MATCH = 90.0  # rapidfuzz partial-ratio score (0–100) a quote must reach in its chunk
-REPLACE_OVERLAP = 0.3  # share of a failed sentence's terms a replacement source sentence must share
+QUOTE_MATCH = lexicon.threshold("verify", "quote_match")  # rapidfuzz partial-ratio score (0–100) a quote must reach in its chunk
+REPLACE_OVERLAP = lexicon.threshold("verify", "replace_overlap")  # share of a failed sentence's terms a replacement must share
 HEADLINE = "headline"
 INSTRUCTION_PROBLEM = "instruction embedded in the article, not reporting"
 DANGLING = "leans on the sentence before it, which is not shown here"
@@ -139,7 +140,23 @@ class Verifier:
         self.repairs_left = max_repairs  # each repair is a model call: bound the cost of a bad draft
         self._shown: set[str] = set()
 
+    def prepare(self, drafted: list[DraftSentence]) -> None:
+        """Let a judge that batches (``prepare(pairs)``, the model-backed judge) see every sentence
+        of these drafts with its cited text at once, before they are checked one by one."""
+        prepare = getattr(self.judge, "prepare", None)
+        if prepare is None:
+            return
+        pairs = []
+        for draft in drafted:
+            for piece in split_sentences(draft.text):
+                grounded = self._grounded(piece, draft.citations)
+                if grounded.sources:
+                    pairs.append((piece, grounded.sources))
+        if pairs:
+            prepare(pairs)
+
     def verify(self, draft: Draft) -> tuple[CheckedSentence | None, list[Section]]:
+        self.prepare([draft.headline, *draft.sentences])
         headline = self._verify_headline(draft.headline)
         sections: dict[str, list[CheckedSentence]] = {}
         for drafted in draft.sentences:
@@ -189,6 +206,14 @@ class Verifier:
 
     def check(self, text: str, citations: list[DraftCitation]) -> Check:
         """Structure, grounding and support of one sentence; never modifies anything."""
+        grounded = self._grounded(text, citations)
+        if not grounded.sources:
+            return grounded
+        return Check(grounded.citations, self.judge.judge(text, grounded.sources), grounded.sources)
+
+    def _grounded(self, text: str, citations: list[DraftCitation]) -> Check:
+        """Structure and grounding of one sentence: its citations with the cited text to judge it
+        by, or a failed verdict saying why there is none."""
         if _LINK.search(text):
             return Check([], self._fail("the sentence contains a link"))
         if not citations:
@@ -197,8 +222,7 @@ class Verifier:
         valid = [c for c in checked if c.valid]
         if not valid:
             return Check(checked, self._fail("; ".join(dict.fromkeys(c.problem for c in checked if c.problem))))
-        sources = [self._cited_text(c) for c in valid]
-        return Check(checked, self.judge.judge(text, sources), sources)
+        return Check(checked, self._fail("not judged yet"), [self._cited_text(c) for c in valid])
 
     def _ground(self, citation: DraftCitation) -> Citation:
         evidence = self.evidence.get(citation.key.strip())

@@ -9,5 +9,6 @@ unsupported rate afterwards, so those figures are not 1.0 by construction. The v
 citation recall and how often the two judges agree on a shown sentence are reported beside them.
 
 ``cases`` reads suite files, ``run`` runs their cases and saves each briefing, ``scoring`` scores
-saved briefings (pure), ``judges`` scores the support judges against human labels.
+saved briefings (pure), ``details`` says what the report shows of each case (pure), ``judges``
+scores the support judges against human labels.
 """

@@ -260,7 +260,7 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
     """Score every registered judge (``judges.JUDGES``; the llm judge only with ``llm``) on
     ``data_path``; with ``calibrate_on``, first fit and save the learned judge's calibration."""
     from briefing.answer.judge import LearnedJudge, calibration_path, load_calibration
-    from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, make_judge
+    from briefing.answer.judges import JUDGES, OFFLINE_JUDGE, make_judge
 
     tick = (lambda label, total: progress(label, total)) if progress else (lambda label, total: None)
     if calibrate_on is not None:
@@ -282,12 +282,12 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
     fitted_here = " — IN SAMPLE: fitted on this very file; its held-out estimate is the calibration's cross-validation" if in_sample else ""
     reports = []
     for name, entry in JUDGES.items():
-        if entry.needs_llm or (name == "learned" and not calibration.get("learned")):
+        if entry.needs_llm or not entry.factory or (name == "learned" and not calibration.get("learned")):
             continue
         judge = LearnedJudge(calibration["learned"]) if name == "learned" else make_judge(name, threads=threads)
         scored = score_verdicts(rows, judge, tick(f"{name} judge", len(rows)))
         note = entry.description + (fitted_here if name == "learned" else _in_sample_note(judge, digest))
-        label = f"{name} (default)" if name == DEFAULT_JUDGE else name
+        label = f"{name} (default offline)" if name == OFFLINE_JUDGE else name
         reports.append(report(label, rows, scored.scores, scored.supported, getattr(judge, "threshold", None), note=note))
     if embedder is not None:
         cut = calibration.get("embedding", {}).get("threshold", EMBEDDING_DEFAULT_CUT)

@@ -24,6 +24,7 @@ from briefing import pipeline
 from briefing.answer.judges import make_judge, scoring_judge_for
 from briefing.errors import BriefingError, OptionError
 from briefing.evaluate.cases import EvalCase, Suite, corpus_of, load_suite, suite_files
+from briefing.evaluate.details import describe
 from briefing.evaluate.scoring import CaseResult, EvalReport, SuiteRun, aggregate, case_metrics
 from briefing.models import Briefing, Request
 from briefing.output.files import write_atomic
@@ -127,9 +128,12 @@ def _run_case(case: EvalCase, suite: Suite, components: Components, folder: Path
 
 
 def _scored(ran: _Ran, suite: str, case: EvalCase, judges, article_ids: dict[str, set[str]]) -> CaseResult:
+    """The case's metrics and actions, with its detail (``details.describe``) for the report."""
+    detail = dict(describe(case, ran.briefing, article_ids, ran.error))
     if ran.briefing is None:
-        return CaseResult(suite=suite, id=case.id, kind=case.kind, metrics={}, actions={}, abstained=False, error=ran.error)
+        return CaseResult(suite=suite, id=case.id, kind=case.kind, metrics={}, actions={}, abstained=False, error=ran.error,
+                          **detail)
     counts = ran.briefing.counts()
     return CaseResult(suite=suite, id=case.id, kind=case.kind, abstained=ran.briefing.abstained,
                       metrics=case_metrics(case, ran.briefing, judges[1], article_ids, ran.latency, verifier=judges[0]),
-                      actions={a: counts[a] for a in ACTIONS}, briefing_file=str(ran.saved))
+                      actions={a: counts[a] for a in ACTIONS}, briefing_file=str(ran.saved), **detail)

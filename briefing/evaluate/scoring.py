@@ -7,7 +7,6 @@ written or run here (``evaluate.run`` does that).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import numpy as np
@@ -17,6 +16,7 @@ from briefing.answer.judge import Judge
 from briefing.answer.verify import enclosing_sentences
 from briefing.errors import OptionError
 from briefing.evaluate.cases import EvalCase
+from briefing.evaluate.details import CaseDetail, fact_checks, forbidden_found
 from briefing.models import Briefing, CheckedSentence, Verdict
 
 METRICS = ("citation_coverage", "citation_recall", "citation_precision", "unsupported_rate", "verifier_citation_recall",
@@ -83,17 +83,7 @@ def key_fact_recall(case: EvalCase, briefing: Briefing, article_ids: dict[str, s
     """Share of must_include facts stated by a shown sentence that cites one of the listed articles."""
     if not case.must_include:
         return None
-    by_key = {e.key: e for e in briefing.evidence}
-    found = 0
-    for fact in case.must_include:
-        wanted = set().union(*(article_ids.get(ref, set()) for ref in fact.articles)) if fact.articles else None
-        pattern = re.compile(fact.fact, re.IGNORECASE)
-        for sentence in briefing.shown():
-            cited = {by_key[c.key].article_id for c in sentence.citations if c.valid and c.key in by_key}
-            if pattern.search(sentence.text) and (wanted is None or cited & wanted):
-                found += 1
-                break
-    return found / len(case.must_include)
+    return sum(fact.found for fact in fact_checks(case, briefing, article_ids)) / len(case.must_include)
 
 
 def _answered(case: EvalCase, briefing: Briefing, article_ids: dict[str, set[str]]) -> float | None:
@@ -126,7 +116,6 @@ def case_metrics(case: EvalCase, briefing: Briefing, scorer: Judge, article_ids:
     checked, visible = briefing.sentences(), briefing.shown()
     scorer, verifier = CachedJudge(scorer), CachedJudge(verifier) if verifier is not None else None
     recall, precision = alce_citation_scores(visible, briefing, scorer)
-    text = "\n".join(s.text for s in visible)
     return {
         "citation_coverage": (sum(any(c.valid for c in s.citations) for s in checked) / len(checked)) if checked else None,
         "citation_recall": recall,
@@ -137,16 +126,16 @@ def case_metrics(case: EvalCase, briefing: Briefing, scorer: Judge, article_ids:
         "key_fact_recall": None if briefing.abstained else key_fact_recall(case, briefing, article_ids),
         "abstention_accuracy": float(briefing.abstained == case.unanswerable) if case.kind == "ask" else None,
         "answer_accuracy": _answered(case, briefing, article_ids),
-        "forbidden_free": _forbidden_free(case, text),
+        "forbidden_free": _forbidden_free(case, briefing),
         "tokens": float(briefing.usage.prompt_tokens + briefing.usage.completion_tokens),
         "latency_s": round(latency, 3),
     }
 
 
-def _forbidden_free(case: EvalCase, text: str) -> float | None:
+def _forbidden_free(case: EvalCase, briefing: Briefing) -> float | None:
     if not case.must_not_include:
         return None
-    return float(not any(re.search(p, text, re.IGNORECASE) for p in case.must_not_include))
+    return float(not forbidden_found(case, briefing))
 
 
 def bootstrap(values: list[float], resamples: int = 2000, seed: int = 7) -> tuple[float, float, float]:
@@ -162,7 +151,10 @@ def bootstrap(values: list[float], resamples: int = 2000, seed: int = 7) -> tupl
 # --- reports ---------------------------------------------------------------------------------
 
 
-class CaseResult(BaseModel):
+class CaseResult(CaseDetail):
+    """A scored case: its metrics and verification's actions, beside what it asked for and what
+    its output did (``CaseDetail``: facts found or missed, every sentence's verdict, what was missed)."""
+
     suite: str
     id: str
     kind: str

@@ -235,11 +235,12 @@ def to_html(briefing: Briefing) -> str:
     return html_page(title(briefing), html_body(briefing))
 
 
-def html_page(page_title: str, body: str) -> str:
+def html_page(page_title: str, body: str, extra_css: str = "") -> str:
+    """A whole page around ``body``; ``extra_css`` follows the house style (evaluation reports widen it)."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(page_title)}</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>\n"
+        f"<style>{_CSS}{extra_css}</style></head><body>{body}</body></html>\n"
     )
 
 

@@ -1,0 +1,60 @@
+"""The language knowledge verification reads (briefing/lexicon): every list is shown here for
+review, and the table of states behaves as general knowledge, not as a corpus's vocabulary.
+
+``tests/snapshots/lexicon.txt`` is every entry of english.toml and thresholds.toml, one list a
+line: a change to a word list shows up in review as a change to that file (rewrite it with
+``UPDATE_SNAPSHOTS=1``)."""
+
+import os
+from pathlib import Path
+
+from briefing import lexicon
+from briefing.terms import tokens
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "lexicon.txt"
+
+
+def listing() -> str:
+    lines = []
+    for section, values in {**lexicon.english(), **{f"thresholds.{k}": v for k, v in lexicon.thresholds().items()}}.items():
+        for name, value in values.items():
+            if isinstance(value, str):
+                value = value.split()
+            lines.append(f"{section}.{name}: {value!r}")
+    return "\n".join(lines) + "\n"
+
+
+def test_every_entry_is_listed_for_review():
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(listing(), encoding="utf-8")
+    assert listing() == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_synonyms_hold_no_names_the_table_of_states_covers_them():
+    names = {n.casefold() for c in lexicon.countries() for n in c.names()}
+    for group in lexicon.english()["synonyms"]["groups"]:
+        for word in group:
+            assert word == word.lower() and word not in names, word
+
+
+def test_the_table_of_states_is_complete_and_unambiguous():
+    states = lexicon.countries()
+    assert len(states) == 197
+    seen: dict[str, str] = {}
+    for state in states:
+        assert state.capitals, state.name
+        for name in (state.name, *state.aliases):
+            assert seen.setdefault(name.casefold(), state.name) == state.name, name
+
+
+def test_every_name_of_a_state_becomes_one_term():
+    assert {t.term for t in tokens("Washington") + tokens("the White House") + tokens("U.S.") + tokens("Americans")} == {"the", "united_states"}
+    assert {t.term for t in tokens("Tokyo") + tokens("Japanese")} == {"japan"}
+    assert [t.term for t in tokens("let us go")] == ["let", "us", "go"]  # the pronoun is no state
+    assert tokens("US troops")[0].term == "united_states" and tokens("Kremlin")[0].term == "russia"
+
+
+def test_thresholds_are_numbers_in_their_ranges():
+    assert 0 < lexicon.threshold("lexical", "coverage") <= 1
+    assert 0 < lexicon.threshold("alignment", "min_cover") < 1
+    assert 50 <= lexicon.threshold("verify", "quote_match") <= 100
