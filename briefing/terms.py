@@ -49,6 +49,8 @@ def _country_tables() -> tuple[dict[str, str], re.Pattern[str], dict[str, str]]:
     multi: list[tuple[str, str, bool]] = []
     for country in lexicon.countries():
         for name in country.names():
+            if name.casefold() in lexicon.ambiguous_names() or any(c.isdigit() for c in name):
+                continue  # "Congolese" names two states; "No 10" would read as a figure
             if re.fullmatch(r"[^\W\d_]+", name) and not name.isupper():
                 single.setdefault(name.casefold(), country.term)
             else:

@@ -39,9 +39,24 @@ def test_each_kind_of_error_is_caught(claim, source, kind):
     ("The NSC did not deny the report.", AGENCY),
     ("Roughly 20% of the budget went to repairs.", AGENCY),
     ("Under the figures given on Aug. 14, at least 200 homes were flooded, the council said.", FLOOD),
+    # A reviewer's false alarms, each a kind: day-first dates, the month May, a fall "to" a figure,
+    # a round figure without a comma, a stem inside another word, "First," opening a sentence.
+    ("Talks resumed on 5 May.", "Talks resumed on May 5."),
+    ("Talks may resume in May.", "Talks could resume in May."),
+    ("Unemployment declined to 4% in June.", "Unemployment fell to 4% in June."),
+    ("About 2000 troops crossed the border.", "About 2,000 troops crossed the border."),
+    ("The causeway was closed.", "The bridge was closed."),
+    ("First, the talks began.", "The talks began."),
+    ("Thousands plan to march in the capital.", "Thousands plan to protest in the capital."),
 ])
 def test_fair_rewordings_pass_every_check(claim, source):
     assert claim_problems(claim, [source]) == []
+
+
+def test_an_acronym_must_spell_adjacent_capitalised_words():
+    assert claim_problems("NSC officials met in Geneva.", ["National Security Council officials met in Geneva."]) == []
+    fbi = claim_problems("FBI ministers met in Geneva on Monday.", ["Ministers from France, Britain and Italy met in Geneva on Monday."])
+    assert [p.check for p in fbi] == ["name"]
 
 
 def test_polarity_counts_negating_words_and_double_negation():

@@ -119,3 +119,19 @@ def test_the_models_verdict_names_the_unsupported_part_and_a_missing_verdict_fai
     missing = judge.judge(PARAPHRASE, [QUOTE])  # the model skipped claim 2: unsupported, never assumed
     assert not missing.supported and missing.reason == "the model gave no verdict on this sentence"
     assert judge.judge(WRONG_FIGURE, [QUOTE]).reason == "12,000 is not in the cited text" and llm.calls == 1
+
+
+def test_a_failed_model_call_falls_back_to_the_offline_judge_and_says_so():
+    from briefing.answer.judge import ModelBackedJudge
+    from briefing.errors import BriefingError
+
+    class Failing:
+        """Fakes a structured model whose provider fails."""
+
+        provider, model = "openai", "fake"
+
+        def generate(self, messages, schema):
+            raise BriefingError("provider 'openai' failed: HTTP 500")
+
+    verdict = ModelBackedJudge(Failing()).judge(PARAPHRASE, [QUOTE])
+    assert verdict.judge == "trained" and "the model judge failed: provider 'openai' failed: HTTP 500" in verdict.reason

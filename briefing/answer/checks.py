@@ -14,7 +14,7 @@ sentences) that holds most of its content terms. Then the aligned parts are comp
 - ``tense``: planned or expected in the source stays planned in the claim, and the reverse;
 - ``quantifier``: bounds on figures agree ("at least" is not "exactly"), scope is not widened
   ("some" -> "all", "one of" -> "the only"), vague magnitudes agree, no "first" or "record" added;
-- ``cause``: the claim states no cause or purpose its aligned source does not;
+- ``cause``: the claim states no cause or purpose where the cited text states none;
 - ``roles``: who did what to whom is not reversed, and the one who said it is one who said it in
   the source.
 
@@ -80,20 +80,24 @@ class Reading:
 
 
 _CLAUSE_BREAK = re.compile(r"\s*(?:[;:—–]|,(?!\d{3})|\s-\s)\s*|\s+(?=(?:but|while|whereas|although|though)\b)", re.I)
-_YEAR = re.compile(r"(?<![\d,.$€£])(19\d\d|20\d\d)(?!\d|,\d)")
+_YEAR = re.compile(r"(?<![\d,.$€£])(19\d\d|20\d\d)(?!\d|,\d)"
+                   r"(?!\s+(?!(?:and|or|to|when|after|before|as|in|on|at|that|with|but|while|until|from|for|by)\b)[a-z])")
+"""A year: four digits from 1900 to 2099 not followed by a word they count ("2000 troops")."""
 _DAY_AFTER_MONTH = r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
 _DAY_BEFORE_MONTH = r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
 
 
 @functools.cache
 def _month_patterns() -> list[tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], int]]:
+    """(month alone, month then day, day then month, month number). Month names are capitalised
+    ("march" is a verb, "mar" another); "May" alone is a modal as often as a month, so it counts
+    only with a day or a year."""
     out = []
     for number, names in enumerate(lexicon.english()["dates"]["months"], start=1):
-        alternatives = "|".join(sorted(names, key=len, reverse=True))
-        # "May" alone is a verb as often as a month: only with a day or a year, or capitalised mid-sentence.
-        name = rf"\b(?:{alternatives})\b" if names != ["may"] else r"(?<=[a-z,] )May\b"
-        out.append((re.compile(name, re.I if names != ["may"] else 0), re.compile(name + _DAY_AFTER_MONTH, re.I if names != ["may"] else 0),
-                    re.compile(_DAY_BEFORE_MONTH + name, re.I if names != ["may"] else 0), number))
+        alternatives = "|".join(f"{n[0].upper()}{n[1:]}" for n in sorted(names, key=len, reverse=True))
+        name = rf"\b(?:{alternatives})\b"
+        alone = r"\bMay(?=\s+(?:19|20)\d\d\b)" if names == ["may"] else name
+        out.append((re.compile(alone), re.compile(name + _DAY_AFTER_MONTH), re.compile(_DAY_BEFORE_MONTH + name), number))
     return out
 
 
@@ -168,14 +172,18 @@ def _bound_before(text: str, start: int, end: int) -> str:
     return ""
 
 
+COUNTED_REACH = 200
+"""Characters on either side of a figure searched for what it counts (its clause is shorter)."""
+
+
 def _counted(text: str, start: int, end: int, size: int) -> frozenset[str]:
     """Content terms just after a figure, within its clause (else those of its clause before it)."""
-    after = _CLAUSE_BREAK.split(text[end:], maxsplit=1)[0]
+    after = _CLAUSE_BREAK.split(text[end : end + COUNTED_REACH], maxsplit=1)[0]
     after = re.split(r"\d", after, maxsplit=1)[0]
     terms = [t.term for t in tokens(after) if _is_content(t)][:size]
     if terms:
         return frozenset(terms)
-    before = _CLAUSE_BREAK.split(text[:start])[-1]
+    before = _CLAUSE_BREAK.split(text[max(0, start - COUNTED_REACH) : start])[-1]
     before = re.split(r"\d", before)[-1]
     return frozenset(t.term for t in tokens(before) if _is_content(t))
 
@@ -208,7 +216,9 @@ def read(text: str) -> Reading:
     dates, spans = dates_in(text)
     size = int(lexicon.threshold("alignment", "counted_terms"))
     figures = []
-    mentions = [(m.value, m.start, m.end) for m in number_mentions(text)] + _fraction_figures(text)
+    fractions = _fraction_figures(text)
+    fraction_spans = {(s, e) for _, s, e in fractions}
+    mentions = [(m.value, m.start, m.end) for m in number_mentions(text)] + fractions
     for value, start, end in mentions:
         if any(s <= start < e for s, e in spans) or _pronoun_like(text, value, start, end):
             continue
@@ -216,7 +226,7 @@ def read(text: str) -> Reading:
         unit = ""
         if unit_match:
             unit = "points" if "point" in unit_match.group(1).lower() or unit_match.group(1).lower() == "pp" else "%"
-        elif (start, end) in {(s, e) for _, s, e in _fraction_figures(text)}:
+        elif (start, end) in fraction_spans:
             unit = "%"
         paired = bool(_PAIRED_AFTER.match(text, end) or _PAIRED_BEFORE.search(text[max(0, start - 6) : start]))
         figures.append(Figure(value, unit, _bound_before(text, start, end), _counted(text, start, end, size), text[start:end],
@@ -307,10 +317,13 @@ _BOUND_CONFLICTS = {("lower", "upper"), ("lower", "exact"), ("upper", "exact"), 
 def _figures(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> list[Problem]:
     problems = []
     source_figures = [f for sentence in (split_sentences(source_text) or [source_text]) for f in read(sentence).figures]
+    years = {float(key[1:]) for key in dates_in(source_text)[0] if key.startswith("y")}
     for piece, window in pieces:
         local = read(window).figures if window else ()
         for figure in read(piece).figures:
             same = [f for f in local if _same_value(figure, f)] or [f for f in source_figures if _same_value(figure, f)]
+            if not same and figure.value in years:
+                continue  # "since 1962 put..." reads 1962 as a count; the source has it as a year
             if not same:
                 problems.append(Problem("number", f"{figure.text} is not in the cited text"))
                 continue
@@ -348,7 +361,7 @@ def _overlaps(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def _dates(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> list[Problem]:
     claim_dates = read(claim).dates
-    source_dates = read(source_text).dates
+    source_dates = dates_in(source_text)[0]
     missing = sorted(d for d in claim_dates if d not in source_dates and not d.startswith("r:"))
     # A month with a day counts when the source states the same day of that month.
     missing = [d for d in missing if not (re.fullmatch(r"m\d+", d) and any(s.startswith(d + "d") for s in source_dates))]
@@ -380,16 +393,33 @@ def _openers() -> frozenset[str]:
     return SENTENCE_OPENERS | STOPWORDS | _quantity_words()
 
 
+_CONNECTORS = frozenset({"of", "the", "and", "for", "on", "de", "&"})
+
+
 def _acronym_of(word: str, source_text: str) -> bool:
-    """Whether ``word`` (in capitals, 2-6 letters) is the initials of capitalised words in the
-    source ("NSC" for "National Security Council"), or the source's acronym spells the claim's
-    words out."""
+    """Whether ``word`` (in capitals, 2-6 letters) is the initials of a run of adjacent capitalised
+    words of the source ("NSC" for "National Security Council"; "of", "the", "and" may join them)."""
     if not (2 <= len(word) <= 6 and word.isupper()):
         return False
-    capitals = list(re.findall(r"[A-Z][\w'-]*|\b(?:of|the|and|for|on|de)\b", source_text))
-    letters = [w[0] for w in capitals if w[0].isupper()]
-    initials = "".join(letters)
-    return word in initials
+    matches_ = list(re.finditer(r"[\w'&-]+", source_text))
+    found = [m.group() for m in matches_]
+    for start, first in enumerate(found):
+        if not first[:1].isupper():
+            continue
+        initials = ""
+        for index in range(start, len(found)):
+            token = found[index]
+            if index > start and source_text[matches_[index - 1].end() : matches_[index].start()].strip():
+                break  # punctuation between: "France, Britain and Italy" is a list, not one name
+            if token[:1].isupper():
+                initials += token[0]
+            elif token.casefold() not in _CONNECTORS:
+                break
+            if initials == word:
+                return True
+            if not word.startswith(initials):
+                break
+    return False
 
 
 def _expanded_in(names: list[str], source_text: str) -> bool:
@@ -467,7 +497,9 @@ def polarity(text: str) -> int:
     hits = _longest(phrases("polarity", "negators").find(found))
     count = len(hits) - ("neither" in found and "nor" in found)
     count += sum(w.startswith("non-") for w in found)
-    negating = phrases("polarity", "negating_words").find(found)
+    # "declined to comment" negates; "declined to 4%" is a fall.
+    negating = [h for h in phrases("polarity", "negating_words").find(found)
+                if not (h[2].endswith(" to") and h[1] < len(found) and (found[h[1]][:1].isdigit() or number_mentions(found[h[1]])))]
     # "ruled out" is one negating phrase, not "ruled" and "out": keep the longest hits that do not overlap.
     taken: set[int] = set()
     for start, end, _ in sorted(negating, key=lambda h: h[0] - h[1]):
@@ -535,9 +567,24 @@ def _polarity(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) 
     return []
 
 
+def without_dates(text: str) -> str:
+    """``text`` with its dates (and any "May" capitalised mid-sentence) blanked out: the month
+    "May" is no hedge."""
+    for start, end in dates_in(text)[1]:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return _MONTH_MAY.sub("   ", text)
+
+
+_MONTH_MAY = re.compile(r"(?<=[a-z,] )May\b")
+"""A capitalised "May" inside a sentence is the month, never the modal."""
+
+
 def _modality(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> list[Problem]:
     if not aligned:
         return []
+    claim = without_dates(claim)
+    pieces = [(without_dates(p), without_dates(w) if w else None) for p, w in pieces]
+    aligned = [without_dates(w) for w in aligned]
     source_words = phrase_words(" ".join(aligned))
     claim_words = phrase_words(claim)
     problems = []
@@ -581,7 +628,8 @@ def _without_idioms(found: tuple[str, ...]) -> tuple[str, ...]:
 
 def _names_the_reporter(claim: str, source: str) -> bool:
     """The claim names whoever the source says reported it ("according to the club" -> "by the
-    club's count"): the content terms of the four words after each weak attribution."""
+    club's count"): the content terms of the six words after "according to" or "citing", or of the
+    six words before the other weak attributions ("the Journal reported")."""
     found = phrase_words(source)
     claim_terms = content_terms(claim)
     for start, end, entry in phrases("modality", "weak_attributions").find(found):
@@ -631,6 +679,8 @@ def _quantifiers(claim: str, source_text: str, pieces: Pieces, aligned: list[str
     if claim_sizes and source_sizes and not claim_sizes & source_sizes:
         return [Problem("quantifier", "a vague figure of another size than the cited text's")]
     all_words = phrase_words(source_text)
+    if re.match(r"\W*first(ly)?\s*,", claim, re.I):
+        claim_words = claim_words[1:]  # "First, ..." orders the telling, not the facts
     narrowed = _one_of_dropped(claim_words, all_words)
     if narrowed:
         return [Problem("quantifier", f"'{narrowed}' where the cited text has 'one of' or 'among' the {narrowed}")]
@@ -709,18 +759,19 @@ class Speakers:
 
 
 def speakers(text: str) -> Speakers:
-    """Who says something in ``text`` (one sentence): the names in the six words before a speech
-    verb, or in the six words after "according to". A speaker named after the verb ("..., said
-    Kirby") counts as unnamed: the check then stays silent."""
+    """Who says something in ``text`` (one sentence): the names in the ``SPEAKER_REACH`` words
+    before a speech verb that no preposition governs ("officials in Seoul said" names no speaker),
+    or the first names in the six words after "according to". A speaker named after the verb
+    ("..., said Kirby") counts as unnamed: the check then stays silent."""
     found = tokens(text)
     words = tuple(t.word.casefold().replace("’", "'") for t in found)
-    names = [(i, t.term) for i, t in enumerate(found) if _is_name(t) and not _possessive(t) and t.word.casefold() not in _demonyms()
-             and not (i and found[i - 1].word.casefold() in _PREPOSITIONS)]
+    names = [(i, t.term) for i, t in enumerate(found) if _is_name(t) and not _possessive(t) and t.word.casefold() not in _demonyms()]
+    governed = {i for i, _ in names if i and found[i - 1].word.casefold() in _PREPOSITIONS}
     named: set[str] = set()
     unnamed = False
     for start, end, entry in _speech().find(words):
         window = (_first_run([(i, term) for i, term in names if end <= i < end + 6]) if entry == "according to"
-                  else [term for i, term in names if start - SPEAKER_REACH <= i < start])
+                  else [term for i, term in names if start - SPEAKER_REACH <= i < start and i not in governed])
         named.update(window)
         unnamed = unnamed or not window
     return Speakers(frozenset(named), unnamed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import re
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,12 +19,15 @@ from pydantic import BaseModel
 
 from briefing import lexicon
 from briefing.answer.checks import Problem, claim_problems, verbatim
+from briefing.errors import BriefingError
 from briefing.models import Verdict
 from briefing.terms import UNSPACED_RUN, Token, content_terms, matches, name_like, numbers, tokens
 from briefing.text import split_sentences
 
 if TYPE_CHECKING:
     from briefing.chat import StructuredModel
+
+logger = logging.getLogger(__name__)
 
 
 class Judge(Protocol):
@@ -250,16 +254,19 @@ class ModelBackedJudge:
 
     A claim the checks reject (a figure, name or date not in the cited text, a flipped polarity, a
     dropped hedge...) is unsupported without a model call; a claim stated word for word is
-    supported. The rest go to the model, all of a brief's at once when the verifier calls
-    ``prepare`` (one call per brief; the structured LLM caches it on disk), one by one otherwise.
-    The prompt (``prompts/judge_batch_*.md``) asks for the words of the claim the source does not
-    support, not for a bare yes or no."""
+    supported. The rest go to the model, all of a draft's at once when the verifier calls
+    ``prepare`` (one call per draft, plus one per sentence a repair rewrote; the structured LLM
+    caches them on disk), one by one otherwise. The prompt (``prompts/judge_batch_*.md``) asks for
+    the words of the claim the source does not support, not for a bare yes or no. When the model
+    call fails (a provider error, an answer that is not the schema), those sentences are judged by
+    the offline judge instead, and the reason says so: a failed judge never stops a brief."""
 
     name = "model"
 
     def __init__(self, llm: StructuredModel):
         self.llm = llm
         self._verdicts: dict[tuple[str, tuple[str, ...]], Verdict] = {}
+        self._fallback: Judge | None = None
 
     def prepare(self, pairs: list[tuple[str, list[str]]]) -> None:
         """Judge every (claim, cited sources) pair the checks leave open in one model call."""
@@ -291,7 +298,11 @@ class ModelBackedJudge:
         listed = "\n\n".join(f"Claim {i}: {claim}\nSource text:\n<source>\n{chr(10).join(sources)}\n</source>"
                              for i, (claim, sources) in enumerate(pairs, start=1))
         messages = [("system", render_prompt("judge_batch_system")), ("human", render_prompt("judge_batch_user", claims=listed))]
-        answer = self.llm.generate(messages, BatchVerdicts)
+        try:
+            answer = self.llm.generate(messages, BatchVerdicts)
+        except BriefingError as exc:
+            logger.warning("the model judge failed (%s); the offline judge decides instead", exc)
+            return [self._offline(claim, list(sources), exc) for claim, sources in pairs]
         by_id = {v.id: v for v in answer.verdicts}
         out = []
         for i in range(1, len(pairs) + 1):
@@ -304,6 +315,14 @@ class ModelBackedJudge:
                 part = f"'{given.unsupported_part}' is not supported: " if given.unsupported_part.strip() else ""
                 out.append(self._verdict(False, 0.0, f"{part}{given.reason}"))
         return out
+
+    def _offline(self, claim: str, sources: list[str], exc: BaseException) -> Verdict:
+        from briefing.answer.judges import OFFLINE_JUDGE, make_judge
+
+        if self._fallback is None:
+            self._fallback = make_judge(OFFLINE_JUDGE)
+        verdict = self._fallback.judge(claim, sources)
+        return verdict.model_copy(update={"reason": f"{verdict.reason} (offline judge: the model judge failed: {exc})"})
 
     def _verdict(self, supported: bool, score: float, reason: str) -> Verdict:
         return Verdict(supported=supported, score=score, reason=reason, judge=self.name)

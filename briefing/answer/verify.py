@@ -140,15 +140,17 @@ class Verifier:
         self.repairs_left = max_repairs  # each repair is a model call: bound the cost of a bad draft
         self._shown: set[str] = set()
 
-    def prepare(self, drafted: list[DraftSentence]) -> None:
+    def prepare(self, drafted: list[DraftSentence], headline_first: bool = False) -> None:
         """Let a judge that batches (``prepare(pairs)``, the model-backed judge) see every sentence
         of these drafts with its cited text at once, before they are checked one by one."""
         prepare = getattr(self.judge, "prepare", None)
         if prepare is None:
             return
         pairs = []
-        for draft in drafted:
-            for piece in split_sentences(draft.text):
+        for number, draft in enumerate(drafted):
+            # A headline is judged as one text (``_verify_headline``), a sentence piece by piece.
+            pieces = [" ".join(split_sentences(draft.text))] if number == 0 and headline_first else split_sentences(draft.text)
+            for piece in pieces:
                 grounded = self._grounded(piece, draft.citations)
                 if grounded.sources:
                     pairs.append((piece, grounded.sources))
@@ -156,7 +158,7 @@ class Verifier:
             prepare(pairs)
 
     def verify(self, draft: Draft) -> tuple[CheckedSentence | None, list[Section]]:
-        self.prepare([draft.headline, *draft.sentences])
+        self.prepare([draft.headline, *draft.sentences], headline_first=True)
         headline = self._verify_headline(draft.headline)
         sections: dict[str, list[CheckedSentence]] = {}
         for drafted in draft.sentences:

@@ -295,8 +295,9 @@ def evaluate_judges(data_path: Path | None, *, calibrate_on: Path | None = None,
         reports.append(report("embedding similarity", rows, scores, scores >= cut, cut,
                               note=f"best cosine, {embedder.name}{fitted_here if 'embedding' in calibration else ''}"))
     if llm is not None:
-        scored = score_verdicts(rows, make_judge("llm", llm), tick("llm judge", len(rows)))
-        reports.append(report("llm", rows, scored.scores, scored.supported, None, note=llm.model))
+        for name in ("llm", "model"):
+            scored = score_verdicts(rows, make_judge(name, llm), tick(f"{name} judge", len(rows)))
+            reports.append(report(name, rows, scored.scores, scored.supported, None, note=llm.model))
     return reports
 
 

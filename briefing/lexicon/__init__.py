@@ -72,6 +72,17 @@ def countries() -> tuple[Country, ...]:
                  for r in rows)
 
 
+@functools.cache
+def ambiguous_names() -> frozenset[str]:
+    """Names (lower-cased) that ``countries.tsv`` gives to more than one state ("Congolese"): they
+    name none of them."""
+    owners: dict[str, set[str]] = {}
+    for country in countries():
+        for name in country.names():
+            owners.setdefault(name.casefold(), set()).add(country.name)
+    return frozenset(name for name, states in owners.items() if len(states) > 1)
+
+
 # --- phrase lists ----------------------------------------------------------------------------
 
 _PHRASE_WORD = re.compile(r"n't|\w+(?:[-']\w+)*")
@@ -111,6 +122,8 @@ class PhraseList:
                     break
                 candidates.extend(self._prefix.get(word[:length], ()))
             for entry, parts in candidates:
+                if not self.exact and not _word_matches(parts[0], word):
+                    continue
                 end = i + len(parts)
                 if end <= len(found) and all((found[i + k] == p if self.exact else _word_matches(p, found[i + k]))
                                              for k, p in enumerate(parts[1:], start=1)):
@@ -121,8 +134,22 @@ class PhraseList:
         return bool(self.find(found))
 
 
+ENDINGS = frozenset("""s es ed d ing ings ion ions ation ations tion ption ition ment ments ement ements y ies ied ier
+iest er ers or ors ory edly ently ingly ent ence ences ant ance ances e al ally ial ially ive ives ively ative ity ities
+ism ist ists ize ized ise ised able ably ible ibly ful ness ure ures ate ated ates ating n man men woman women
+person""".split())
+"""What may follow a stem of the word lists for a word to match it: English inflections and
+derivations, so "caus" matches "caused" and not "causeway", "close" matches "closed" and not
+"closely". A doubled last letter before -ed, -ing, -er counts too ("planned", "admitted")."""
+
+
 def _word_matches(entry_word: str, word: str) -> bool:
-    return word == entry_word or (len(entry_word) >= 4 and word.startswith(entry_word))
+    if word == entry_word:
+        return True
+    if len(entry_word) < 4 or not word.startswith(entry_word):
+        return False
+    rest = word[len(entry_word) :]
+    return rest in ENDINGS or (rest[:1] == entry_word[-1] and rest[1:] in {"ed", "ing", "er", "ers"})
 
 
 @functools.cache
