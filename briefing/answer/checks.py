@@ -471,7 +471,7 @@ def _name_found(token: Token, pool: frozenset[str], lowered: set[str], source_te
     if token.word.casefold().strip(".") in lowered:
         return True
     if locative and token.word.casefold() in _places() and lowered & _places():
-        return False  # "met in Moscow" where the source names another city: only the city itself supports it
+        return False  # "met in Madrid" where the source names another city: only the city itself supports it
     if matches(token.term, pool):
         return True
     if token.initial and token.word.casefold() in lowered:
@@ -727,7 +727,7 @@ def _cause(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> 
 
 
 def _possessive(token: Token) -> bool:
-    """"Pyongyang's forces", "the Pentagon's spokesman": the name modifies who acts or speaks."""
+    """"Chile's navy", "the ministry's spokesman": the name modifies who acts or speaks."""
     return token.word.endswith(("'s", "’s"))
 
 
@@ -748,8 +748,8 @@ def _speech() -> PhraseList:
 
 
 SPEAKER_REACH = 10
-"""Words before a speech verb searched for the speaker ("Tony Radakin, the UK's chief of the
-defence staff, said")."""
+"""Words before a speech verb searched for the speaker ("Ana Ruiz, the head of the
+national statistics office, said")."""
 
 
 @dataclass(frozen=True)
@@ -760,9 +760,9 @@ class Speakers:
 
 def speakers(text: str) -> Speakers:
     """Who says something in ``text`` (one sentence): the names in the ``SPEAKER_REACH`` words
-    before a speech verb that no preposition governs ("officials in Seoul said" names no speaker),
+    before a speech verb that no preposition governs ("officials in Lima said" names no speaker),
     or the first names in the six words after "according to". A speaker named after the verb
-    ("..., said Kirby") counts as unnamed: the check then stays silent."""
+    ("..., said Ruiz") counts as unnamed: the check then stays silent."""
     found = tokens(text)
     words = tuple(t.word.casefold().replace("’", "'") for t in found)
     names = [(i, t.term) for i, t in enumerate(found) if _is_name(t) and not _possessive(t) and t.word.casefold() not in _demonyms()]
@@ -778,7 +778,7 @@ def speakers(text: str) -> Speakers:
 
 
 def _first_run(names: list[tuple[int, str]]) -> list[str]:
-    """The first run of adjacent names: "according to Trump, Putin and ..." names Trump."""
+    """The first run of adjacent names: "according to Ruiz, Lopez and ..." names Ruiz."""
     run: list[str] = []
     for position, (i, term) in enumerate(names):
         if position and i != names[position - 1][0] + 1:
@@ -808,7 +808,7 @@ def _roles(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> 
 
 
 AGENT_REACH = 3
-"""Most words between a name and the verb it is the subject of ("Kim demanded", "Kim then demanded")."""
+"""Most words between a name and the verb it is the subject of ("Ruiz demanded", "Ruiz then demanded")."""
 
 
 _PREPOSITIONS = frozenset("at in of from to by with for on into about against over under near".split())
@@ -816,7 +816,7 @@ _PREPOSITIONS = frozenset("at in of from to by with for on into about against ov
 
 def _agents(found: tuple[Token, ...], term: str) -> set[str]:
     """The subject names of each occurrence of the verb ``term``: a name right before it, or with
-    only auxiliaries and adverbs between ("Kim has demanded"), that is not the object of a
+    only auxiliaries and adverbs between ("Ruiz has demanded"), that is not the object of a
     preposition ("at the UN Security Council blocked" has no named subject)."""
     out = set()
     for i, token in enumerate(found):
@@ -841,7 +841,7 @@ def _actor(token: Token) -> bool:
 
 
 def _other_agent(piece: str, sentences: list[str]) -> tuple[str, str, str] | None:
-    """A verb the claim gives one actor ("Zinoviev demanded") and the cited sentence another ("Kim
+    """A verb the claim gives one actor ("Lopez demanded") and the cited sentence another ("Ruiz
     demanded"), where the claim's actor is in that sentence too (so a party of the story, not a
     new name). Passive sentences are left alone: their subject is not the actor."""
     if _PASSIVE.search(piece):
@@ -874,7 +874,7 @@ SWAP_GAP = 4
 
 @functools.cache
 def _demonyms() -> frozenset[str]:
-    """Adjectives of nationality ("Russian navy"): they modify, they do not act."""
+    """Adjectives of nationality ("Chilean navy"): they modify, they do not act."""
     return frozenset(d.casefold() for c in lexicon.countries() for d in c.demonyms)
 
 

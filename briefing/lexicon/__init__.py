@@ -5,7 +5,7 @@ verification and retrieval read, and the thresholds verification decides with.
   attributions, prospective (planned or expected) markers, bounds and scope words, causal
   connectives, speech verbs, month and weekday names, fractions.
 - ``countries.tsv``: every sovereign state with its other names, demonyms, capital and the seats
-  of government news reports use for it ("Washington", "the Kremlin", "Downing Street").
+  of government news reports use for it ("Washington", "Downing Street", "the Élysée").
 - ``thresholds.toml``: every cut the support judges decide with.
 
 Entries are general English, never words picked from the sample corpus; ``tests/test_lexicon.py``
