@@ -48,9 +48,22 @@ def test_each_kind_of_error_is_caught(claim, source, kind):
     ("The causeway was closed.", "The bridge was closed."),
     ("First, the talks began.", "The talks began."),
     ("Thousands plan to march in the capital.", "Thousands plan to protest in the capital."),
+    # Kinds from a second blind set: proper adjectives, plural acronyms, transliterated names,
+    # negation in other words ("unaware", "without naming", "has yet to"), an epistemic hedge kept.
+    ("Western allies backed the plan, lawmakers said.", "The plan was backed by its allies in the West, lawmakers said."),
+    ("MPs approved the budget.", "Members of parliament approved the budget."),
+    ("Mr Kovalenkko spoke to reporters.", "Mr Kovalenko spoke to reporters."),
+    ("The minister said she was unaware of the deal.", "The minister said she had no knowledge of the deal."),
+    ("The army reported a strike without naming the weapon.", "The army reported a strike but did not name the weapon."),
+    ("The senate has yet to approve it.", "The senate still has to approve it."),
+    ("Farmers will likely see a smaller harvest.", "Farmers will probably see a smaller harvest."),
 ])
 def test_fair_rewordings_pass_every_check(claim, source):
     assert claim_problems(claim, [source]) == []
+
+
+def test_the_claim_must_keep_the_sources_epistemic_hedge():
+    assert [p.check for p in claim_problems("Farmers should expect a smaller harvest.", ["Farmers should probably expect a smaller harvest."])] == ["hedge"]
 
 
 def test_an_acronym_must_spell_adjacent_capitalised_words():

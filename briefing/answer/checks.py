@@ -148,7 +148,7 @@ def _fraction_figures(text: str) -> list[tuple[float, int, int]]:
     """Fractions in words that take a share of something ("a fifth of", "half the"), as percentages."""
     out = []
     for phrase, value in lexicon.english()["fractions"].items():
-        for match in re.finditer(rf"\b{re.escape(phrase)}\b(?=\s+(?:of|the)\b)", text, re.I):
+        for match in re.finditer(rf"(?<!first )(?<!second )(?<!last )(?<!other )\b{re.escape(phrase)}\b(?=\s+(?:of|the)\b)", text, re.I):
             out.append((float(value), match.start(), match.end()))
     return out
 
@@ -441,6 +441,10 @@ def _names(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> 
             continue
         if _month_of(token.word) or token.word.casefold().strip(".") in _weekday_pattern()[1]:
             continue  # the date check compares dates
+        following = claim_tokens[index + 1] if index + 1 < len(claim_tokens) else None
+        adjective = token.word.casefold() in _proper_adjectives() and not (following and following.entity)  # not "European Union"
+        if len(token.word) < 2 or adjective or number_mentions(token.word):
+            continue  # "F" (a unit), "Western allies", "Thirty drones": no one named
         if index == previous + 1 and runs:
             runs[-1].append(token)
         else:
@@ -450,7 +454,8 @@ def _names(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) -> 
     words = [t.word.casefold() for t in claim_tokens]
     locatives = lexicon.word_set("dates", "locative")
     for run in runs:
-        if len(run) == 1 and len(run[0].word) == 2 and run[0].word.isupper() and "_" not in run[0].term:
+        word = run[0].word[:-1] if run[0].word.endswith("s") and run[0].word[:-1].isupper() else run[0].word  # "MPs"
+        if len(run) == 1 and len(word) == 2 and word.isupper() and "_" not in run[0].term:
             continue  # "ID", "TV": two capitals are as often a common word as a name
         index = claim_tokens.index(run[0])
         place = index > 0 and (words[index - 1] in locatives or (index > 1 and words[index - 1] == "the" and words[index - 2] in locatives))
@@ -476,10 +481,30 @@ def _name_found(token: Token, pool: frozenset[str], lowered: set[str], source_te
         return True
     if token.initial and token.word.casefold() in lowered:
         return True
+    if _spelled_alike(token.word, lowered):
+        return True
     month = _month_of(token.word)
     if month and any(_month_of(w) == month for w in re.findall(r"[A-Za-z]+", source_text)):
         return True
     return _acronym_of(token.word, source_text)
+
+
+@functools.cache
+def _proper_adjectives() -> frozenset[str]:
+    return lexicon.word_set("words", "proper_adjectives")
+
+
+NAME_SPELLING = 2
+"""Edits by which a name of six letters or more may differ from the source's and still be it
+(transliteration: "Zelensky" and "Zelenskyy", "Kharkov" and "Kharkiv")."""
+
+
+def _spelled_alike(word: str, lowered: set[str]) -> bool:
+    from rapidfuzz.distance import Levenshtein
+
+    word = word.casefold().removesuffix("'s")
+    return len(word) >= 6 and any(w[:1] == word[:1] and abs(len(w) - len(word)) <= NAME_SPELLING
+                                  and Levenshtein.distance(w, word, score_cutoff=NAME_SPELLING) <= NAME_SPELLING for w in lowered)
 
 
 def _month_of(word: str) -> int | None:
@@ -497,6 +522,7 @@ def polarity(text: str) -> int:
     hits = _longest(phrases("polarity", "negators").find(found))
     count = len(hits) - ("neither" in found and "nor" in found)
     count += sum(w.startswith("non-") for w in found)
+    count += sum(1 for a, b in itertools.pairwise(found) if a == "without" and b.endswith("ing"))  # "without identifying"
     # "declined to comment" negates; "declined to 4%" is a fall.
     negating = [h for h in phrases("polarity", "negating_words").find(found)
                 if not (h[2].endswith(" to") and h[1] < len(found) and (found[h[1]][:1].isdigit() or number_mentions(found[h[1]])))]
@@ -536,13 +562,13 @@ terminal will stay closed")."""
 
 
 def _source_clause(piece: str, window: str) -> str:
-    """The clause of ``window`` sharing most content terms with ``piece`` (all of those tied):
-    polarity is compared there."""
+    """The clauses of ``window`` sharing most content terms with ``piece`` (those with at least half
+    as many as the best): polarity and plans are compared there."""
     terms = content_terms(piece)
     parts = [p for c in clauses(window) for p in _COORDINATED.split(c) if p.strip()]
     shared = [(sum(matches(t, terms) for t in content_terms(c)), c) for c in parts]
     best = max((n for n, _ in shared), default=0)
-    return " ".join(c for n, c in shared if n == best) if best else window
+    return " ".join(c for n, c in shared if n * 2 >= best and n) if best else window
 
 
 @functools.cache
@@ -590,12 +616,13 @@ def _modality(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) 
     problems = []
     hedges = phrases("modality", "hedges")
     one_window = len({w for _, w in pieces if w}) <= 1
+    epistemic = phrases("modality", "epistemic")
     for piece, window in pieces:
-        source_hedges = _longest(hedges.find(phrase_words(window))) if window else []
-        stated = {e for _, _, e in source_hedges}
-        own = {e for _, _, e in _longest(hedges.find(phrase_words(claim if one_window else piece)))}
-        # Kept: a hedge word of the claim's own (a paraphrase of one), or every one of the source's.
-        kept = bool(own - stated) or (bool(own) and own >= stated)
+        source_words_here = phrase_words(window) if window else ()
+        source_hedges = _longest(hedges.find(source_words_here))
+        claim_here = phrase_words(claim if one_window else piece)
+        # Kept: an epistemic hedge for an epistemic one ("probably" for "likely"), any hedge for the others.
+        kept = epistemic.any_in(claim_here) if epistemic.any_in(source_words_here) else hedges.any_in(claim_here)
         if source_hedges and not kept and not _hedged_before(piece, claim):
             problems.append(Problem("hedge", f"states as certain what the cited text hedges ('{source_hedges[0][2]}')"))
             break
@@ -609,8 +636,13 @@ def _modality(claim: str, source_text: str, pieces: Pieces, aligned: list[str]) 
     # "damaged and the terminal will stay closed": the plan is another clause's).
     source_plans = prospective.find(phrase_words(" ".join(_source_clause(p, w) for p, w in pieces if w)))
     claim_plans = prospective.find(claim_words)
+    claim_plans = claim_plans if source_plans else phrases("modality", "strong_future").find(claim_words)
     if claim_plans and not source_plans:
         source_plans = prospective.find(source_words)  # a plan the claim states may sit in another clause
+    directives = phrases("modality", "directives")
+    only_directives = source_plans and all(directives.any_in(phrase_words(e)) for _, _, e in source_plans)
+    if only_directives and (directives.any_in(claim_words) or _speech().any_in(claim_words)):
+        source_plans = []  # "called for", "urged": any act of asking or saying in the claim keeps it one
     if source_plans and not claim_plans:
         problems.append(Problem("tense", f"states as done what the cited text has as planned or expected ('{source_plans[0][2]}')"))
     elif claim_plans and not source_plans:

@@ -89,8 +89,10 @@ _PHRASE_WORD = re.compile(r"n't|\w+(?:[-']\w+)*")
 
 
 def phrase_words(text: str) -> tuple[str, ...]:
-    """Lower-case words for phrase matching; "didn't" is "did" + "n't", "’" is "'"."""
+    """Lower-case words for phrase matching; "didn't" is "did" + "n't", "won't" is "will" + "n't",
+    "’" is "'"."""
     text = text.casefold().replace("’", "'")
+    text = re.sub(r"\b(won|can|shan)'t\b", lambda m: {"won": "will", "can": "can", "shan": "shall"}[m.group(1)] + " n't", text)
     return tuple(_PHRASE_WORD.findall(re.sub(r"n't\b", " n't", text)))
 
 
