@@ -55,9 +55,9 @@ class EmbeddingJudge:
 
 def clear_caches() -> None:
     from briefing import terms
-    from briefing.answer import judge
+    from briefing.answer import checks
 
-    for cached in (terms.tokens, terms.content_terms, judge._windows, terms._stem):
+    for cached in (terms.tokens, terms.content_terms, checks.windows, checks.read, checks.dates_in, terms._stem):
         cached.cache_clear()
 
 

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 from briefing import lexicon
 from briefing.answer.focus import ROLES
-from briefing.lexicon import PhraseList, phrase_words, phrases
+from briefing.lexicon import PhraseList, phrase_list, phrase_words, phrases
 from briefing.terms import (
     SENTENCE_OPENERS,
     STOPWORDS,
@@ -107,9 +107,11 @@ def _weekday_pattern() -> tuple[re.Pattern[str], dict[str, int]]:
     return re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b\.?", re.I), names
 
 
-def dates_in(text: str) -> tuple[frozenset[str], list[tuple[int, int]]]:
+@functools.lru_cache(maxsize=20_000)
+def dates_in(text: str) -> tuple[frozenset[str], tuple[tuple[int, int], ...]]:
     """The dates ``text`` states as keys ("m11", "m11d4", "y2024", "w0") and the character spans
-    they cover (so their digits are not read as figures)."""
+    they cover (so their digits are not read as figures). Cached: a cited text is read by several
+    checks."""
     keys: set[str] = set()
     spans: list[tuple[int, int]] = []
     for plain, day_after, day_before, month in _month_patterns():
@@ -134,7 +136,7 @@ def dates_in(text: str) -> tuple[frozenset[str], list[tuple[int, int]]]:
             spans.append(match.span())
     for phrase in phrases("dates", "relative").find(phrase_words(text)):
         keys.add("r:" + phrase[2])
-    return frozenset(keys), spans
+    return frozenset(keys), tuple(spans)
 
 
 _SECOND_DAY = re.compile(r"\s*(?:and|to|or|through|-|–)\s*(\d{1,2})(?:st|nd|rd|th)?\b"
@@ -685,7 +687,7 @@ def _rank(scale: list[list[str]], found: tuple[str, ...]) -> tuple[int, str] | N
     found = _without_idioms(found)
     best = None
     for tier, words in enumerate(scale):
-        hits = PhraseList(words, exact=True).find(found)
+        hits = phrase_list(tuple(words), exact=True).find(found)
         if hits:
             best = (tier, hits[0][2])
     return best
@@ -706,8 +708,8 @@ def _quantifiers(claim: str, source_text: str, pieces: Pieces, aligned: list[str
     magnitudes = quantity["magnitudes"]
     claim_words = _scaled_vague(claim_words)
     source_words = _scaled_vague(source_words)
-    claim_sizes = {i for i, group in enumerate(magnitudes) if PhraseList(group).any_in(claim_words)}
-    source_sizes = {i for i, group in enumerate(magnitudes) if PhraseList(group).any_in(source_words)}
+    claim_sizes = {i for i, group in enumerate(magnitudes) if phrase_list(tuple(group)).any_in(claim_words)}
+    source_sizes = {i for i, group in enumerate(magnitudes) if phrase_list(tuple(group)).any_in(source_words)}
     if claim_sizes and source_sizes and not claim_sizes & source_sizes:
         return [Problem("quantifier", "a vague figure of another size than the cited text's")]
     all_words = phrase_words(source_text)
@@ -716,8 +718,8 @@ def _quantifiers(claim: str, source_text: str, pieces: Pieces, aligned: list[str
     narrowed = _one_of_dropped(claim_words, all_words)
     if narrowed:
         return [Problem("quantifier", f"'{narrowed}' where the cited text has 'one of' or 'among' the {narrowed}")]
-    added = [e for _, _, e in PhraseList(lexicon.english()["quantity"]["order_words"], exact=True).find(claim_words)
-             if not PhraseList(_order_equivalents(e)).any_in(all_words)]
+    added = [e for _, _, e in phrase_list(tuple(lexicon.english()["quantity"]["order_words"]), exact=True).find(claim_words)
+             if not phrase_list(tuple(_order_equivalents(e))).any_in(all_words)]
     if added:
         return [Problem("quantifier", f"'{added[0]}' is not in the cited text")]
     return []
@@ -732,13 +734,16 @@ def _scaled_vague(found: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_AMONG = ("one of", "among")
+
+
 def _one_of_dropped(claim_words: tuple[str, ...], source_words: tuple[str, ...]) -> str | None:
     """A superlative or "first" that the source puts among others ("one of the longest", "among the
     first") and the claim states alone ("the longest")."""
-    for _start, end, _ in PhraseList(["one of", "among"]).find(source_words):
+    for _start, end, _ in phrase_list(_AMONG).find(source_words):
         for word in source_words[end : end + 3]:
             superlative = word.endswith("est") or word in {"first", "last"}
-            if superlative and word in claim_words and not PhraseList(["one of", "among"]).any_in(claim_words):
+            if superlative and word in claim_words and not phrase_list(_AMONG).any_in(claim_words):
                 return word
     return None
 

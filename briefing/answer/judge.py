@@ -18,11 +18,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from briefing import lexicon
-from briefing.answer.checks import Problem, claim_problems, verbatim
+from briefing.answer.checks import Problem, claim_problems, verbatim, windows
 from briefing.errors import BriefingError
 from briefing.models import Verdict
 from briefing.terms import UNSPACED_RUN, Token, content_terms, matches, name_like, numbers, tokens
-from briefing.text import split_sentences
 
 if TYPE_CHECKING:
     from briefing.chat import StructuredModel
@@ -79,16 +78,10 @@ def lexical_problems(claim: str, source_text: str) -> list[Problem]:
     return claim_problems(claim, [source_text])
 
 
-@functools.lru_cache(maxsize=5_000)
-def _windows(source_text: str) -> tuple[str, ...]:
-    sentences = split_sentences(source_text)
-    return tuple(sentences + [f"{a} {b}" for a, b in itertools.pairwise(sentences)])
-
-
 def _best_sentence(claim_terms: frozenset[str], source_text: str) -> str | None:
     """The source sentence (or pair of adjacent sentences) covering most of the claim's terms."""
     best, best_cover = None, 0.0
-    for window in _windows(source_text):
+    for window in windows(source_text):
         pool = content_terms(window)
         cover = sum(matches(t, pool) for t in claim_terms) / len(claim_terms)
         if cover > best_cover + 1e-9 or (abs(cover - best_cover) < 1e-9 and best and len(window) < len(best)):

@@ -154,6 +154,13 @@ def _word_matches(entry_word: str, word: str) -> bool:
     return rest in ENDINGS or (rest[:1] == entry_word[-1] and rest[1:] in {"ed", "ing", "er", "ers"})
 
 
+@functools.lru_cache(maxsize=1_000)
+def phrase_list(entries: tuple[str, ...], exact: bool = False) -> PhraseList:
+    """A ``PhraseList`` of ``entries``, built once per process (the checks ask for the same small
+    lists, a scale's tier or a word's equivalents, for every claim)."""
+    return PhraseList(entries, exact)
+
+
 @functools.cache
 def phrases(section: str, name: str) -> PhraseList:
     """The list ``name`` of section ``section`` of ``english.toml`` as a ``PhraseList``."""
