@@ -224,7 +224,10 @@ ProviderOption = Annotated[
     str | None, typer.Option("--provider", help=f"{provider_help()} (default: BRIEFING_PROVIDER; auto: {AUTO_RULE}).")
 ]
 JudgeOption = Annotated[str | None, typer.Option("--judge", help=f"{judge_help()} (default: BRIEFING_JUDGE).")]
-KOption = Annotated[int | None, typer.Option("-k", help="Evidence chunks to retrieve (default: BRIEFING_EVIDENCE_K).")]
+KOption = Annotated[int | None, typer.Option(
+    "-k", help="ask: evidence chunks to retrieve (default 6); brief: most chunks read per story (default: BRIEFING_EVIDENCE_K).")]
+LengthOption = Annotated[int | None, typer.Option(
+    "--length", "-n", help="Stories in the brief, most salient first (default: BRIEFING_BRIEF_LENGTH).")]
 FormatOption = Annotated[str | None, typer.Option("--format", "-f", help=f"{format_help()} (default: from -o's suffix, else md).")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")]
 
@@ -243,9 +246,10 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _request_command(kind: str, name: str, argument_help: str, summary: str):
-    """The `brief` and `ask` commands: the same options, one kind of request each."""
+    """The `brief` and `ask` commands: the same options (and `--length` for a brief), one kind of
+    request each."""
 
-    def command(
+    def ask_command(
         text: str,
         since: SinceOption = None,
         until: UntilOption = None,
@@ -256,8 +260,23 @@ def _request_command(kind: str, name: str, argument_help: str, summary: str):
         fmt: FormatOption = None,
         output: OutputOption = None,
     ) -> None:
-        _run_and_emit(kind, text, since, until, source, k, provider, judge, fmt, output)
+        _run_and_emit(kind, text, since, until, source, k, None, provider, judge, fmt, output)
 
+    def brief_command(
+        text: str,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        source: SourceOption = None,
+        length: LengthOption = None,
+        k: KOption = None,
+        provider: ProviderOption = None,
+        judge: JudgeOption = None,
+        fmt: FormatOption = None,
+        output: OutputOption = None,
+    ) -> None:
+        _run_and_emit(kind, text, since, until, source, k, length, provider, judge, fmt, output)
+
+    command = brief_command if kind == "brief" else ask_command
     # Set as an object, not a string: this module's annotations are strings evaluated in its globals.
     command.__annotations__["text"] = Annotated[str, typer.Argument(help=argument_help, metavar=name)]
     command.__doc__ = summary
@@ -280,13 +299,14 @@ app.command("ask")(_request_command("answer", "question", "The question.",
                                     'Answer a question in one to five cited sentences, or say "The sources don\'t say."'))
 
 
-def _run_and_emit(kind: str, text: str, since, until, source, k, provider, judge, fmt: str | None, output: Path | None) -> None:
+def _run_and_emit(kind: str, text: str, since, until, source, k, length, provider, judge, fmt: str | None,
+                  output: Path | None) -> None:
     """Run a brief or an answer, print or write it, and report the model's token use on stderr."""
     from briefing import pipeline
     from briefing.options import check_output, make_request, output_format
     from briefing.output.render import render
 
-    request = make_request(kind, text, since=since, until=until, source=source, k=k)
+    request = make_request(kind, text, since=since, until=until, source=source, k=k, length=length)
     check_output(output)
     chosen = output_format(fmt, output)
     with _components(provider, judge) as components:

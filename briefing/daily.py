@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 from pydantic import ValidationError
 
+from briefing.answer.stories import Gathered
 from briefing.dates import retrieval_filter
 from briefing.embedding import Embedder
 from briefing.errors import ConfigError, InputError, OptionError
-from briefing.models import DailyBrief, Topic, TopicBrief
+from briefing.models import DailyBrief, Request, Topic, TopicBrief
 from briefing.output.files import DATED
-from briefing.pipeline import Components, write_brief
+from briefing.pipeline import Components, check_not_empty, gather_stories, run
 from briefing.settings import Settings
 from briefing.text import text_key
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 REPEAT_SIMILARITY = 0.9  # cosine of two sentences' embeddings above which the later one is a repeat
 NOTHING = "No articles in this window for this topic."
+ELSEWHERE = "Its stories in this window fit another topic better and are shown there."
 
 
 # --- topics and windows ------------------------------------------------------------------------
@@ -131,24 +133,59 @@ def _topics_file(topics: Path | None, settings: Settings, notify: Callable[[str]
 def make_daily(day: date, topics: list[Topic], components: Components, *, out_dir: Path, since: datetime | None = None,
                until: datetime | None = None, only_new: bool = False) -> DailyBrief:
     """Brief every topic over the day's window (or ``since``/``until``) and mark what the previous
-    brief in ``out_dir`` already reported."""
+    brief in ``out_dir`` already reported. Each topic's stories are gathered first; a story that
+    several topics found goes to the one it fits best, and stories the previous brief reported
+    rank lower."""
     settings = components.settings
     start, end = daily_window(day, zone(settings.timezone), settings.daily_time)
     start, end = since or start, until or end
+    previous = previous_brief(out_dir, day)
+    check_not_empty(components.store)
+    requests = [Request(kind="brief", query=topic.query, length=topic.length,
+                        filters=retrieval_filter(start, end, publishers=topic.publishers, keywords=topic.keywords))
+                for topic in topics]
+    reported = reported_articles(previous)
+    found = [gather_stories(request, components, reported) for request in requests]
     briefs = []
-    for topic in topics:
-        filters = retrieval_filter(start, end, publishers=topic.publishers, keywords=topic.keywords)
-        briefing = write_brief(topic.query, components, filters=filters, length=topic.length)
+    for topic, request, own, stories in zip(topics, requests, found, exclusive(found)):
+        briefing = run(request, components, stories)
         briefing.hide_repeats = only_new
-        briefs.append(TopicBrief(topic=topic, briefing=briefing, note=None if briefing.evidence else NOTHING))
+        note = None if briefing.evidence else ELSEWHERE if own.stories else NOTHING
+        briefs.append(TopicBrief(topic=topic, briefing=briefing, note=note))
     undated = components.store.catalog.undated_count()
     daily = DailyBrief(date=day, since=start, until=end, timezone=settings.timezone, topics=briefs,
                        undated_left_out=undated, only_new=only_new, created_at=datetime.now(UTC))
-    previous = previous_brief(out_dir, day)
     if previous is not None:
         daily.previous = previous.date
     mark_novelty(daily, previous, components.embedder)
     return daily
+
+
+def reported_articles(previous: DailyBrief | None) -> set[str]:
+    """The article ids the shown sentences of ``previous`` cite (through its evidence)."""
+    if previous is None:
+        return set()
+    out = set()
+    for topic in previous.topics:
+        article_of = {e.key: e.article_id for e in topic.briefing.evidence}
+        out |= {article_of[c.key] for s in topic.briefing.shown() for c in s.citations if c.valid and c.key in article_of}
+    return out
+
+
+def exclusive(gathered: list[Gathered]) -> list[Gathered]:
+    """Each topic's stories less those that fit another topic better: an article found by several
+    topics belongs to the one whose story of it is closest to its query (the highest cosine of a
+    chunk; then the gate's probability; then the earlier topic)."""
+    best: dict[str, tuple[float, float, int]] = {}
+    for index, found in enumerate(gathered):
+        for story in found.stories:
+            chunks = found.chunks_of(story)
+            fit = (max((c.similarity or 0.0) for c in chunks), story.relevance, -index)
+            for article in story.article_ids:
+                if article not in best or fit > best[article]:
+                    best[article] = fit
+    return [found.without({a for s in found.stories for a in s.article_ids if -best[a][2] != index})
+            for index, found in enumerate(gathered)]
 
 
 def previous_brief(out_dir: Path, day: date) -> DailyBrief | None:

@@ -195,6 +195,22 @@ class Evidence(BaseModel):
     )
 
 
+class Story(BaseModel):
+    """One event in a brief's window, as one or more outlets reported it: the chunks that report it,
+    grouped at retrieval (``answer.stories``)."""
+
+    id: str = Field(description="s1, s2, ... in order of salience within its brief.")
+    title: str = Field(description="The headline of its most relevant article.")
+    keys: list[str] = Field(description="Its evidence chunks (citation keys), most relevant first.")
+    article_ids: list[str]
+    outlets: list[str] = Field(description="Distinct publishers that report it.")
+    first_published: AwareDatetime | None = None
+    last_published: AwareDatetime | None = None
+    relevance: float = Field(description="The relevance gate's probability for its most relevant chunk, 0-1.")
+    salience: float = Field(description="Relevance plus outlets and recency, less novelty (thresholds.toml [salience]).")
+    reported_before: bool = Field(False, description="Daily briefs: the previous daily brief cited one of its articles.")
+
+
 class RetrievalFilter(BaseModel):
     """The window, publishers and keywords a command retrieved from."""
 
@@ -216,6 +232,10 @@ MAX_K = 50
 """Most evidence chunks a request may ask for (``-k``, ``BRIEFING_EVIDENCE_K``)."""
 
 
+MAX_LENGTH = 30
+"""Most stories a brief may ask for (``--length``, ``BRIEFING_BRIEF_LENGTH``)."""
+
+
 class Request(BaseModel):
     """What a user asked for: a brief on a topic or an answer to a question, within a filter."""
 
@@ -224,7 +244,8 @@ class Request(BaseModel):
     filters: RetrievalFilter = Field(default_factory=RetrievalFilter)
     k: int | None = Field(None, ge=1, le=MAX_K,
                           description="Evidence chunks to retrieve; None: BRIEFING_EVIDENCE_K for a brief, 6 for an answer.")
-    length: int = Field(6, ge=1, description="Most key developments (briefs).")
+    length: int | None = Field(None, ge=1, le=MAX_LENGTH,
+                               description="Most stories (briefs); None: BRIEFING_BRIEF_LENGTH.")
 
 
 # --- generation ------------------------------------------------------------------------------
@@ -344,6 +365,7 @@ class Briefing(BaseModel):
     headline: CheckedSentence | None = Field(None, description="None when no headline survived verification.")
     sections: list[Section]
     evidence: list[Evidence]
+    stories: list[Story] = Field(default_factory=list, description="Briefs: the stories a shown sentence cites, most salient first.")
     filters: RetrievalFilter = Field(default_factory=RetrievalFilter)
     provider: str
     model: str
@@ -392,7 +414,7 @@ class Topic(BaseModel):
     query: str
     publishers: list[str] = Field(default_factory=list, description="Only these publishers.")
     keywords: list[str] = Field(default_factory=list, description="Only chunks mentioning one of these.")
-    length: int = Field(6, ge=1, le=20, description="Most key developments.")
+    length: int = Field(6, ge=1, le=20, description="Most stories.")
 
 
 class TopicBrief(BaseModel):

@@ -14,25 +14,28 @@ from pathlib import Path
 
 from briefing.dates import retrieval_filter
 from briefing.errors import OptionError
-from briefing.models import MAX_K, Request, RetrievalFilter
+from briefing.models import MAX_K, MAX_LENGTH, Request, RetrievalFilter
 
 CLOSEST_PUBLISHERS = 3
 """How many of the store's publisher names an unknown ``--source`` suggests."""
 
 
 def make_request(kind: str, text: str, *, since: str | None = None, until: str | None = None,
-                 source: str | None = None, k: int | None = None) -> Request:
+                 source: str | None = None, k: int | None = None, length: int | None = None) -> Request:
     """A ``Request`` from command-line values. ``kind`` is "brief" (the argument is QUERY) or
-    "answer" (QUESTION). Raises OptionError for an empty query, ``-k`` outside 1..``MAX_K``, a date
+    "answer" (QUESTION). Raises OptionError for an empty query, ``-k`` outside 1..``MAX_K``,
+    ``--length`` outside 1..``MAX_LENGTH``, a date
     that is not one, or a window that ends before it starts."""
     argument = "the query" if kind == "brief" else "the question"
     if not text.strip():
         raise OptionError(f"{argument} is empty: say what the {'brief is about' if kind == 'brief' else 'question is'}")
     check_k(k)
+    if length is not None and not 1 <= length <= MAX_LENGTH:
+        raise OptionError(f"--length must be between 1 and {MAX_LENGTH} stories, got {length}")
     if source is not None and not source.strip():
         raise OptionError("--source is empty: name a publisher (`briefing sources` lists them)")
     filters = retrieval_filter(since, until, source=source.strip() if source else None)
-    return Request(kind=kind, query=text.strip(), filters=filters, k=k)
+    return Request(kind=kind, query=text.strip(), filters=filters, k=k, length=length)
 
 
 def check_k(k: int | None) -> None:

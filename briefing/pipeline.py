@@ -14,17 +14,18 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-from briefing.answer.compose import ASK_K, COMPOSERS, Composition
+from briefing.answer.compose import ASK_K, compose_answer, compose_brief
 from briefing.answer.generate import make_repairer
 from briefing.answer.judge import Judge
 from briefing.answer.judges import make_judge
 from briefing.answer.retrieve import retrieve
+from briefing.answer.stories import Gathered, gather
 from briefing.answer.verify import Repairer, Verifier
 from briefing.chat import ChatModel, StructuredModel
 from briefing.embedding import Embedder, make_embedder
 from briefing.errors import ConfigError, StoreError
 from briefing.llm import make_structured_llm, model_name
-from briefing.models import Briefing, Evidence, Request, RetrievalFilter
+from briefing.models import Briefing, Evidence, Request, RetrievalFilter, Story
 from briefing.options import resolve_source
 from briefing.providers import AUTO, resolve_provider
 from briefing.settings import Settings
@@ -114,8 +115,13 @@ class Components(AbstractContextManager):
         self.close()
 
 
-def run(request: Request, components: Components) -> Briefing:
+def run(request: Request, components: Components, gathered: Gathered | None = None) -> Briefing:
     """Retrieve evidence for ``request``, draft from it, verify every sentence against it.
+
+    A brief reads every chunk of its window the relevance gate lets through, grouped into stories
+    (``gathered``, when the caller already has them: a daily brief gives each story to one topic);
+    its evidence is the chunks of the ``request.length`` (or BRIEFING_BRIEF_LENGTH) most salient stories, at most ``k`` per
+    story. An answer reads the ``k`` most relevant, diverse chunks.
 
     Raises ``ConfigError`` for an unknown provider or judge, ``OptionError`` for a ``--source`` that
     names no publisher of the store (a unique part of a name is resolved to it), ``StoreError`` for
@@ -125,21 +131,43 @@ def run(request: Request, components: Components) -> Briefing:
     check_not_empty(components.store)
     request = request.model_copy(update={"filters": resolve_source(request.filters, components.store.publishers())})
     usage = llm.start_usage() if llm else None
-    evidence = find_evidence(request.query, components, request.k or _default_k(request, components.settings),
-                             request.filters, excerpts=llm is not None)
+    stories: list[Story] = []
+    if request.kind == "brief":
+        gathered = (gathered or gather_stories(request, components)).limited(request.k or components.settings.evidence_k)
+        stories = gathered.stories[: request.length or components.settings.brief_length]
+        evidence = [e for story in stories for e in gathered.chunks_of(story)]
+    else:
+        evidence = find_evidence(request.query, components, request.k or ASK_K, request.filters, excerpts=llm is not None)
     briefing = Briefing(
-        kind=request.kind, query=request.query, sections=[], evidence=evidence, filters=request.filters,
+        kind=request.kind, query=request.query, sections=[], evidence=evidence, stories=stories, filters=request.filters,
         provider=components.provider, model=components.model, judge=judge.name,
         created_at=datetime.now(UTC),
     )
     verifier = Verifier(evidence, judge, components.repairer, components.settings.max_repairs,
                         replace=request.kind == "brief")
-    composed: Composition = COMPOSERS[request.kind](request, evidence, llm, verifier, components.settings)
+    if request.kind == "brief" and gathered is not None:
+        composed = compose_brief(request, gathered, llm, verifier, components.embedder, components.settings)
+    else:
+        composed = compose_answer(request, evidence, llm, verifier, components.settings)
     briefing.headline, briefing.sections = composed.headline, composed.sections
+    if stories:
+        briefing.stories = shown_stories(briefing, stories)
     briefing.abstained, briefing.abstain_reason = composed.abstain_reason is not None, composed.abstain_reason
     if usage is not None:
         briefing.usage = usage
     return briefing
+
+
+def shown_stories(briefing: Briefing, stories: list[Story]) -> list[Story]:
+    """The stories a shown sentence of ``briefing`` cites, most salient first."""
+    cited = {c.key for s in briefing.shown() for c in s.citations if c.valid}
+    return [story for story in stories if cited & set(story.keys)]
+
+
+def gather_stories(request: Request, components: Components, reported: set[str] | None = None) -> Gathered:
+    """The stories of the request's window about its query, most salient first (``answer.stories``);
+    ``reported`` holds the article ids the previous daily brief cited."""
+    return gather(request.query, components.store, request.filters, reported or set())
 
 
 def check_not_empty(store: Store) -> None:
@@ -153,10 +181,6 @@ def check_not_empty(store: Store) -> None:
                          "BRIEFING_HOME to the folder you ingested into")
 
 
-def _default_k(request: Request, settings: Settings) -> int:
-    return settings.evidence_k if request.kind == "brief" else ASK_K
-
-
 def find_evidence(query: str, components: Components, k: int, filters: RetrievalFilter, excerpts: bool = False) -> list[Evidence]:
     """Evidence for ``query``; with ``excerpts`` (for a model's prompt) each chunk's closest sentences."""
     sentences = components.settings.excerpt_sentences if excerpts else 0
@@ -164,8 +188,8 @@ def find_evidence(query: str, components: Components, k: int, filters: Retrieval
 
 
 def write_brief(query: str, components: Components, *, k: int | None = None, filters: RetrievalFilter | None = None,
-                length: int = 6) -> Briefing:
-    """A verified brief on ``query`` with at most ``length`` key developments."""
+                length: int | None = None) -> Briefing:
+    """A verified brief on ``query`` of at most ``length`` stories (None: BRIEFING_BRIEF_LENGTH)."""
     return run(Request(kind="brief", query=query, k=k, filters=filters or RetrievalFilter(), length=length), components)
 
 

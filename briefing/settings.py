@@ -12,7 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from briefing.answer.judges import DEFAULT_JUDGE, JUDGES, check_judge_name
-from briefing.models import MAX_K
+from briefing.models import MAX_K, MAX_LENGTH
 from briefing.providers import AUTO_RULE, DEFAULT_PROVIDER, PROVIDERS, check_provider_name
 
 KEYLESS_SERVER_KEY = "not-needed"
@@ -99,13 +99,16 @@ class Settings(BaseSettings):
         "24:00",
         description="Local time a daily brief is made: it covers the 24 hours before (24:00 = the whole date).",
     )
-    evidence_k: int = Field(10, ge=1, le=MAX_K, description="Evidence chunks retrieved for a brief.")
+    evidence_k: int = Field(10, ge=1, le=MAX_K, description="Most evidence chunks of each story a brief reads (its most relevant).")
+    brief_length: int = Field(8, ge=1, le=MAX_LENGTH, description="Stories in a brief (`brief --length`), most salient first. "
+                              "8 keeps a month's key facts within about 11 sentences (evals/briefs).")
     excerpt_sentences: int = Field(
         3,
         ge=0,
         le=20,
-        description="Sentences of each evidence chunk shown to a model: those closest to the query, in text "
-        "order (0: the whole chunk). Citations are still checked against the whole chunk.",
+        description="Sentences of each evidence chunk shown to a model for an answer: those closest to the question, "
+        "in text order (0: the whole chunk). A brief's story call shows the story's chunks whole. Citations are "
+        "always checked against the whole chunk.",
     )
     chunk_words: int = Field(
         160, ge=40, le=400, description="Target chunk length in words; chunks end on sentence boundaries."

@@ -6,6 +6,7 @@ it), so chunks and checked sentences agree on what a sentence is.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -189,19 +190,49 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
-_TIME_NOUNS = "year|week|month|morning|evening|weekend|summer|winter|spring|autumn|time"  # "this week" leans on nothing
-_REFERRING_NOUNS = "move|decision|figure|statement|remarks|comments|announcement|measure|step|latter|former|same"
-_LEANS_START = re.compile(
-    rf"[\"'“‘(]?(he|she|they|it|its|his|her|their|(this|that|these|those)(?! ({_TIME_NOUNS})\b)"
-    rf"|but|and|also|however|meanwhile|still|yet|instead|such|the ({_REFERRING_NOUNS}))\b", re.I)
-_LEANS_EARLY = re.compile(r"^(\S+\s+){0,6}?(of|among|for|to|with) (them|those|these)\b", re.I)
+def _anaphora() -> dict:
+    from briefing import lexicon
+
+    return lexicon.english()["anaphora"]
+
+
+def _alternatives(words: str) -> str:
+    return "|".join(re.escape(w) for w in words.split())
+
+
+@functools.cache
+def _leaning_patterns() -> tuple[re.Pattern[str], ...]:
+    """The patterns of ``leans_on_previous``, built once from ``lexicon/english.toml [anaphora]``."""
+    table = _anaphora()
+    demonstratives = {"this", "that", "these", "those"}
+    openers = "|".join(re.escape(w) for w in table["openers"].split() if w not in demonstratives)
+    times = _alternatives(table["time_nouns"])
+    referring, specifiers = _alternatives(table["referring_nouns"]), _alternatives(table["specifiers"])
+    partitives, groups = _alternatives(table["partitives"]), _alternatives(table["partitive_pronouns"])
+    follows = "|".join(re.escape(" ".join(p.split())) for p in table["follows"].split("|") if p.strip())
+    quote = "[\"'“‘(]?"
+    return (
+        re.compile(rf"{quote}(?:(?:{openers})\b|(?:this|that|these|those)\b(?! (?:{times})\b))", re.I),
+        re.compile(rf"^(?:\S+\s+){{0,{int(table['referring_within']) - 1}}}?the (?:{referring})\b(?! (?:{specifiers})\b)", re.I),
+        re.compile(rf"{quote}the\s+(?!(?:{times})\b)(?-i:[a-z][\w-]*)\b(?! (?:{specifiers})\b)" if table["definite_opening"]
+                   else r"(?!)", re.I),
+        re.compile(rf"^(?:\S+\s+){{0,{int(table['additions_within']) - 1}}}?(?:{_alternatives(table['additions'])})\b", re.I),
+        re.compile(rf"^(?:\S+\s+){{1,{int(table['object_pronoun_within']) - 1}}}(?:{_alternatives(table['object_pronouns'])})\b", re.I),
+        re.compile(rf"^(?:\S+\s+){{0,6}}?(?:{partitives}) (?:{groups})\b", re.I),
+        re.compile(rf"\b(?:{follows})\b", re.I),
+    )
 
 
 def leans_on_previous(sentence: str) -> bool:
     """Whether an English sentence's meaning hangs on the one before it: it opens with a pronoun or
-    a connective ("They said...", "But...", "The move...") or counts a group named earlier ("At
-    least 10,000 of them are in the Kursk region")."""
-    return bool(_LEANS_START.match(sentence) or _LEANS_EARLY.match(sentence))
+    a connective ("They said...", "But...") or with "the" and a lower-case noun ("The program
+    allows..."; "The Kremlin said..." stands alone), names something said before with "the" and a referring
+    noun ("The move...", "... called the deal ..."), continues with "also", has an object pronoun
+    before any name ("Wipe him off..."), counts a group named earlier ("At least 10,000 of them"),
+    or says it follows something ("The deal comes amid..."). The words are data:
+    ``lexicon/english.toml [anaphora]``."""
+    return any(pattern.match(sentence) if index < 6 else pattern.search(sentence)
+               for index, pattern in enumerate(_leaning_patterns()))
 
 
 # --- chunks ----------------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 model standing in for the LLM and the hashing fake for the embedder (see conftest)."""
 
 import json
+import re
+from collections.abc import Callable
 from datetime import UTC
 
 import pytest
+from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 from briefing.ingest.run import ingest
 from briefing.models import RetrievalFilter
@@ -40,45 +44,87 @@ def cite(evidence) -> dict:
     return {"section": "Key developments", "text": sentence, "citations": [{"key": evidence.key, "quote": sentence}]}
 
 
-def test_correct_draft_is_kept_sentence_by_sentence(corpus, fake_embedder):
-    evidence = find_evidence(QUERY, Components(corpus, embedder=fake_embedder), 10, RetrievalFilter())
-    draft = {"headline": {"text": first_sentence(evidence[0].text), "citations": [{"key": evidence[0].key, "quote": first_sentence(evidence[0].text)}]},
-             "sentences": [cite(e) for e in evidence[1:5]]}
-    brief = write_brief(QUERY, Components(corpus, chat_model=scripted_model(draft), embedder=fake_embedder))
+class ReadingChatModel(BaseChatModel):
+    """Fake chat model standing in for the LLM: answers each call with ``reply(prompt)`` as JSON,
+    where ``prompt`` is the text of every message, so a test can answer each story from its own
+    evidence (a brief drafts one story per call)."""
+
+    reply: Callable[[str], dict]
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        prompt = "\n".join(str(m.content) for m in messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=json.dumps(self.reply(prompt))))])
+
+    @property
+    def _llm_type(self) -> str:
+        return "reading-fake"
+
+
+def evidence_in(prompt: str, corpus, fake_embedder) -> list:
+    """The evidence chunks a story prompt shows, in its order (keys in brackets at line starts)."""
+    keys = re.findall(r"^\[([^\]]+)\]", prompt, re.M)
+    rows = Components(corpus, embedder=fake_embedder).store.chunks(keys)
+    return [rows[k][0] for k in keys if k in rows]
+
+
+def story_calls(brief) -> int:
+    return sum(r.purpose == "StoryAnswer" for r in brief.usage.records)
+
+
+def test_each_story_is_drafted_from_its_own_chunks_and_kept(corpus, fake_embedder):
+    def reply(prompt: str) -> dict:
+        chunk = evidence_in(prompt, corpus, fake_embedder)[0]
+        return {"sentences": [{"text": first_sentence(chunk.text), "citations": [{"key": chunk.id, "quote": first_sentence(chunk.text)}]}]}
+
+    brief = write_brief(QUERY, Components(corpus, chat_model=ReadingChatModel(reply=reply), embedder=fake_embedder))
     model_sentences = [s for s in brief.sentences() if s.origin == "model"]
-    assert len(model_sentences) >= 4 and all(s.action == "kept" for s in model_sentences)
-    assert brief.headline is not None and brief.headline.action == "kept"
-    assert brief.model == "GenericFakeChatModel" and brief.usage.calls == 1
+    assert len(brief.stories) >= 3 and story_calls(brief) == len(brief.stories)
+    assert len(model_sentences) >= 3 and all(s.action == "kept" for s in model_sentences)
+    assert brief.headline is not None and brief.headline.action == "kept" and brief.headline.origin == "model"
+    story_of = {key: story.id for story in brief.stories for key in story.keys}
+    assert all(story_of.get(c.key) for s in model_sentences for c in s.citations), "a story cites only its own chunks"
 
 
 def test_invented_key_and_missing_citation_never_reach_the_brief(corpus, fake_embedder):
-    evidence = find_evidence(QUERY, Components(corpus, embedder=fake_embedder), 10, RetrievalFilter())
-    invented = {"section": "Key developments", "text": "China has sent 40,000 soldiers to Kursk.",
+    invented = {"text": "China has sent 40,000 soldiers to Kursk.",
                 "citations": [{"key": "deadbeef-7", "quote": "China has sent 40,000 soldiers"}]}
-    uncited = {"section": "What to watch", "text": "The war will end in January.", "citations": []}
-    draft = {"headline": {"text": "Kursk", "citations": []}, "sentences": [cite(evidence[0]), invented, uncited]}
-    brief = write_brief(QUERY, Components(corpus, chat_model=scripted_model(draft), embedder=fake_embedder))
-    by_text = {s.text: s for s in brief.sentences()}
-    assert by_text["China has sent 40,000 soldiers to Kursk."].action == "dropped"
-    assert by_text["The war will end in January."].action == "dropped"
+    uncited = {"text": "The war will end in January.", "citations": []}
+
+    def reply(prompt: str) -> dict:
+        chunk = evidence_in(prompt, corpus, fake_embedder)[0]
+        return {"sentences": [{"text": first_sentence(chunk.text), "citations": [{"key": chunk.id, "quote": first_sentence(chunk.text)}]},
+                              invented, uncited]}
+
+    brief = write_brief(QUERY, Components(corpus, chat_model=ReadingChatModel(reply=reply), embedder=fake_embedder))
+    drafted = [s for s in brief.sentences() if (s.original or s.text) in (invented["text"], uncited["text"])]
+    assert drafted and all(s.action != "kept" or s.text not in (invented["text"], uncited["text"]) for s in drafted)
     markdown = to_markdown(brief)
     assert "China" not in markdown and "January" not in markdown and "deadbeef" not in markdown
 
 
 def test_wrong_number_is_repaired_by_the_model(corpus, fake_embedder):
-    evidence = find_evidence("Pentagon North Korean troops Kursk 10,000", Components(corpus, embedder=fake_embedder), 10, RetrievalFilter())
-    target = next(e for e in evidence if "10,000" in e.text)
-    true_sentence = next(s for s in split_sentences(target.text) if "10,000" in s)
-    wrong = {"section": "Key developments", "text": true_sentence.replace("10,000", "40,000"),
-             "citations": [{"key": target.key, "quote": true_sentence}]}
-    repaired = {"text": true_sentence, "citations": [{"key": target.key, "quote": true_sentence}]}
-    other = next(e for e in evidence if e.article_id != target.article_id)
-    draft = {"headline": cite(other), "sentences": [wrong]}
-    brief = write_brief("Pentagon North Korean troops Kursk 10,000", Components(corpus, chat_model=scripted_model(draft, repaired), embedder=fake_embedder))
-    fixed = next(s for s in brief.sentences() if s.original == wrong["text"])
-    assert fixed.action == "repaired" and fixed.text == true_sentence and fixed.verdict.supported
+    query = "Pentagon North Korean troops Kursk 10,000"
+    wrong_text = {}
+
+    def reply(prompt: str) -> dict:
+        if "Sentence to correct" in prompt:  # the repair prompt
+            true_sentence = wrong_text["true"]
+            return {"text": true_sentence, "citations": [{"key": wrong_text["key"], "quote": true_sentence}]}
+        chunks = evidence_in(prompt, corpus, fake_embedder)
+        target = next((c for c in chunks if "10,000" in c.text), None)
+        if target is None or wrong_text:
+            return {"sentences": [{"text": first_sentence(chunks[0].text), "citations": [{"key": chunks[0].id, "quote": first_sentence(chunks[0].text)}]}]}
+        true_sentence = next(s for s in split_sentences(target.text) if "10,000" in s)
+        wrong_text.update(true=true_sentence, key=target.id, wrong=true_sentence.replace("10,000", "40,000"))
+        lead = first_sentence(chunks[0].text)
+        return {"sentences": [{"text": lead, "citations": [{"key": chunks[0].id, "quote": lead}]},
+                              {"text": wrong_text["wrong"], "citations": [{"key": target.id, "quote": true_sentence}]}]}
+
+    brief = write_brief(query, Components(corpus, chat_model=ReadingChatModel(reply=reply), embedder=fake_embedder))
+    fixed = next(s for s in brief.sentences() if s.original == wrong_text["wrong"])
+    assert fixed.action == "repaired" and fixed.text == wrong_text["true"] and fixed.verdict.supported
     assert "40,000" not in to_markdown(brief)
-    assert brief.usage.calls == 2
+    assert sum(r.purpose == "RepairAnswer" for r in brief.usage.records) == 1
 
 
 def test_draft_that_obeys_the_injected_instruction_is_removed(corpus, fake_embedder):
@@ -100,14 +146,14 @@ def test_draft_that_obeys_the_injected_instruction_is_removed(corpus, fake_embed
     assert all(s.action == "dropped" for s in brief.sentences() if s.original and "surrender" in s.original.lower())
 
 
-def test_weak_draft_is_filled_with_verified_source_sentences(corpus, fake_embedder):
-    """A draft whose sentences all fail still yields a brief: quoted source sentences, marked as such."""
-    draft = {"headline": {"text": "Nothing", "citations": []},
-             "sentences": [{"section": "Key developments", "text": "Invented claim one.", "citations": []}]}
-    brief = write_brief(QUERY, Components(corpus, chat_model=scripted_model(draft), embedder=fake_embedder))
+def test_a_story_the_model_fails_is_shown_in_its_sources_words(corpus, fake_embedder):
+    """Story drafts whose sentences all fail still yield a brief: the sources' own sentences, verified."""
+    weak = {"sentences": [{"text": "Invented claim one.", "citations": []}]}
+    brief = write_brief(QUERY, Components(corpus, chat_model=ReadingChatModel(reply=lambda prompt: weak), embedder=fake_embedder))
     shown = [s for s in brief.sentences() if s.shown]
-    assert len(shown) >= 3 and all(s.origin == "source" for s in shown)
+    assert len(shown) >= 3 and all(s.verbatim for s in shown)
     assert all(any(c.valid for c in s.citations) and s.verdict.supported for s in shown)
+    assert "Invented" not in to_markdown(brief)
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from briefing.output.report import write_eval_report
 from briefing.pipeline import Components, find_evidence
 from briefing.settings import Settings
 from tests.conftest import CORPUS
-from tests.test_brief import first_sentence, scripted_model
+from tests.test_brief import ReadingChatModel, first_sentence
 from tests.test_evaluate import A, B, briefing_of, cite, sentence
 
 QUERY = "North Korean troops in Kursk"
@@ -37,16 +37,18 @@ def suite_file(folder, corpus) -> str:
 
 @pytest.fixture
 def report_dir(tmp_path, fake_embedder):
-    """Run the tiny suite with a draft of one correct sentence (the headline), one citing an
-    invented key and one citing nothing, and write its report; returns (folder, kept sentence)."""
+    """Run the tiny suite with story drafts of one correct sentence (the headline) and one citing an
+    invented key for the top chunk's story, and one citing nothing for every other story, and write
+    its report; returns (folder, kept sentence)."""
     settings = Settings()
     ingest([CORPUS], Components(settings, embedder=fake_embedder))
     top = find_evidence(QUERY, Components(settings, embedder=fake_embedder), 10, RetrievalFilter())[0]
     kept = first_sentence(top.text)
-    draft = {"headline": {"text": kept, "citations": [{"key": top.key, "quote": kept}]},
-             "sentences": [{"section": "Key developments", "text": INVENTED, "citations": [{"key": "deadbeef-7", "quote": "China"}]},
-                           {"section": "What to watch", "text": UNCITED, "citations": []}]}
-    components = Components(settings, chat_model=scripted_model(draft), embedder=fake_embedder)
+    ours = {"sentences": [{"text": kept, "citations": [{"key": top.key, "quote": kept}]},
+                          {"text": INVENTED, "citations": [{"key": "deadbeef-7", "quote": "China"}]}]}
+    others = {"sentences": [{"text": UNCITED, "citations": []}]}
+    components = Components(settings, chat_model=ReadingChatModel(reply=lambda prompt: ours if f"[{top.key}]" in prompt else others),
+                            embedder=fake_embedder)
     report = run_suites(suite_file(tmp_path, CORPUS), components, out_dir=tmp_path / "out", resume=False)
     write_eval_report(report.model_dump(mode="json"), tmp_path / "report")
     return tmp_path / "report", kept

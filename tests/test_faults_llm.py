@@ -98,7 +98,7 @@ def test_json_cut_off_without_the_token_limit_is_an_error_and_writes_nothing(sto
     target = tmp_path / "brief.md"
     result = brief("-o", str(target))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: provider 'openai' returned unusable JSON for DraftAnswer")
+    assert result.stderr.startswith("Error: provider 'openai' returned unusable JSON for StoryAnswer")
     assert not target.exists()
 
 
@@ -271,16 +271,18 @@ def test_a_server_that_refuses_json_schema_is_asked_with_json_object(store, fake
     assert result.exit_code == 0, result.output
     formats = [r["json"]["response_format"] for r in fake.requests]
     assert [f["type"] for f in formats] == ["json_schema"] + ["json_object"] * (len(formats) - 1)
-    assert formats[1]["schema"]["required"] == ["headline", "sentences"] and sleeps == []  # no backoff for it
+    assert formats[1]["schema"]["required"] == ["sentences"] and sleeps == []  # no backoff for it
 
 
 def test_the_schema_sent_is_strict_and_names_only_the_evidence_keys(store, fake, sleeps):
     fake.script = [Reply(empty_draft())]
-    assert brief("-f", "json").exit_code == 0
+    result = brief("-f", "json")
+    assert result.exit_code == 0
     sent = fake.requests[0]["json"]["response_format"]["json_schema"]["schema"]
     evidence = sent["$defs"]["_Citation"]["properties"]["key"]["enum"]
-    assert sent["required"] == ["headline", "sentences"] and sent["additionalProperties"] is False
-    assert len(evidence) == Settings().evidence_k
+    assert sent["required"] == ["sentences"] and sent["additionalProperties"] is False
+    first_story = json.loads(result.stdout)["stories"][0]
+    assert evidence == first_story["keys"]  # one story's chunks, no other key
 
 
 # --- secrets ------------------------------------------------------------------------------------

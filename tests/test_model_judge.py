@@ -27,7 +27,8 @@ OVERREACH = "The Pentagon said on Nov. 4 that at least 10,000 North Korean soldi
 
 
 class ScriptedModel:
-    """Drafts the four sentences; judges a batch by marking OVERREACH unsupported."""
+    """Drafts the story holding the Pentagon's figure in two sentences (a fair paraphrase and an
+    overreach); judges a batch by marking OVERREACH unsupported; repairs with a wrong figure."""
 
     def __init__(self):
         self.judge_system = render_prompt("judge_batch_system").strip()
@@ -44,13 +45,13 @@ class ScriptedModel:
                 {"id": int(n), "supported": text != OVERREACH, "unsupported_part": "on a secret mission" if text == OVERREACH else "",
                  "reason": "the source says nothing of a mission" if text == OVERREACH else "the source states it"}
                 for n, text in claims]})
-        key = next(k for k, body in re.findall(r"^\[([^\]]+)\][^\n]*\n(.*?)(?=\n\n\[|\Z)", user, re.S | re.M) if QUOTE in body)
-        cite = [{"key": key, "quote": QUOTE}]
+        keys = [k for k, body in re.findall(r"^\[([^\]]+)\][^\n]*\n(.*?)(?=\n\n\[|\Z)", user, re.S | re.M) if QUOTE in body]
+        if not keys:  # a story without the Pentagon's figure: nothing drafted, its sources' words stand
+            return json.dumps({"sentences": []})
+        cite = [{"key": keys[0], "quote": QUOTE}]
         if system == self.repair_system:  # a stubborn model: its rewrite fails the checks again
             return json.dumps({"text": WRONG_FIGURE, "citations": cite})
-        return json.dumps({"headline": {"text": VERBATIM, "citations": cite},
-                           "sentences": [{"section": "Key developments", "text": t, "citations": cite}
-                                         for t in (PARAPHRASE, WRONG_FIGURE, OVERREACH)]})
+        return json.dumps({"sentences": [{"text": t, "citations": cite} for t in (PARAPHRASE, OVERREACH)]})
 
 
 @pytest.fixture
@@ -73,11 +74,11 @@ def test_auto_is_the_model_backed_judge_with_an_api_provider_and_calls_it_once_p
     assert briefing.judge == "model"
     assert len(model.judge_calls) == 1  # one batched call for the whole brief
     asked = re.findall(r"^Claim \d+: (.*)$", model.judge_calls[0], re.M)
-    assert asked == [PARAPHRASE, OVERREACH]  # the verbatim headline and the wrong figure never reach the model
+    assert asked == [PARAPHRASE, OVERREACH]  # the sources' own sentences never reach the model
     by_text = {s.original or s.text: s for s in briefing.sentences()}
     assert by_text[PARAPHRASE].action == "kept" and by_text[PARAPHRASE].verdict.judge == "model"
-    assert by_text[WRONG_FIGURE].action == "replaced"  # the checks rejected it: a source sentence stands instead
     assert by_text[OVERREACH].action in ("dropped", "replaced")  # the stubborn repair fails: never kept
+    assert WRONG_FIGURE not in [s.text for s in briefing.shown()]  # the checks rejected the repair's wrong figure
 
 
 def test_the_judge_call_is_cached_like_any_model_call(scripted):

@@ -67,15 +67,24 @@ def test_markdown_has_footnotes_sources_and_the_verification_footer():
 
 
 def test_an_extractive_brief_says_it_quotes_its_sources_and_never_says_verified():
-    from briefing.answer.generate import extractive_brief
+    from briefing.answer.leads import extractive_story_brief, story_leads
+    from briefing.answer.stories import Gathered, group, rank
+    from briefing.models import RetrievalFilter
+    from tests.conftest import HashingEmbedder
 
-    headline, sections = Verifier(EVIDENCE, LexicalJudge()).verify(extractive_brief("North Korean troops in Kursk", EVIDENCE))
+    embedder = HashingEmbedder()
+    vectors = dict(zip([e.key for e in EVIDENCE], embedder.embed([e.text for e in EVIDENCE])))
+    stories = rank(group(EVIDENCE, vectors), RetrievalFilter(), set())
+    gathered = Gathered({e.key: e for e in EVIDENCE}, vectors, stories)
+    draft = extractive_story_brief(story_leads("North Korean troops in Kursk", gathered, stories, embedder), gathered)
+    headline, sections = Verifier(EVIDENCE, LexicalJudge()).verify(draft)
     brief = fixed_briefing().model_copy(update={"headline": headline, "sections": sections, "provider": "extractive",
                                                 "model": "none"})
-    shown = len(brief.shown())
+    shown, removed = len(brief.shown()), brief.counts()["dropped"]
+    dropped = f" · {removed} removed (unsupported, uncited or a repeat)" if removed else ""
     for page in (to_markdown(brief), html.unescape(render(brief, "html"))):
         assert "Written from the sources' own sentences (no language model)." in page
-        assert f"{shown} sentences, each quoted word for word from its source · judge=lexical · no language model" in page
+        assert f"{shown} sentences, each quoted word for word from its source{dropped} · judge=lexical · no language model" in page
         assert "verified" not in page.lower() and "Drafted by" not in page
 
 

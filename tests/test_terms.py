@@ -139,7 +139,7 @@ def test_citable_text_begins_with_the_headline_once():
 
 def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
     """Extractive answers and briefs: "At least 10,000 of them..." never appears without its antecedent."""
-    from briefing.answer.generate import extractive_answer, extractive_brief
+    from briefing.answer.generate import candidate_sentences, extractive_answer
     from briefing.models import Evidence
 
     text = ("Pentagon puts North Korean force in Kursk at 10,000\n\n"
@@ -147,9 +147,9 @@ def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
             "At least 10,000 of them are in the Kursk region, the Pentagon said.")
     evidence = [Evidence(key="p-0", article_id="p", text=text, start=0, title="Pentagon puts North Korean force in Kursk at 10,000")]
     drafted = extractive_answer("How many North Korean soldiers are in the Kursk region?", evidence)
-    brief = extractive_brief("North Korean soldiers in the Kursk region", evidence)
+    brief = [c.draft("Key developments") for c in candidate_sentences("North Korean soldiers in the Kursk region", evidence)]
     assert any("At least 10,000 of them" in d.text for d in drafted)
-    for d in drafted + brief.sentences:
+    for d in drafted + brief:
         pieces = split_sentences(d.text)
         if any(p.startswith("At least 10,000 of them") for p in pieces):
             assert pieces[0].startswith("The United States estimates"), d.text

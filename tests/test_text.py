@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from briefing.text import chunk_spans, clean, normalize, sentence_spans, split_sentences
+from briefing.text import chunk_spans, clean, leans_on_previous, normalize, sentence_spans, split_sentences
 
 
 def test_normalize_unicode_and_whitespace():
@@ -112,3 +112,27 @@ def test_overlong_sentence_is_cut_at_spaces():
     chunks = chunk_spans(text, target_words=160, overlap_words=0)
     assert all(len(text[s:e].split()) <= 240 for s, e in chunks)
     assert " ".join(text[s:e] for s, e in chunks) == text
+
+
+@pytest.mark.parametrize("sentence", [
+    "The deal comes amid reports that thousands of troops were sent.",  # follows something said before
+    "The firm used two neighbouring states to ship the goods.",         # "the" + a noun named before
+    "Her spokesman's comments come days after the vote.",
+    "Wipe him off the map.",                                             # an object pronoun, no antecedent
+    "The sanctions also target suppliers of machine tools.",             # "also" continues
+    "The program lets the agency record a phone's screen.",              # a definite description
+    "The minister called the move a turning point.",                     # a referring noun within the first words
+])
+def test_sentences_that_lean_on_the_one_before(sentence):
+    assert leans_on_previous(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Kremlin said it would respond.",           # a name, and "it" names its antecedent
+    "The attack on the city killed 12 people.",     # specified in the sentence itself
+    "The war in the east goes on.",
+    "This week, the ministry said talks would resume.",
+    "Three ships were sanctioned on Monday.",
+])
+def test_sentences_that_stand_alone(sentence):
+    assert not leans_on_previous(sentence)

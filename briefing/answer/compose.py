@@ -1,14 +1,13 @@
 """Compose: the generate and verify stages of a brief and of an answer, from retrieved evidence.
 
-A brief is drafted whole (by the model, or extractively), verified, then filled in one step with
-the tool's own picks where verification left it thin: key developments from the sources, and both
-sides of a disagreement the draft missed. An answer is drafted sentence by sentence, verified, and
+A brief is drafted story by story (``leads``: the model writes each chosen story from its own
+chunks, or the tool picks each story's most informative sentence), verified, and given both sides
+of a disagreement on a figure the draft missed. An answer is drafted sentence by sentence, verified, and
 abstains ("The sources don't say.") when the evidence cannot answer the question.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from briefing.answer.focus import missing_focus, unaddressed
@@ -20,18 +19,18 @@ from briefing.answer.generate import (
     asks_quantity,
     disagreement_sentences,
     draft_answer,
-    draft_brief,
     extractive_answer,
-    extractive_brief,
 )
+from briefing.answer.leads import extractive_story_brief, model_story_brief, story_leads
+from briefing.answer.stories import Gathered
 from briefing.answer.verify import Verifier
 from briefing.chat import StructuredModel
-from briefing.models import CheckedSentence, Evidence, Request, Section
+from briefing.embedding import Embedder
+from briefing.models import CheckedSentence, Evidence, Request, Section, Story
 from briefing.settings import Settings
 from briefing.terms import asked_names, content_terms, missing_names
-from briefing.text import split_sentences
+from briefing.text import leans_on_previous, split_sentences
 
-MIN_DEVELOPMENTS = 3
 ASK_K = 6
 
 
@@ -47,39 +46,54 @@ class Composition:
 # --- briefs ----------------------------------------------------------------------------------
 
 
-def compose_brief(request: Request, evidence: list[Evidence], llm: StructuredModel | None, verifier: Verifier,
-                  settings: Settings) -> Composition:
-    """Draft a brief of at most ``request.length`` key developments, verify it, and fill it."""
-    if not evidence:
+def compose_brief(request: Request, gathered: Gathered, llm: StructuredModel | None, verifier: Verifier,
+                  embedder: Embedder, settings: Settings) -> Composition:
+    """A brief of the ``request.length`` (or BRIEFING_BRIEF_LENGTH) most salient stories of ``gathered``: drafted story by
+    story (extractively, or by the model from each story's chunks), verified, with both sides of a
+    disagreement on a figure when the draft does not already give them. Nothing is filled in from
+    outside the chosen stories: a window with three relevant stories gives three."""
+    stories = gathered.stories[: request.length or settings.brief_length]
+    if not stories:
         return Composition()
-    query, length = request.query, request.length
-    draft = extractive_brief(query, evidence, length) if llm is None else draft_brief(query, evidence, llm, length)
+    leads = story_leads(request.query, gathered, stories, embedder)
+    draft = (extractive_story_brief(leads, gathered) if llm is None
+             else model_story_brief(request.query, leads, gathered, llm))
     headline, sections = verifier.verify(draft)
-    return Composition(headline=headline, sections=_ordered(_filled(query, evidence, sections, verifier, length)))
+    if headline is None or not headline.shown:
+        headline, sections = _promoted(headline, sections, stories)
+    evidence = [e for story in stories for e in gathered.chunks_of(story)]
+    return Composition(headline=headline, sections=_ordered(_with_disagreement(request.query, evidence, sections, verifier)))
 
 
-def _filled(query: str, evidence: list[Evidence], sections: list[Section], verifier: Verifier, length: int) -> list[Section]:
-    """The verified sections with the tool's own drafts added, all verified in one pass: the most
-    relevant source sentences when fewer than three key developments survived (origin `source`),
-    and the sentences on each side when the evidence disagrees on a figure and no shown sentence
-    says so."""
-    current = next((s for s in sections if s.title == DEVELOPMENTS), Section(title=DEVELOPMENTS, sentences=[]))
-    shown = sum(c.shown for c in current.sentences)
-    thin = shown < min(MIN_DEVELOPMENTS, length)
-    picks = [d for d in extractive_brief(query, evidence, length).sentences if d.section == DEVELOPMENTS] if thin else []
-    has_disagreement = any(s.title == DISAGREE and any(c.shown for c in s.sentences) for s in sections)
-    sides = [] if has_disagreement else disagreement_sentences(query, evidence)
-    verifier.prepare(picks + sides)
-    checked = [verifier.verify_sentence(drafted) for drafted in picks + sides]
-    added = [c for group in checked[: len(picks)] for c in group if c.shown]
-    disagreeing = [c for group in checked[len(picks) :] for c in group]
-    if thin:
-        current = Section(title=DEVELOPMENTS, sentences=current.sentences + added[: max(length - shown, 0)])
-        sections = [current] + [s for s in sections if s.title != DEVELOPMENTS]
-    if any(c.shown for c in disagreeing):
-        earlier = [c for s in sections if s.title == DISAGREE for c in s.sentences]
-        sections = [s for s in sections if s.title != DISAGREE] + [Section(title=DISAGREE, sentences=earlier + disagreeing)]
-    return sections
+def _promoted(headline: CheckedSentence | None, sections: list[Section],
+              stories: list[Story]) -> tuple[CheckedSentence | None, list[Section]]:
+    """When verification dropped the headline, the shown key development of the most salient story
+    (a stand-alone sentence) takes its place, so a brief is never headed by a placeholder."""
+    rank = {key: i for i, story in enumerate(stories) for key in story.keys}
+    developments = next((s for s in sections if s.title == DEVELOPMENTS), None)
+    candidates = [c for c in (developments.sentences if developments else []) if c.shown and not leans_on_previous(c.text)]
+    if not candidates:
+        return headline, sections
+    best = min(candidates, key=lambda c: min((rank.get(x.key, len(rank)) for x in c.citations if x.valid), default=len(rank)))
+    kept = [c for c in developments.sentences if c is not best] if developments else []
+    dropped = [headline] if headline is not None else []
+    others = [s for s in sections if s.title != DEVELOPMENTS]
+    return (best.model_copy(update={"section": "headline"}),
+            [Section(title=DEVELOPMENTS, sentences=dropped + kept), *others])
+
+
+def _with_disagreement(query: str, evidence: list[Evidence], sections: list[Section], verifier: Verifier) -> list[Section]:
+    """The verified sections, with the sentences on each side added when the evidence disagrees on
+    a figure and no shown sentence says so."""
+    if any(s.title == DISAGREE and any(c.shown for c in s.sentences) for s in sections):
+        return sections
+    sides = disagreement_sentences(query, evidence)
+    verifier.prepare(sides)
+    disagreeing = [c for drafted in sides for c in verifier.verify_sentence(drafted)]
+    if not any(c.shown for c in disagreeing):
+        return sections
+    earlier = [c for s in sections if s.title == DISAGREE for c in s.sentences]
+    return [s for s in sections if s.title != DISAGREE] + [Section(title=DISAGREE, sentences=earlier + disagreeing)]
 
 
 def _ordered(sections: list[Section]) -> list[Section]:
@@ -179,8 +193,3 @@ def _verified_answer(question: str, evidence: list[Evidence], llm: StructuredMod
                                        shown=[c.text for c in checked if c.shown])
         checked += [c for d in pairs for c in verifier.verify_sentence(d)]
     return checked
-
-
-Composer = Callable[[Request, list[Evidence], StructuredModel | None, Verifier, Settings], Composition]
-COMPOSERS: dict[str, Composer] = {"brief": compose_brief, "answer": compose_answer}
-"""The generate and verify stages of each kind of request (``Request.kind``)."""

@@ -76,7 +76,7 @@ class RepairAnswer(BaseModel):
     citations: list[_Citation] = Field(default_factory=list)
 
 
-def _citations(items: list[_Citation]) -> list[DraftCitation]:
+def citations_of(items: list[_Citation]) -> list[DraftCitation]:
     return [DraftCitation(key=c.key, quote=c.quote) for c in items]
 
 
@@ -117,8 +117,8 @@ def draft_brief(query: str, evidence: list[Evidence], llm: StructuredModel, leng
     messages = brief_messages(query, evidence, length)
     answer = llm.generate(messages, DraftAnswer, narrowed_schema(DraftAnswer, [e.key for e in evidence], SECTIONS))
     return Draft(
-        headline=DraftSentence(section="headline", text=answer.headline.text, citations=_citations(answer.headline.citations)),
-        sentences=[DraftSentence(section=s.section, text=s.text, citations=_citations(s.citations)) for s in answer.sentences],
+        headline=DraftSentence(section="headline", text=answer.headline.text, citations=citations_of(answer.headline.citations)),
+        sentences=[DraftSentence(section=s.section, text=s.text, citations=citations_of(s.citations)) for s in answer.sentences],
     )
 
 
@@ -131,7 +131,7 @@ def draft_answer(question: str, evidence: list[Evidence], llm: StructuredModel) 
     schema = narrowed_schema(QuestionAnswer, [e.key for e in evidence], (ANSWER,))
     schema["properties"]["sentences"].update(minItems=0, maxItems=5)
     answer = llm.generate(messages, QuestionAnswer, schema)
-    return [DraftSentence(section=ANSWER, text=s.text, citations=_citations(s.citations)) for s in answer.sentences[:5]]
+    return [DraftSentence(section=ANSWER, text=s.text, citations=citations_of(s.citations)) for s in answer.sentences[:5]]
 
 
 def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
@@ -146,7 +146,7 @@ def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -
     focus = question_focus(question)
     focused = bool(focus.roles or focus.target)
 
-    def score(c: _Candidate) -> float:
+    def score(c: Candidate) -> float:
         """Relevance, plus the share of the question's names it mentions, plus (for "how many"
         questions) figures that count what is asked, plus stating the roles and target asked about."""
         named = sum(bool(group & c.terms) for group in names) / len(names) if names else 0.0
@@ -154,11 +154,11 @@ def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -
         figure = counting and (c.subjects & wanted or (focus.wants_figure and gives_figure(focus, c.shown)))
         return c.relevance + 0.4 * named + (0.5 if figure else 0.0) + (0.4 if addresses else 0.0)
 
-    ranked = sorted(_candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
+    ranked = sorted(candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
     return [c.draft(ANSWER) for c in _diverse([c for c in ranked if _addresses(c, wanted)], set(), limit)]
 
 
-def _addresses(candidate: _Candidate, wanted: frozenset[str]) -> bool:
+def _addresses(candidate: Candidate, wanted: frozenset[str]) -> bool:
     """Whether a sentence is about the question: two of the question's terms, counting its
     article's headline as its context ("file: events.json; speed: 2.5 GB/s" under "How fast is the
     new parser?"), of which at least one is the sentence's own.
@@ -183,16 +183,20 @@ def make_repairer(llm: StructuredModel) -> Repairer:
         except LLMError as exc:  # a failed repair leaves the sentence to replacement or removal
             log.warning("repair failed: %s", exc)
             return None
-        return DraftSentence(text=answer.text, citations=_citations(answer.citations))
+        return DraftSentence(text=answer.text, citations=citations_of(answer.citations))
 
     return repair
 
 
 # --- without a model -------------------------------------------------------------------------
 
-_PRONOUN = re.compile(r"\b(he|she|they|them|it|its|this|these|those|his|her|their)\b", re.I)
 _QUANTITY = re.compile(r"\b(how (many|much)|number of|estimates?|figures?|how large|size of)\b", re.I)
 _FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
+
+
+def looks_forward(sentence: str) -> bool:
+    """Whether a sentence says what is planned or expected: "will", "is set to", "next week"."""
+    return bool(_FUTURE.search(sentence))
 
 
 def asks_quantity(question: str) -> bool:
@@ -203,43 +207,9 @@ def asks_quantity(question: str) -> bool:
 HEADLINE_WEIGHT = 0.7
 """Relevance factor of a headline as a candidate sentence: a body sentence that matches as well
 says it in full, so it goes first; a headline still wins where it alone states the fact (feed items)."""
-BRIEF_HEADLINE_WEIGHT = 0.6
-"""Further factor in briefs, whose developments read as a story: a headline is picked there only
-when no body sentence matches the query nearly as well."""
 
 
-def extractive_brief(query: str, evidence: list[Evidence], developments: int = 6) -> Draft:
-    """Pick and order the most relevant, diverse source sentences, deterministically.
-
-    Sentences that give different figures about the same subject from different articles go to
-    "Where sources disagree"; forward-looking ones to "What to watch"; the rest are in date order.
-    """
-    candidates = _candidate_sentences(query, evidence)
-    for candidate in candidates:
-        if candidate.headline:
-            candidate.relevance *= BRIEF_HEADLINE_WEIGHT
-    if not candidates:
-        return Draft(headline=DraftSentence(section="headline", text=""), sentences=[])
-    ranked = sorted(candidates, key=lambda c: (-c.relevance, c.order))
-    used: set[str] = set()
-    headline = next((c for c in ranked if not c.in_context and not _PRONOUN.search(c.text)), ranked[0])
-    used.add(headline.id)
-    # A sentence shown with the one it leans on cannot follow it when that one is the headline.
-    used.update(c.id for c in ranked if c.in_context and c.context_key == text_key(headline.text))
-    disagreements = [c for pair in _disagreements([c for c in ranked if c.id not in used]) for c in pair]
-    used.update(c.id for c in disagreements)
-    watch = [c for c in ranked if c.id not in used and _FUTURE.search(c.text)][:2]
-    used.update(c.id for c in watch)
-    picked = _diverse(ranked, used, developments)
-    sentences = (
-        [c.draft(DEVELOPMENTS) for c in sorted(picked, key=lambda c: (c.date, c.order))]
-        + [c.draft(DISAGREE) for c in disagreements]
-        + [c.draft(WATCH) for c in watch]
-    )
-    return Draft(headline=headline.draft("headline"), sentences=sentences)
-
-
-class _Candidate:
+class Candidate:
     """A source sentence that may be picked; ``shown`` is what a pick shows: the sentence, or the
     sentence with the one before it when it leans on it (then ``in_context`` is true)."""
 
@@ -273,7 +243,7 @@ def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2,
     pair whose sentences are all among ``shown`` (texts already in the answer) adds nothing and is
     left out.
     """
-    ranked = sorted(_candidate_sentences(query, evidence), key=lambda c: (-c.relevance, c.order))
+    ranked = sorted(candidate_sentences(query, evidence), key=lambda c: (-c.relevance, c.order))
     if on_topic:
         wanted = content_terms(query)
         ranked = [c for c in ranked if len(c.terms & wanted) >= 2]
@@ -283,9 +253,9 @@ def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2,
     return [c.draft(section) for pair in fresh[:pairs] for c in pair]
 
 
-def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidate]:
+def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]:
     query_terms = content_terms(query)
-    out: list[_Candidate] = []
+    out: list[Candidate] = []
     seen: set[str] = set()
     for rank, item in enumerate(evidence):
         prior = 1.0 / (1 + rank)  # retrieval order already blends dense, keyword and diversity
@@ -310,19 +280,26 @@ def _candidate_sentences(query: str, evidence: list[Evidence]) -> list[_Candidat
             relevance = 0.6 * overlap + 0.4 * prior
             if headline:
                 relevance *= HEADLINE_WEIGHT
-            out.append(_Candidate(item, text, len(out), relevance, item.text[shown_from:end], headline))
+            out.append(Candidate(item, text, len(out), relevance, item.text[shown_from:end], headline))
     return out
 
 
+LEANING_CHAIN = 3
+"""Most sentences back a pick may reach for the one it leans on: "The agency said X. It said Y. It
+said Z. The papers show W." shows W from X; a longer chain is not picked."""
+
+
 def _shown_from(text: str, spans: list[tuple[int, int]], i: int) -> int | None:
-    """Where a pick of sentence ``i`` starts: at the sentence, or at the one before when it leans
-    on it ("At least 10,000 of them..."); None when that one is not here or leans too."""
-    start, _ = spans[i]
-    if not leans_on_previous(text[start : spans[i][1]]):
-        return start
-    if i == 0 or leans_on_previous(text[spans[i - 1][0] : spans[i - 1][1]]):
-        return None
-    return spans[i - 1][0]
+    """Where a pick of sentence ``i`` starts: at the sentence, or at the nearest one before that
+    stands alone when it leans on those between ("At least 10,000 of them..."); None when none
+    does within ``LEANING_CHAIN`` sentences."""
+    for back in range(LEANING_CHAIN + 1):
+        j = i - back
+        if j < 0:
+            return None
+        if not leans_on_previous(text[spans[j][0] : spans[j][1]]):
+            return spans[j][0]
+    return None
 
 
 def _restated(headline_terms: frozenset[str], body: str) -> bool:
@@ -364,7 +341,7 @@ def _ordered_terms(text: str) -> dict[str, None]:
 _LOSS_TERMS = frozenset({"kill", "wound", "casualti", "captur", "miss", "loss", "lost"})
 
 
-def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Candidate, _Candidate]]:
+def _disagreements(ranked: list[Candidate], pairs: int = 2) -> list[tuple[Candidate, Candidate]]:
     """Pairs from different articles giving different figures for the same thing, widest gap first.
 
     "The same thing" means the words right after the figures agree (e.g. "North Korean troops") and
@@ -377,7 +354,7 @@ def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Cand
             gap = _figure_gap(a, b)
             if gap and a.evidence.article_id != b.evidence.article_id:
                 scored.append((-gap, i, a, b))
-    found: list[tuple[_Candidate, _Candidate]] = []
+    found: list[tuple[Candidate, Candidate]] = []
     taken: set[str] = set()
     for _, _, a, b in sorted(scored, key=lambda item: item[:2]):
         if a.id not in taken and b.id not in taken and len(found) < pairs:
@@ -387,7 +364,7 @@ def _disagreements(ranked: list[_Candidate], pairs: int = 2) -> list[tuple[_Cand
     return found
 
 
-def _figure_gap(a: _Candidate, b: _Candidate) -> float:
+def _figure_gap(a: Candidate, b: Candidate) -> float:
     """Ratio between the two sentences' figures for a shared subject; 0 when they are not comparable."""
     if (a.terms & _LOSS_TERMS) != (b.terms & _LOSS_TERMS):
         return 0.0
@@ -401,9 +378,9 @@ def _figure_gap(a: _Candidate, b: _Candidate) -> float:
     return best
 
 
-def _diverse(ranked: list[_Candidate], used: set[str], limit: int, per_article: int = 2) -> list[_Candidate]:
+def _diverse(ranked: list[Candidate], used: set[str], limit: int, per_article: int = 2) -> list[Candidate]:
     """Greedy pick by relevance, skipping near-repeats (term Jaccard ≥ 0.5) and crowded articles."""
-    picked: list[_Candidate] = []
+    picked: list[Candidate] = []
     per: dict[str, int] = {}
     for candidate in ranked:
         if len(picked) == limit:

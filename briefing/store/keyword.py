@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from pathlib import Path
 
@@ -78,6 +79,21 @@ class KeywordIndex:
             return None
         retriever = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None
         return cls(meta["ids"], retriever, meta["revision"])
+
+    def term_weights(self, query: str) -> dict[str, float]:
+        """Each of ``query``'s index tokens (``tokenize``) with its inverse document frequency over
+        the whole index, log(1 + (N - df + 0.5) / (df + 0.5)) as in BM25; a token no chunk has
+        weighs as one that one chunk has. Empty when nothing is indexed."""
+        if self.retriever is None:
+            return {}
+        vocab, scores = self.retriever.vocab_dict, self.retriever.scores
+        indptr, total = scores["indptr"], int(scores["num_docs"])
+        weights = {}
+        for token in dict.fromkeys(tokenize(query)):
+            index = vocab.get(token)
+            df = int(indptr[index + 1] - indptr[index]) if index is not None else 1
+            weights[token] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        return weights
 
     def search(self, query: str, k: int = 10, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` chunks by BM25 score (above zero), only among ``allowed`` ids when given."""

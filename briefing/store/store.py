@@ -142,6 +142,11 @@ class Store(StoreWrites, AbstractContextManager):
         self._check_server(index)
         return index.search(vector, n, filters.since, filters.until, allowed)
 
+    def term_weights(self, query: str) -> dict[str, float]:
+        """The query's keyword tokens with their inverse document frequency over every stored chunk
+        (``KeywordIndex.term_weights``): how much finding each in a chunk says about it."""
+        return self.keyword_index().term_weights(query)
+
     def chunks(self, ids: list[str]) -> dict[str, tuple[Chunk, Article]]:
         """Stored chunks with their articles, by chunk id; ids the catalog lacks are left out."""
         return {chunk.id: (chunk, article) for chunk, article in self.catalog.chunks_with_articles(ids)}

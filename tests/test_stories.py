@@ -1,0 +1,126 @@
+"""Briefs made of stories: the relevance gate, grouping reports of one event, salience, the
+headline, --length, the JSON's stories, and a daily brief that gives each story to one topic.
+
+The sample corpus is embedded by the hashing fake (see conftest) unless a test says otherwise;
+the gate's coefficients are the shipped ones, fitted for all-MiniLM-L6-v2, so these tests check
+what the code does with its scores, not how good the scores are (evals/briefs measures that)."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from briefing.answer.stories import Gate, Gathered, group, keyword_coverage, rank
+from briefing.daily import ELSEWHERE, exclusive, load_topics, make_daily
+from briefing.ingest.run import ingest
+from briefing.models import Evidence, RetrievalFilter, Story
+from briefing.output.render import render
+from briefing.pipeline import Components, write_brief
+from briefing.settings import Settings
+from tests.conftest import CORPUS
+
+DAY = datetime(2024, 11, 5, 12, tzinfo=UTC)
+
+
+def chunk(key: str, article: str, text: str, publisher: str = "A", when: datetime = DAY, score: float = 0.9) -> Evidence:
+    return Evidence(key=key, article_id=article, text=text, start=0, title=text.split(".")[0], publisher=publisher,
+                    published=when, score=score, similarity=score)
+
+
+def unit(*values: float) -> np.ndarray:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_keyword_coverage_weighs_rare_words_more():
+    weights = {"sanction": 3.0, "russia": 0.5}
+    assert keyword_coverage(weights, "New sanction on shipping firms") == pytest.approx(3.0 / 3.5)
+    assert keyword_coverage(weights, "Russia said so") == pytest.approx(0.5 / 3.5)
+    assert keyword_coverage({}, "anything") == 0.0
+
+
+def test_the_gate_rises_with_similarity_and_coverage():
+    gate = Gate.configured()
+    assert gate.probability(0.2, 0.0) < gate.probability(0.5, 0.0) < gate.probability(0.5, 0.8)
+    assert gate.probability(0.1, 0.0) < gate.cut <= gate.probability(0.6, 0.7)
+
+
+def test_reports_of_one_event_form_one_story_and_others_stay_apart():
+    a = chunk("a-0", "a", "Spain fined a firm 12,500 euros for exports.", "Outlet One")
+    b = chunk("b-0", "b", "A Spanish firm was fined 12,500 euros.", "Outlet Two", DAY + timedelta(hours=5))
+    late = chunk("c-0", "c", "Spain fined a firm 12,500 euros for exports.", "Outlet Three", DAY + timedelta(days=20))
+    other = chunk("d-0", "d", "Storms closed the port.", "Outlet One")
+    vectors = {"a-0": unit(1, 0.2, 0), "b-0": unit(1, 0.5, 0), "c-0": unit(1, 0.2, 0), "d-0": unit(0, 0, 1)}
+    groups = group([a, b, late, other], vectors)
+    keys = sorted(sorted(e.key for e in g) for g in groups)
+    assert keys == [["a-0", "b-0"], ["c-0"], ["d-0"]]  # a shared figure and close vectors; weeks apart is another story
+
+
+def test_salience_counts_outlets_and_novelty():
+    one = [chunk("a-0", "a", "Event one happened.", "Outlet One")]
+    two = [chunk("b-0", "b", "Event two happened.", "Outlet One"), chunk("c-0", "c", "Event two happened.", "Outlet Two")]
+    stories = rank([one, two], RetrievalFilter(), reported=set())
+    assert [s.article_ids for s in stories] == [["b", "c"], ["a"]] and stories[0].outlets == ["Outlet One", "Outlet Two"]
+    again = rank([one, two], RetrievalFilter(), reported={"b"})
+    assert again[0].article_ids == ["a"] and again[1].reported_before
+
+
+@pytest.fixture
+def corpus(fake_embedder):
+    settings = Settings()
+    ingest([CORPUS], Components(settings, embedder=fake_embedder))
+    return settings
+
+
+def test_a_brief_shows_length_stories_listed_in_its_json(corpus, fake_embedder):
+    brief = write_brief("North Korean troops in the Kursk region", Components(corpus, provider="extractive", embedder=fake_embedder),
+                        length=2)
+    assert 1 <= len(brief.stories) <= 2
+    data = json.loads(render(brief, "json"))
+    keys = {e["key"] for e in data["evidence"]}
+    for story in data["stories"]:
+        assert story["outlets"] and story["keys"] and set(story["keys"]) <= keys
+    cited = {c.key for s in brief.shown() for c in s.citations if c.valid}
+    assert cited <= {key for story in brief.stories for key in story.keys}  # nothing cited outside the chosen stories
+
+
+def test_an_off_topic_story_never_passes_the_gate(corpus, fake_embedder):
+    brief = write_brief("North Korean troops in the Kursk region", Components(corpus, provider="extractive", embedder=fake_embedder))
+    titles = " ".join(story.title for story in brief.stories).lower()
+    assert brief.stories and "frost" not in titles and "e-reader" not in titles and "cup" not in titles
+
+
+def test_the_headline_is_a_dated_story_when_there_is_one():
+    from briefing.answer.leads import Lead, headline_story
+
+    undated = Story(id="s1", title="Memo", keys=["m-0"], article_ids=["m"], outlets=["X"], relevance=1.0, salience=2.0)
+    dated = Story(id="s2", title="News", keys=["n-0"], article_ids=["n"], outlets=["Y"], relevance=0.9, salience=1.0,
+                  last_published=DAY)
+    assert headline_story([Lead(undated, [object()]), Lead(dated, [object()])]).story.id == "s2"  # type: ignore[list-item]
+
+
+def test_a_story_found_by_two_topics_goes_to_the_one_it_fits_best():
+    def found(similarity: float) -> Gathered:
+        item = chunk("a-0", "a", "Shared event.", score=0.9).model_copy(update={"similarity": similarity})
+        story = Story(id="s1", title="Shared event", keys=["a-0"], article_ids=["a"], outlets=["A"], relevance=0.9, salience=1.0)
+        return Gathered({"a-0": item}, {"a-0": unit(1, 0)}, [story])
+
+    first, second = exclusive([found(0.4), found(0.6)])
+    assert not first.stories and [s.article_ids for s in second.stories] == [["a"]]
+
+
+def test_a_daily_brief_shows_each_article_in_one_topic_only(corpus, fake_embedder, tmp_path):
+    topics_file = tmp_path / "topics.toml"
+    topics_file.write_text('[[topic]]\ntitle = "Troops"\nquery = "North Korean troops in Russia"\n\n'
+                           '[[topic]]\ntitle = "Kursk"\nquery = "North Korean soldiers in the Kursk region"\n')
+    daily = make_daily(datetime(2024, 11, 5).date(), load_topics(topics_file),
+                       Components(corpus, provider="extractive", embedder=fake_embedder), out_dir=tmp_path / "briefs",
+                       since=datetime(2024, 10, 1, tzinfo=UTC), until=datetime(2024, 12, 31, tzinfo=UTC))
+    seen: dict[str, str] = {}
+    for topic in daily.topics:
+        for story in topic.briefing.stories:
+            for article in story.article_ids:
+                assert seen.setdefault(article, topic.topic.title) == topic.topic.title
+    assert seen  # the window holds stories, and each is under one topic
+    assert all(t.briefing.stories or t.note == ELSEWHERE for t in daily.topics)
