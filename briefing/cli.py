@@ -246,23 +246,10 @@ def _emit(text: str, output: Path | None) -> None:
 
 
 def _request_command(kind: str, name: str, argument_help: str, summary: str):
-    """The `brief` and `ask` commands: the same options (and `--length` for a brief), one kind of
-    request each."""
+    """The `brief` and `ask` commands: the same options, one kind of request each (`--length`,
+    which counts a brief's stories, is hidden from `ask`, where it is a usage error)."""
 
-    def ask_command(
-        text: str,
-        since: SinceOption = None,
-        until: UntilOption = None,
-        source: SourceOption = None,
-        k: KOption = None,
-        provider: ProviderOption = None,
-        judge: JudgeOption = None,
-        fmt: FormatOption = None,
-        output: OutputOption = None,
-    ) -> None:
-        _run_and_emit(kind, text, since, until, source, k, None, provider, judge, fmt, output)
-
-    def brief_command(
+    def command(
         text: str,
         since: SinceOption = None,
         until: UntilOption = None,
@@ -276,9 +263,10 @@ def _request_command(kind: str, name: str, argument_help: str, summary: str):
     ) -> None:
         _run_and_emit(kind, text, since, until, source, k, length, provider, judge, fmt, output)
 
-    command = brief_command if kind == "brief" else ask_command
-    # Set as an object, not a string: this module's annotations are strings evaluated in its globals.
+    # Set as objects, not strings: this module's annotations are strings evaluated in its globals.
     command.__annotations__["text"] = Annotated[str, typer.Argument(help=argument_help, metavar=name)]
+    if kind != "brief":
+        command.__annotations__["length"] = Annotated[int | None, typer.Option("--length", "-n", hidden=True)]
     command.__doc__ = summary
     return reports_errors(command)
 

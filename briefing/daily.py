@@ -144,7 +144,7 @@ def make_daily(day: date, topics: list[Topic], components: Components, *, out_di
     requests = [Request(kind="brief", query=topic.query, length=topic.length,
                         filters=retrieval_filter(start, end, publishers=topic.publishers, keywords=topic.keywords))
                 for topic in topics]
-    reported = reported_articles(previous)
+    reported = reported_sentences(previous)
     found = [gather_stories(request, components, reported) for request in requests]
     briefs = []
     for topic, request, own, stories in zip(topics, requests, found, exclusive(found)):
@@ -161,27 +161,24 @@ def make_daily(day: date, topics: list[Topic], components: Components, *, out_di
     return daily
 
 
-def reported_articles(previous: DailyBrief | None) -> set[str]:
-    """The article ids the shown sentences of ``previous`` cite (through its evidence)."""
+def reported_sentences(previous: DailyBrief | None) -> list[str]:
+    """The sentences ``previous`` showed, every topic's: a story close to one is not news."""
     if previous is None:
-        return set()
-    out = set()
-    for topic in previous.topics:
-        article_of = {e.key: e.article_id for e in topic.briefing.evidence}
-        out |= {article_of[c.key] for s in topic.briefing.shown() for c in s.citations if c.valid and c.key in article_of}
-    return out
+        return []
+    return [s.text for topic in previous.topics for s in topic.briefing.shown()]
 
 
 def exclusive(gathered: list[Gathered]) -> list[Gathered]:
-    """Each topic's stories less those that fit another topic better: an article found by several
-    topics belongs to the one whose story of it is closest to its query (the highest cosine of a
-    chunk; then the gate's probability; then the earlier topic)."""
+    """Each topic's stories less the articles that fit another topic better: an article found by
+    several topics belongs to the one its chunks are closest to (their highest cosine to the query;
+    then the gate's probability; then the earlier topic). A story keeps its other articles; one
+    left with none goes."""
     best: dict[str, tuple[float, float, int]] = {}
     for index, found in enumerate(gathered):
         for story in found.stories:
-            chunks = found.chunks_of(story)
-            fit = (max((c.similarity or 0.0) for c in chunks), story.relevance, -index)
             for article in story.article_ids:
+                own = [c for c in found.chunks_of(story) if c.article_id == article]
+                fit = (max((c.similarity or 0.0) for c in own), max(c.score for c in own), -index)
                 if article not in best or fit > best[article]:
                     best[article] = fit
     return [found.without({a for s in found.stories for a in s.article_ids if -best[a][2] != index})

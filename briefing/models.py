@@ -207,7 +207,8 @@ class Story(BaseModel):
     first_published: AwareDatetime | None = None
     last_published: AwareDatetime | None = None
     relevance: float = Field(description="The relevance gate's probability for its most relevant chunk, 0-1.")
-    salience: float = Field(description="Relevance plus outlets and recency, less novelty (thresholds.toml [salience]).")
+    salience: float = Field(description="Relevance plus headline coverage, outlets and recency, less what the previous "
+                            "daily brief reported (thresholds.toml [salience]).")
     reported_before: bool = Field(False, description="Daily briefs: the previous daily brief cited one of its articles.")
 
 
@@ -243,7 +244,8 @@ class Request(BaseModel):
     query: str
     filters: RetrievalFilter = Field(default_factory=RetrievalFilter)
     k: int | None = Field(None, ge=1, le=MAX_K,
-                          description="Evidence chunks to retrieve; None: BRIEFING_EVIDENCE_K for a brief, 6 for an answer.")
+                          description="Answers: evidence chunks to retrieve (None: 6). Briefs: most chunks read per story "
+                          "(None: BRIEFING_EVIDENCE_K).")
     length: int | None = Field(None, ge=1, le=MAX_LENGTH,
                                description="Most stories (briefs); None: BRIEFING_BRIEF_LENGTH.")
 

@@ -24,12 +24,14 @@ def make_request(kind: str, text: str, *, since: str | None = None, until: str |
                  source: str | None = None, k: int | None = None, length: int | None = None) -> Request:
     """A ``Request`` from command-line values. ``kind`` is "brief" (the argument is QUERY) or
     "answer" (QUESTION). Raises OptionError for an empty query, ``-k`` outside 1..``MAX_K``,
-    ``--length`` outside 1..``MAX_LENGTH``, a date
+    ``--length`` outside 1..``MAX_LENGTH`` (or given to an answer), a date
     that is not one, or a window that ends before it starts."""
     argument = "the query" if kind == "brief" else "the question"
     if not text.strip():
         raise OptionError(f"{argument} is empty: say what the {'brief is about' if kind == 'brief' else 'question is'}")
     check_k(k)
+    if length is not None and kind != "brief":
+        raise OptionError("--length counts the stories of a brief; `ask` gives one short answer")
     if length is not None and not 1 <= length <= MAX_LENGTH:
         raise OptionError(f"--length must be between 1 and {MAX_LENGTH} stories, got {length}")
     if source is not None and not source.strip():

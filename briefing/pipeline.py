@@ -9,6 +9,7 @@ embedder is chosen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from functools import cached_property
@@ -135,6 +136,7 @@ def run(request: Request, components: Components, gathered: Gathered | None = No
     if request.kind == "brief":
         gathered = (gathered or gather_stories(request, components)).limited(request.k or components.settings.evidence_k)
         stories = gathered.stories[: request.length or components.settings.brief_length]
+        gathered = gathered.only(stories)
         evidence = [e for story in stories for e in gathered.chunks_of(story)]
     else:
         evidence = find_evidence(request.query, components, request.k or ASK_K, request.filters, excerpts=llm is not None)
@@ -146,7 +148,7 @@ def run(request: Request, components: Components, gathered: Gathered | None = No
     verifier = Verifier(evidence, judge, components.repairer, components.settings.max_repairs,
                         replace=request.kind == "brief")
     if request.kind == "brief" and gathered is not None:
-        composed = compose_brief(request, gathered, llm, verifier, components.embedder, components.settings)
+        composed = compose_brief(request, gathered, llm, verifier, components.embedder)
     else:
         composed = compose_answer(request, evidence, llm, verifier, components.settings)
     briefing.headline, briefing.sections = composed.headline, composed.sections
@@ -164,10 +166,10 @@ def shown_stories(briefing: Briefing, stories: list[Story]) -> list[Story]:
     return [story for story in stories if cited & set(story.keys)]
 
 
-def gather_stories(request: Request, components: Components, reported: set[str] | None = None) -> Gathered:
+def gather_stories(request: Request, components: Components, reported: Sequence[str] = ()) -> Gathered:
     """The stories of the request's window about its query, most salient first (``answer.stories``);
-    ``reported`` holds the article ids the previous daily brief cited."""
-    return gather(request.query, components.store, request.filters, reported or set())
+    ``reported`` holds the sentences the previous daily brief showed."""
+    return gather(request.query, components.store, request.filters, reported)
 
 
 def check_not_empty(store: Store) -> None:

@@ -100,8 +100,8 @@ class Settings(BaseSettings):
         description="Local time a daily brief is made: it covers the 24 hours before (24:00 = the whole date).",
     )
     evidence_k: int = Field(10, ge=1, le=MAX_K, description="Most evidence chunks of each story a brief reads (its most relevant).")
-    brief_length: int = Field(8, ge=1, le=MAX_LENGTH, description="Stories in a brief (`brief --length`), most salient first. "
-                              "8 keeps a month's key facts within about 11 sentences (evals/briefs).")
+    brief_length: int = Field(10, ge=1, le=MAX_LENGTH, description="Stories in a brief (`brief --length`), most salient first, "
+                              "within a budget of 11 sentences (thresholds.toml [leads]); chosen on evals/briefs' tuning sets.")
     excerpt_sentences: int = Field(
         3,
         ge=0,

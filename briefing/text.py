@@ -201,8 +201,9 @@ def _alternatives(words: str) -> str:
 
 
 @functools.cache
-def _leaning_patterns() -> tuple[re.Pattern[str], ...]:
-    """The patterns of ``leans_on_previous``, built once from ``lexicon/english.toml [anaphora]``."""
+def _leaning_patterns() -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+    """The patterns of ``leans_on_previous``, built once from ``lexicon/english.toml [anaphora]``:
+    those matched at the sentence's start, and those searched anywhere in it."""
     table = _anaphora()
     demonstratives = {"this", "that", "these", "those"}
     openers = "|".join(re.escape(w) for w in table["openers"].split() if w not in demonstratives)
@@ -211,7 +212,7 @@ def _leaning_patterns() -> tuple[re.Pattern[str], ...]:
     partitives, groups = _alternatives(table["partitives"]), _alternatives(table["partitive_pronouns"])
     follows = "|".join(re.escape(" ".join(p.split())) for p in table["follows"].split("|") if p.strip())
     quote = "[\"'“‘(]?"
-    return (
+    at_start = (
         re.compile(rf"{quote}(?:(?:{openers})\b|(?:this|that|these|those)\b(?! (?:{times})\b))", re.I),
         re.compile(rf"^(?:\S+\s+){{0,{int(table['referring_within']) - 1}}}?the (?:{referring})\b(?! (?:{specifiers})\b)", re.I),
         re.compile(rf"{quote}the\s+(?!(?:{times})\b)(?-i:[a-z][\w-]*)\b(?! (?:{specifiers})\b)" if table["definite_opening"]
@@ -219,20 +220,20 @@ def _leaning_patterns() -> tuple[re.Pattern[str], ...]:
         re.compile(rf"^(?:\S+\s+){{0,{int(table['additions_within']) - 1}}}?(?:{_alternatives(table['additions'])})\b", re.I),
         re.compile(rf"^(?:\S+\s+){{1,{int(table['object_pronoun_within']) - 1}}}(?:{_alternatives(table['object_pronouns'])})\b", re.I),
         re.compile(rf"^(?:\S+\s+){{0,6}}?(?:{partitives}) (?:{groups})\b", re.I),
-        re.compile(rf"\b(?:{follows})\b", re.I),
     )
+    return at_start, (re.compile(rf"\b(?:{follows})\b", re.I),)
 
 
 def leans_on_previous(sentence: str) -> bool:
     """Whether an English sentence's meaning hangs on the one before it: it opens with a pronoun or
     a connective ("They said...", "But...") or with "the" and a lower-case noun ("The program
-    allows..."; "The Kremlin said..." stands alone), names something said before with "the" and a referring
+    allows..."; "The Senate voted..." stands alone), names something said before with "the" and a referring
     noun ("The move...", "... called the deal ..."), continues with "also", has an object pronoun
     before any name ("Wipe him off..."), counts a group named earlier ("At least 10,000 of them"),
     or says it follows something ("The deal comes amid..."). The words are data:
     ``lexicon/english.toml [anaphora]``."""
-    return any(pattern.match(sentence) if index < 6 else pattern.search(sentence)
-               for index, pattern in enumerate(_leaning_patterns()))
+    at_start, anywhere = _leaning_patterns()
+    return any(p.match(sentence) for p in at_start) or any(p.search(sentence) for p in anywhere)
 
 
 # --- chunks ----------------------------------------------------------------------------------

@@ -72,9 +72,13 @@ def story_calls(brief) -> int:
 
 
 def test_each_story_is_drafted_from_its_own_chunks_and_kept(corpus, fake_embedder):
+    prompt_keys: dict[str, set[str]] = {}  # drafted text -> the keys of the story prompt that drafted it
+
     def reply(prompt: str) -> dict:
-        chunk = evidence_in(prompt, corpus, fake_embedder)[0]
-        return {"sentences": [{"text": first_sentence(chunk.text), "citations": [{"key": chunk.id, "quote": first_sentence(chunk.text)}]}]}
+        chunks = evidence_in(prompt, corpus, fake_embedder)
+        text = first_sentence(chunks[0].text)
+        prompt_keys[text] = {c.id for c in chunks}
+        return {"sentences": [{"text": text, "citations": [{"key": chunks[0].id, "quote": text}]}]}
 
     brief = write_brief(QUERY, Components(corpus, chat_model=ReadingChatModel(reply=reply), embedder=fake_embedder))
     model_sentences = [s for s in brief.sentences() if s.origin == "model"]
@@ -82,7 +86,29 @@ def test_each_story_is_drafted_from_its_own_chunks_and_kept(corpus, fake_embedde
     assert len(model_sentences) >= 3 and all(s.action == "kept" for s in model_sentences)
     assert brief.headline is not None and brief.headline.action == "kept" and brief.headline.origin == "model"
     story_of = {key: story.id for story in brief.stories for key in story.keys}
-    assert all(story_of.get(c.key) for s in model_sentences for c in s.citations), "a story cites only its own chunks"
+    for sentence in model_sentences:
+        keys = prompt_keys[sentence.text]
+        assert {c.key for c in sentence.citations} <= keys  # it cites the chunks of the story it was drafted from
+        assert len({story_of[k] for k in keys if k in story_of}) == 1  # and those are one story's
+
+
+def test_a_story_the_model_leaves_empty_or_fails_shows_its_sources_words(corpus, fake_embedder, caplog):
+    """A story call that answers nothing, or fails (invalid JSON), costs that story its model
+    sentences, not the brief: the story's own lead is shown instead."""
+    prompts: list[str] = []
+
+    def reply(prompt: str) -> dict:
+        if prompt not in prompts:
+            prompts.append(prompt)
+        if prompt == prompts[1] if len(prompts) > 1 else False:  # the second story fails on every try
+            raise ValueError("a provider that breaks on this story")  # the fake stands in for a failing provider
+        return {"sentences": []}
+
+    brief = write_brief(QUERY, Components(corpus, chat_model=ReadingChatModel(reply=reply), embedder=fake_embedder))
+    shown = brief.shown()
+    assert len(prompts) >= 3 and len(brief.stories) >= 3 and shown and all(s.verbatim for s in shown)
+    assert "the model's draft failed" in caplog.text  # the failing story took the fallback, the brief went on
+    assert brief.headline is not None and brief.headline.shown
 
 
 def test_invented_key_and_missing_citation_never_reach_the_brief(corpus, fake_embedder):

@@ -62,7 +62,7 @@ def test_salience_counts_outlets_and_novelty():
     two = [chunk("b-0", "b", "Event two happened.", "Outlet One"), chunk("c-0", "c", "Event two happened.", "Outlet Two")]
     stories = rank([one, two], RetrievalFilter(), reported=set())
     assert [s.article_ids for s in stories] == [["b", "c"], ["a"]] and stories[0].outlets == ["Outlet One", "Outlet Two"]
-    again = rank([one, two], RetrievalFilter(), reported={"b"})
+    again = rank([one, two], RetrievalFilter(), reported={"b-0"})
     assert again[0].article_ids == ["a"] and again[1].reported_before
 
 
@@ -74,13 +74,16 @@ def corpus(fake_embedder):
 
 
 def test_a_brief_shows_length_stories_listed_in_its_json(corpus, fake_embedder):
-    brief = write_brief("North Korean troops in the Kursk region", Components(corpus, provider="extractive", embedder=fake_embedder),
-                        length=2)
+    components = Components(corpus, provider="extractive", embedder=fake_embedder)
+    brief = write_brief("North Korean troops in the Kursk region", components, length=2)
+    capped = write_brief("North Korean troops in the Kursk region", components, length=2, k=1)
+    assert all(len(story.keys) == 1 and len(story.article_ids) == 1 for story in capped.stories)  # -k 1: one chunk a story
     assert 1 <= len(brief.stories) <= 2
     data = json.loads(render(brief, "json"))
-    keys = {e["key"] for e in data["evidence"]}
+    publisher = {e["key"]: e["publisher"] for e in data["evidence"]}
     for story in data["stories"]:
-        assert story["outlets"] and story["keys"] and set(story["keys"]) <= keys
+        assert story["outlets"] and story["keys"] and set(story["keys"]) <= set(publisher)
+        assert set(story["outlets"]) == {publisher[k] for k in story["keys"]}  # the outlets of the chunks it holds
     cited = {c.key for s in brief.shown() for c in s.citations if c.valid}
     assert cited <= {key for story in brief.stories for key in story.keys}  # nothing cited outside the chosen stories
 
@@ -124,3 +127,87 @@ def test_a_daily_brief_shows_each_article_in_one_topic_only(corpus, fake_embedde
                 assert seen.setdefault(article, topic.topic.title) == topic.topic.title
     assert seen  # the window holds stories, and each is under one topic
     assert all(t.briefing.stories or t.note == ELSEWHERE for t in daily.topics)
+
+
+def test_a_story_keeps_only_what_its_kept_chunks_report():
+    first = chunk("a-0", "a", "Event one happened.", "Outlet One", DAY)
+    second = chunk("b-0", "b", "Event one happened again.", "Outlet Two", DAY + timedelta(days=1))
+    (story,) = rank([[first, second]], RetrievalFilter(), set())
+    gathered = Gathered({"a-0": first, "b-0": second}, {"a-0": unit(1, 0), "b-0": unit(1, 0.1)}, [story])
+    (one,) = gathered.limited(1).stories
+    assert len(one.keys) == 1 and one.article_ids == [gathered.evidence[one.keys[0]].article_id]
+    assert len(one.outlets) == 1 and one.first_published == one.last_published
+    (left,) = gathered.without({"a"}).stories
+    assert left.keys == ["b-0"] and left.outlets == ["Outlet Two"] and left.id == "s1"
+    assert gathered.without({"a", "b"}).stories == []
+
+
+def test_a_story_found_by_two_topics_keeps_its_other_articles_where_it_was():
+    shared, own = chunk("a-0", "a", "Shared event.", score=0.9), chunk("b-0", "b", "Shared event, more.", score=0.9)
+    story = Story(id="s1", title="Shared event", keys=["a-0", "b-0"], article_ids=["a", "b"], outlets=["A"], relevance=0.9,
+                  salience=1.0)
+    first = Gathered({"a-0": shared.model_copy(update={"similarity": 0.4}), "b-0": own}, {"a-0": unit(1, 0), "b-0": unit(1, 0)},
+                     [story])
+    other = Story(id="s1", title="Shared event", keys=["a-0"], article_ids=["a"], outlets=["A"], relevance=0.9, salience=1.0)
+    second = Gathered({"a-0": shared.model_copy(update={"similarity": 0.7})}, {"a-0": unit(1, 0)}, [other])
+    kept_first, kept_second = exclusive([first, second])
+    assert [s.keys for s in kept_first.stories] == [["b-0"]]  # "b" is found by the first topic only: it stays there
+    assert [s.keys for s in kept_second.stories] == [["a-0"]]
+
+
+def test_a_story_the_previous_brief_reported_ranks_lower(fake_embedder):
+    from briefing.answer.stories import reported_chunks
+
+    vectors = dict(zip(["a-0", "b-0"], fake_embedder.embed(["Storms closed the port of Varna on Monday.",
+                                                            "Parliament passed the budget bill."])))
+    assert reported_chunks(vectors, ["Storms closed the port of Varna on Monday."], fake_embedder) == {"a-0"}
+    assert reported_chunks(vectors, [], fake_embedder) == set()
+
+
+def test_another_outlet_is_cited_only_when_it_states_the_lead():
+    from briefing.answer.generate import candidate_sentences
+    from briefing.answer.leads import cited_by_every_outlet
+
+    lead = chunk("a-0", "a", "The port of Varna closed for three days after 120 ships were stranded.", "Outlet One")
+    same = chunk("b-0", "b", "Officials said 120 ships were stranded as the port of Varna closed for three days.", "Outlet Two")
+    other = chunk("c-0", "c", "Fishermen in Varna complained about the weather.", "Outlet Three")
+    story = Story(id="s1", title="Port", keys=["a-0", "b-0", "c-0"], article_ids=["a", "b", "c"],
+                  outlets=["Outlet One", "Outlet Two", "Outlet Three"], relevance=0.9, salience=1.0)
+    gathered = Gathered({c.key: c for c in (lead, same, other)}, {}, [story])
+    lead = lead.model_copy(update={"title": "Black Sea port shut"})
+    gathered.evidence["a-0"] = lead
+    candidate = next(c for c in candidate_sentences("port closure", [lead]) if not c.headline)
+    drafted = cited_by_every_outlet(candidate, story, gathered)
+    assert [c.key for c in drafted.citations] == ["a-0", "b-0"]
+
+
+def test_the_headline_and_developments_stay_within_the_sentence_budget(fake_embedder):
+    from briefing import lexicon
+    from briefing.answer.leads import extractive_story_brief, story_leads
+
+    items = [chunk(f"{n}-0", str(n), f"Report {n} says crews repaired {n + 20} bridges in district {n}.", f"Outlet {n}",
+                   DAY + timedelta(hours=n)) for n in range(20)]
+    vectors = dict(zip([e.key for e in items], fake_embedder.embed([e.text for e in items])))
+    stories = rank([[e] for e in items], RetrievalFilter(), set())
+    gathered = Gathered({e.key: e for e in items}, vectors, stories)
+    draft = extractive_story_brief(story_leads("bridge repairs", gathered, stories, fake_embedder), gathered)
+    developments = [s for s in draft.sentences if s.section == "Key developments"]
+    assert 1 + len(developments) == int(lexicon.threshold("leads", "sentences"))  # breadth first, up to the budget
+
+
+def test_a_dropped_headline_is_replaced_by_the_most_salient_storys_sentence():
+    from briefing.answer.compose import _promoted
+    from briefing.models import CheckedSentence, Citation, Section, Verdict
+
+    def sentence(text: str, key: str, action: str = "kept") -> CheckedSentence:
+        return CheckedSentence(section="Key developments", text=text, citations=[Citation(key=key, quote=text)],
+                               verdict=Verdict(supported=True, score=1.0, reason="", judge="fake"), action=action)
+
+    stories = [Story(id="s1", title="A", keys=["a-0"], article_ids=["a"], outlets=["A"], relevance=1.0, salience=2.0),
+               Story(id="s2", title="B", keys=["b-0"], article_ids=["b"], outlets=["B"], relevance=1.0, salience=1.0)]
+    sections = [Section(title="Key developments", sentences=[sentence("Ships left port B.", "b-0"),
+                                                             sentence("Ships left port A.", "a-0"),
+                                                             sentence("They said so.", "a-0")])]
+    headline, rest = _promoted(None, sections, stories)
+    assert headline is not None and headline.text == "Ships left port A." and headline.section == "headline"
+    assert [s.text for s in rest[0].sentences] == ["Ships left port B.", "They said so."]

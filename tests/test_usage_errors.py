@@ -64,6 +64,8 @@ def test_version(cli):
          "Error: --since: invalid date '2024-13-01': use YYYY-MM-DD, an ISO timestamp, or 24h / 7d\n"),
         (["brief", "Kursk", "-k", "0"], "Error: -k must be between 1 and 50 evidence chunks, got 0\n"),
         (["ask", "Who?", "-k", "51"], "Error: -k must be between 1 and 50 evidence chunks, got 51\n"),
+        (["brief", "Kursk", "--length", "0"], "Error: --length must be between 1 and 30 stories, got 0\n"),
+        (["ask", "Who?", "--length", "3"], "Error: --length counts the stories of a brief; `ask` gives one short answer\n"),
         (["brief", "Kursk", "-o", "brief.pdf"],
          "Error: -o brief.pdf: cannot tell the format from '.pdf'; add -f md | json | html, or use a suffix "
          ".md, .markdown, .json, .html, .htm\n"),

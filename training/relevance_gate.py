@@ -14,6 +14,7 @@ measured on topics they were not fitted on.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,8 @@ ITEMS = ROOT.parent / "shared" / "data" / "news-rss-2024" / "items.jsonl"
 
 
 def features(home: Path, items: Path, topics: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cosine, keyword coverage) per non-borderline pair, its label, and its topic index."""
+    """(cosine, keyword coverage) per non-borderline pair, its label, and its topic index. Items
+    are matched by url (unique among the items); ``topics`` name them by url too."""
     from briefing.answer.stories import keyword_coverage
     from briefing.ingest.run import ingest
     from briefing.pipeline import Components
@@ -40,11 +42,7 @@ def features(home: Path, items: Path, topics: list[dict]) -> tuple[np.ndarray, n
         catalog_ids = store.vector_index().ids_in(None, None)
         rows = store.chunks(sorted(catalog_ids))
         vectors = store.vectors_of(sorted(rows))
-        first = {}
-        for cid, (chunk, article) in rows.items():
-            if chunk.start == 0:
-                first[article.source_id if hasattr(article, "source_id") else article.id] = (cid, chunk, article)
-        by_item = {_item_id(article): (cid, chunk, article) for cid, chunk, article in first.values()}
+        by_item = {article.url: (cid, chunk, article) for cid, (chunk, article) in rows.items() if chunk.start == 0}
         x, y, group = [], [], []
         for index, topic in enumerate(topics):
             query = topic["topic"]
@@ -60,12 +58,6 @@ def features(home: Path, items: Path, topics: list[dict]) -> tuple[np.ndarray, n
     return np.array(x), np.array(y), np.array(group)
 
 
-def _item_id(article) -> str:
-    """The RSS item id an article was ingested from (its source's ``id`` field, kept in the url's place
-    when the loader has no other): the items' urls are unique, so match on them."""
-    return article.url or article.id
-
-
 def fit(x: np.ndarray, y: np.ndarray):
     from sklearn.linear_model import LogisticRegression
 
@@ -78,7 +70,7 @@ def cross_validated(x: np.ndarray, y: np.ndarray, group: np.ndarray, cut: float)
     for topic in np.unique(group):
         test = group == topic
         if y[~test].min() == y[~test].max():
-            continue
+            raise ValueError(f"topic {topic}: the other topics hold one class only; cannot fit")
         model = fit(x[~test], y[~test])
         predicted[test] = model.predict_proba(x[test])[:, 1] >= cut
     tp = int(((predicted == 1) & (y == 1)).sum())
@@ -95,8 +87,6 @@ def main() -> None:
     args = parser.parse_args()
     labels = yaml.safe_load(args.labels.read_text(encoding="utf-8"))
     url_of = {}
-    import json
-
     for line in args.items.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         url_of[item["id"]] = item["url"]

@@ -47,12 +47,12 @@ class Composition:
 
 
 def compose_brief(request: Request, gathered: Gathered, llm: StructuredModel | None, verifier: Verifier,
-                  embedder: Embedder, settings: Settings) -> Composition:
-    """A brief of the ``request.length`` (or BRIEFING_BRIEF_LENGTH) most salient stories of ``gathered``: drafted story by
+                  embedder: Embedder) -> Composition:
+    """A brief of the stories of ``gathered`` (the pipeline keeps the ``request.length`` most salient): drafted story by
     story (extractively, or by the model from each story's chunks), verified, with both sides of a
     disagreement on a figure when the draft does not already give them. Nothing is filled in from
     outside the chosen stories: a window with three relevant stories gives three."""
-    stories = gathered.stories[: request.length or settings.brief_length]
+    stories = gathered.stories
     if not stories:
         return Composition()
     leads = story_leads(request.query, gathered, stories, embedder)
@@ -72,14 +72,11 @@ def _promoted(headline: CheckedSentence | None, sections: list[Section],
     rank = {key: i for i, story in enumerate(stories) for key in story.keys}
     developments = next((s for s in sections if s.title == DEVELOPMENTS), None)
     candidates = [c for c in (developments.sentences if developments else []) if c.shown and not leans_on_previous(c.text)]
-    if not candidates:
+    if developments is None or not candidates:
         return headline, sections
     best = min(candidates, key=lambda c: min((rank.get(x.key, len(rank)) for x in c.citations if x.valid), default=len(rank)))
-    kept = [c for c in developments.sentences if c is not best] if developments else []
-    dropped = [headline] if headline is not None else []
-    others = [s for s in sections if s.title != DEVELOPMENTS]
-    return (best.model_copy(update={"section": "headline"}),
-            [Section(title=DEVELOPMENTS, sentences=dropped + kept), *others])
+    rest = Section(title=DEVELOPMENTS, sentences=[c for c in developments.sentences if c is not best])
+    return best.model_copy(update={"section": "headline"}), [rest, *(s for s in sections if s.title != DEVELOPMENTS)]
 
 
 def _with_disagreement(query: str, evidence: list[Evidence], sections: list[Section], verifier: Verifier) -> list[Section]:

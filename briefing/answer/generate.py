@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 
 from pydantic import BaseModel, Field
 
+from briefing import lexicon
 from briefing.answer.prompting import render_prompt
 from briefing.answer.verify import Repairer, looks_like_instruction
 from briefing.chat import StructuredModel
@@ -211,7 +212,8 @@ says it in full, so it goes first; a headline still wins where it alone states t
 
 class Candidate:
     """A source sentence that may be picked; ``shown`` is what a pick shows: the sentence, or the
-    sentence with the one before it when it leans on it (then ``in_context`` is true)."""
+    sentence with the ones before it back to one that stands alone, when it leans on them (then
+    ``in_context`` is true; see ``_shown_from``)."""
 
     def __init__(self, evidence: Evidence, text: str, order: int, relevance: float, shown: str | None = None,
                  headline: bool = False):
@@ -284,16 +286,11 @@ def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]
     return out
 
 
-LEANING_CHAIN = 3
-"""Most sentences back a pick may reach for the one it leans on: "The agency said X. It said Y. It
-said Z. The papers show W." shows W from X; a longer chain is not picked."""
-
-
 def _shown_from(text: str, spans: list[tuple[int, int]], i: int) -> int | None:
     """Where a pick of sentence ``i`` starts: at the sentence, or at the nearest one before that
     stands alone when it leans on those between ("At least 10,000 of them..."); None when none
-    does within ``LEANING_CHAIN`` sentences."""
-    for back in range(LEANING_CHAIN + 1):
+    does within ``thresholds.toml [leads] leaning_chain`` sentences."""
+    for back in range(int(lexicon.threshold("leads", "leaning_chain")) + 1):
         j = i - back
         if j < 0:
             return None

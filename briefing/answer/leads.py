@@ -4,12 +4,13 @@ chunks only (map); the brief's headline is the most salient story's lead fact (r
 
 The extractive lead of a story is the candidate sentence (``generate.candidate_sentences``: a
 sentence, or a sentence with the one it leans on) closest to both the topic and the story's own
-centroid; its headline is a candidate when the body does not restate it, and wins when it holds
-a figure the body leaves out.
+centroid; its headline is a candidate when the body does not restate it, and gains a bonus
+(``leads.headline_figure``) when it holds a figure the body leaves out.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from briefing.answer.generate import (
     QuestionAnswer,
     candidate_sentences,
     citations_of,
+    figures,
     format_evidence,
     looks_forward,
     narrowed_schema,
@@ -33,9 +35,12 @@ from briefing.answer.prompting import render_prompt
 from briefing.answer.stories import Gathered
 from briefing.chat import StructuredModel
 from briefing.embedding import Embedder
+from briefing.llm import LLMError
 from briefing.models import Draft, DraftCitation, DraftSentence, Evidence, Story
 from briefing.terms import content_terms
 from briefing.text import leans_on_previous, split_sentences, text_key
+
+log = logging.getLogger(__name__)
 
 WATCH_SENTENCES = 2
 STORY_SENTENCES = 2  # a model writes one or two sentences a story
@@ -79,27 +84,31 @@ def _figures_left_out(headline: Candidate, candidates: list[Candidate]) -> bool:
 
 
 def cited_by_every_outlet(candidate: Candidate, story: Story, gathered: Gathered) -> DraftSentence:
-    """The candidate as a drafted sentence citing its own chunk and, for every other outlet of the
-    story, that outlet's most relevant chunk with its sentence that shares most words with it."""
+    """The candidate as a drafted sentence citing its own chunk and every other outlet of the story
+    that states it too: the outlet's sentence holding at least ``leads.cite_share`` of the
+    candidate's content terms and all of its figures (the judge reads the cited texts together,
+    so an outlet that only mentions the story is not cited)."""
     citations = [DraftCitation(key=candidate.evidence.key, quote=candidate.shown)]
     cited_outlets = {candidate.evidence.publisher or candidate.evidence.article_id}
     for chunk in gathered.chunks_of(story):
         outlet = chunk.publisher or chunk.article_id
         if outlet in cited_outlets:
             continue
-        quote = _closest_sentence(candidate, chunk)
+        quote = _same_statement(candidate, chunk)
         if quote:
             citations.append(DraftCitation(key=chunk.key, quote=quote))
             cited_outlets.add(outlet)
     return DraftSentence(section=DEVELOPMENTS, text=candidate.shown, citations=citations, origin="source")
 
 
-def _closest_sentence(candidate: Candidate, chunk: Evidence) -> str | None:
-    """The sentence of ``chunk`` sharing the most content terms with the candidate (None: none shared)."""
-    best, best_shared = None, 0
-    for sentence in split_sentences(chunk.text):
-        shared = len(content_terms(sentence) & candidate.terms)
-        if shared > best_shared:
+def _same_statement(candidate: Candidate, chunk: Evidence) -> str | None:
+    """The sentence of ``chunk`` (its headline included) that states what the candidate states, if any."""
+    share = lexicon.threshold("leads", "cite_share")
+    wanted = {value for value, _ in candidate.figures}
+    best, best_shared = None, 0.0
+    for sentence in [chunk.title, *split_sentences(chunk.text)]:
+        shared = len(content_terms(sentence) & candidate.terms) / max(len(candidate.terms), 1)
+        if shared >= share and shared > best_shared and wanted <= {value for value, _ in figures(sentence)}:
             best, best_shared = sentence.strip(), shared
     return best
 
@@ -120,7 +129,7 @@ def extractive_story_brief(leads: list[Lead], gathered: Gathered) -> Draft:
         if pick is None:
             continue
         if bullets and count + _pieces(pick) > budget:
-            break  # breadth first: every story that fits gets its lead before any gets a second sentence
+            continue  # breadth first: every story whose lead fits gets it before any gets a second sentence
         used.add(pick.id)
         count += _pieces(pick)
         bullets.append((lead.story, pick))
@@ -135,11 +144,13 @@ def extractive_story_brief(leads: list[Lead], gathered: Gathered) -> Draft:
 
 def _more_sentences(leads: list[Lead], bullets: list[tuple[Story, Candidate]], headline: Candidate,
                     used: set[str]) -> dict[str, list[Candidate]]:
-    """More sentences for the most salient stories, in rounds, while the brief stays within its
-    sentence budget (``thresholds.toml [leads] sentences``): each round gives every story with more
-    than that many articles (or chunks, for one long article) the candidate that adds the most content terms to what it and the
-    brief's headline already show, at least ``new_terms`` (a headline's fact beside the body's,
-    another outlet's detail). A story shows at most ``per_story`` sentences."""
+    """More picks for the most salient stories, in rounds, while the brief stays within its sentence
+    budget (``thresholds.toml [leads] sentences``): round 1 gives any story a second pick, round r
+    (r >= 2) a story of more than r reports (articles, or chunks of one long article) its
+    (r + 1)th. A pick is the story's best-ranked candidate that adds at least ``new_terms`` content
+    terms to what it and the brief's headline already show (a headline's fact beside the body's,
+    another outlet's detail). A story gets at most ``per_story`` picks; a pick may be a sentence
+    with the one it leans on."""
     budget = int(lexicon.threshold("leads", "sentences"))
     wanted = int(lexicon.threshold("leads", "new_terms"))
     most = int(lexicon.threshold("leads", "per_story"))
@@ -155,7 +166,7 @@ def _more_sentences(leads: list[Lead], bullets: list[tuple[Story, Candidate]], h
             seen = frozenset().union(headline.terms, *(c.terms for c in picked))
             adding = [c for c in lead.candidates if c.id not in used and len(c.terms - seen) >= wanted
                       and not any(_overlaps(c, p) or _overlaps(p, c) for p in [*picked, headline])]
-            more = max(adding, key=lambda c: len(c.terms - seen), default=None)
+            more = next(iter(adding), None)
             if more is None or count + _pieces(more) > budget:
                 continue
             used.add(more.id)
@@ -227,12 +238,17 @@ def draft_story(query: str, chunks: list[Evidence], llm: StructuredModel, others
 
 def model_story_brief(query: str, leads: list[Lead], gathered: Gathered, llm: StructuredModel) -> Draft:
     """Each story drafted by the model from its own chunks (map); the headline is the most salient
-    story's first sentence and the rest follow in date order (reduce). A story the model leaves
-    empty falls back to its extractive lead."""
+    dated story's first sentence and the rest follow in date order (reduce). A story the model
+    leaves empty, or whose call fails (``LLMError``), falls back to its extractive lead. Any other
+    provider failure is raised."""
     drafted: dict[str, list[DraftSentence]] = {}
     chosen = {key for lead in leads for key in lead.story.keys}
     for lead in leads:
-        sentences = draft_story(query, gathered.chunks_of(lead.story), llm, chosen - set(lead.story.keys))
+        try:
+            sentences = draft_story(query, gathered.chunks_of(lead.story), llm, chosen - set(lead.story.keys))
+        except LLMError as exc:  # one failed story costs that story its model sentences, not the brief
+            log.warning("story %s: the model's draft failed (%s); its sources' words stand", lead.story.id, exc)
+            sentences = []
         if not sentences and lead.candidates:
             sentences = [cited_by_every_outlet(lead.candidates[0], lead.story, gathered)]
         drafted[lead.story.id] = sentences

@@ -13,14 +13,14 @@ Every cut is in ``lexicon/thresholds.toml`` (sections ``relevance``, ``stories``
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 
 from briefing import lexicon
+from briefing.answer.generate import figures
 from briefing.models import Evidence, RetrievalFilter, Story
 from briefing.store.keyword import tokenize
 from briefing.store.store import Store
@@ -67,26 +67,42 @@ class Gathered:
         return [self.evidence[key] for key in story.keys if key in self.evidence]
 
     def limited(self, per_story: int) -> Gathered:
-        """The same, with at most ``per_story`` chunks of each story (its most relevant)."""
-        stories = [s.model_copy(update={"keys": s.keys[:per_story]}) for s in self.stories]
-        keys = {key for s in stories for key in s.keys}
-        return Gathered({k: e for k, e in self.evidence.items() if k in keys},
-                        {k: v for k, v in self.vectors.items() if k in keys}, stories, self.read)
+        """The same, with at most ``per_story`` chunks of each story (its most relevant); a story's
+        articles, outlets and dates are those of the chunks it keeps."""
+        return self._keeping({key for s in self.stories for key in s.keys[:per_story]})
 
     def without(self, article_ids: set[str]) -> Gathered:
-        """The same, less the stories that hold any of ``article_ids`` (given to another topic),
-        numbered again in order."""
-        kept = [s.model_copy(update={"id": f"s{i}"}) for i, s in
-                enumerate((s for s in self.stories if not article_ids & set(s.article_ids)), start=1)]
+        """The same, less the chunks of ``article_ids`` (given to another topic); a story left with
+        no chunk goes, and the rest are numbered again in order."""
+        return self._keeping({key for key, e in self.evidence.items() if e.article_id not in article_ids})
+
+    def only(self, stories: list[Story]) -> Gathered:
+        """The same, with only ``stories``."""
+        return Gathered(self.evidence, self.vectors, stories, self.read)
+
+    def _keeping(self, keys: set[str]) -> Gathered:
+        stories = [narrowed(s, [self.evidence[k] for k in s.keys if k in keys]) for s in self.stories]
+        kept = [s.model_copy(update={"id": f"s{i}"}) for i, s in enumerate((s for s in stories if s.keys), start=1)]
         keys = {key for s in kept for key in s.keys}
         return Gathered({k: e for k, e in self.evidence.items() if k in keys},
                         {k: v for k, v in self.vectors.items() if k in keys}, kept, self.read)
 
 
-def gather(query: str, store: Store, filters: RetrievalFilter | None = None, reported: Iterable[str] = (),
+def narrowed(story: Story, chunks: list[Evidence]) -> Story:
+    """``story`` as told by ``chunks`` only: their keys, articles, outlets and dates (its
+    relevance and salience as ranked)."""
+    published = [e.published for e in chunks if e.published]
+    return story.model_copy(update={
+        "keys": [e.key for e in chunks], "article_ids": list(dict.fromkeys(e.article_id for e in chunks)),
+        "outlets": list(dict.fromkeys(e.publisher or e.article_id for e in chunks)),
+        "first_published": min(published) if published else None, "last_published": max(published) if published else None})
+
+
+def gather(query: str, store: Store, filters: RetrievalFilter | None = None, reported: Sequence[str] = (),
            gate: Gate | None = None) -> Gathered:
     """Every chunk of the window (``filters``) the gate finds about ``query``, grouped into stories
-    and ranked; ``reported`` holds the article ids the previous daily brief cited (less salient)."""
+    and ranked; ``reported`` holds the sentences the previous daily brief showed: a story with a
+    chunk close to one of them (``reported_chunks``) is less salient."""
     filters, gate = filters or RetrievalFilter(), gate or Gate.configured()
     query_vector = store.embedder.embed([query])[0]
     limit = int(lexicon.threshold("relevance", "candidates"))
@@ -107,23 +123,31 @@ def gather(query: str, store: Store, filters: RetrievalFilter | None = None, rep
                                      title=article.title, publisher=article.publisher, published=article.published,
                                      url=article.url, score=round(probability, 6), similarity=round(cosine, 4))
     kept = {cid: vectors[cid] for cid in evidence}
-    stories = rank(group(list(evidence.values()), kept), filters, set(reported), weights)
+    stories = rank(group(list(evidence.values()), kept), filters, reported_chunks(kept, reported, store.embedder), weights)
     return Gathered(evidence, kept, stories, len(ids))
+
+
+def reported_chunks(vectors: dict[str, np.ndarray], sentences: Sequence[str], embedder) -> set[str]:
+    """The chunks (by key) whose embedding is within ``salience.reported_similarity`` of one of
+    ``sentences`` (what the previous brief showed): its window ended where this one starts, so the
+    same story comes back in other articles, not in the same ones."""
+    if not sentences or not vectors:
+        return set()
+    keys = list(vectors)
+    similarity = np.stack([vectors[k] for k in keys]) @ embedder.embed(list(sentences)).T
+    cut = lexicon.threshold("salience", "reported_similarity")
+    return {key for key, row in zip(keys, np.atleast_2d(similarity)) if float(row.max()) >= cut}
 
 
 # --- stories ---------------------------------------------------------------------------------
 
-_FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+MIN_ANCHOR_FIGURE = 10  # smaller counts ("two ships", "3 dead") tie unrelated reports together
 
 
-def _figures(text: str) -> frozenset[str]:
-    """Figures that can tie two reports together: two digits or more, years left out."""
-    out = set()
-    for match in _FIGURE.finditer(text):
-        value = match.group().replace(",", "")
-        if len(value) >= 2 and not (len(value) == 4 and value.startswith(("19", "20"))):
-            out.add(value)
-    return frozenset(out)
+def _figures(text: str) -> frozenset[float]:
+    """Figures that can tie two reports together: what ``generate.figures`` reads as quantities
+    (years and days of the month left out), from ``MIN_ANCHOR_FIGURE`` up."""
+    return frozenset(value for value, _ in figures(text) if value >= MIN_ANCHOR_FIGURE)
 
 
 def _names(text: str) -> frozenset[str]:
@@ -140,13 +164,15 @@ class _Report:
     article_id: str
     chunks: list[Evidence]
     vector: np.ndarray
-    figures: frozenset[str]
+    figures: frozenset[float]
     names: frozenset[str]
     published: datetime | None
 
-    def shares_anchor(self, other: _Report, common: frozenset[str]) -> bool:
-        """A figure in common, or two names in common that most reports of the window lack."""
-        return bool(self.figures & other.figures) or len((self.names & other.names) - common) >= 2
+    def anchors_shared(self, other: _Report, common: frozenset[str]) -> int:
+        """How strongly the two are tied beyond their embeddings: 2 for a figure in common or two
+        names in common that most reports of the window lack, 1 for one such name, else 0."""
+        names = len((self.names & other.names) - common)
+        return 2 if self.figures & other.figures or names >= 2 else min(names, 1)
 
 
 def _reports(evidence: list[Evidence], vectors: dict[str, np.ndarray]) -> list[_Report]:
@@ -167,11 +193,13 @@ def _reports(evidence: list[Evidence], vectors: dict[str, np.ndarray]) -> list[_
 def group(evidence: list[Evidence], vectors: dict[str, np.ndarray]) -> list[list[Evidence]]:
     """The chunks grouped into stories: an article's chunks stay together; an article joins the
     story whose centroid is closest when that reaches the link similarity (lower when it shares a
-    figure, or two names that most reports of the window lack, with one of the story's reports)
+    name that most reports of the window lack with one of the story's reports, lower still for a
+    figure or two such names)
     and the story's latest report is at most ``link_days`` older. In time order, so an update
     joins the story it updates."""
     link = lexicon.threshold("stories", "link_similarity")
     with_anchor = lexicon.threshold("stories", "link_with_anchor")
+    with_name = lexicon.threshold("stories", "link_with_name")
     days = lexicon.threshold("stories", "link_days")
     reports = _reports(evidence, vectors)
     common = _common_names(reports)
@@ -181,7 +209,8 @@ def group(evidence: list[Evidence], vectors: dict[str, np.ndarray]) -> list[list
         best, best_similarity = None, -1.0
         for index, members in enumerate(stories):
             similarity = float(centroids[index] @ report.vector)
-            needed = with_anchor if any(report.shares_anchor(m, common) for m in members) else link
+            tie = max(report.anchors_shared(m, common) for m in members)
+            needed = (link, with_name, with_anchor)[tie]
             if similarity >= needed and similarity > best_similarity and _close_in_time(members, report, days):
                 best, best_similarity = index, similarity
         if best is None:
@@ -195,7 +224,8 @@ def group(evidence: list[Evidence], vectors: dict[str, np.ndarray]) -> list[list
 
 
 def _common_names(reports: list[_Report]) -> frozenset[str]:
-    """Names in at least ``common_name_share`` of the reports: the topic's own ("Russia"), which tie nothing."""
+    """Names in at least ``common_name_share`` of the reports: the topic's own (the country it is about), which tie
+    nothing."""
     share = lexicon.threshold("stories", "common_name_share")
     counts: dict[str, int] = {}
     for report in reports:
@@ -213,7 +243,8 @@ def _close_in_time(members: list[_Report], report: _Report, days: float) -> bool
 
 def rank(groups: list[list[Evidence]], filters: RetrievalFilter, reported: set[str],
          weights: dict[str, float] | None = None) -> list[Story]:
-    """Stories by salience, most salient first (``thresholds.toml`` ``salience``); ``weights`` are the
+    """Stories by salience, most salient first (``thresholds.toml`` ``salience``); ``reported`` holds
+    the keys of chunks the previous daily brief reported (``reported_chunks``); ``weights`` are the
     topic's keyword tokens with their IDF, for how much of the topic a story's headlines name."""
     headline_weight = lexicon.threshold("salience", "headline")
     outlet_weight = lexicon.threshold("salience", "outlets")
@@ -225,19 +256,16 @@ def rank(groups: list[list[Evidence]], filters: RetrievalFilter, reported: set[s
     stories = []
     for chunks in groups:
         chunks = sorted(chunks, key=lambda e: -e.score)
-        outlets = list(dict.fromkeys(e.publisher or e.article_id for e in chunks))
-        articles = list(dict.fromkeys(e.article_id for e in chunks))
-        published = [e.published for e in chunks if e.published]
+        story = narrowed(Story(id="", title=chunks[0].title, keys=[], article_ids=[], outlets=[], relevance=0.0, salience=0.0),
+                         chunks)
         relevance = chunks[0].score
-        recency = _place(max(published), start, end) if published else 0.0
-        was_reported = bool(reported & set(articles))
+        recency = _place(story.last_published, start, end) if story.last_published else 0.0
+        was_reported = bool(reported & set(story.keys))
         in_headline = max(keyword_coverage(weights or {}, e.title) for e in chunks)
-        salience = (relevance + headline_weight * in_headline + outlet_weight * (len(outlets) - 1)
+        salience = (relevance + headline_weight * in_headline + outlet_weight * (len(story.outlets) - 1)
                     + recency_weight * recency - reported_weight * was_reported)
-        stories.append(Story(
-            id="", title=chunks[0].title, keys=[e.key for e in chunks], article_ids=articles, outlets=outlets,
-            first_published=min(published) if published else None, last_published=max(published) if published else None,
-            relevance=round(relevance, 4), salience=round(salience, 4), reported_before=was_reported))
+        stories.append(story.model_copy(update={"relevance": round(relevance, 4), "salience": round(salience, 4),
+                                                "reported_before": was_reported}))
     stories.sort(key=lambda s: (-s.salience, s.title))
     return [s.model_copy(update={"id": f"s{i}"}) for i, s in enumerate(stories, start=1)]
 

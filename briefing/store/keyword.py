@@ -81,9 +81,9 @@ class KeywordIndex:
         return cls(meta["ids"], retriever, meta["revision"])
 
     def term_weights(self, query: str) -> dict[str, float]:
-        """Each of ``query``'s index tokens (``tokenize``) with its inverse document frequency over
-        the whole index, log(1 + (N - df + 0.5) / (df + 0.5)) as in BM25; a token no chunk has
-        weighs as one that one chunk has. Empty when nothing is indexed."""
+        """Each of ``query``'s index tokens (``tokenize``) that some chunk has, with its inverse
+        document frequency over the whole index, log(1 + (N - df + 0.5) / (df + 0.5)) as in BM25.
+        A token no chunk has is left out: it cannot tell chunks apart. Empty when nothing is indexed."""
         if self.retriever is None:
             return {}
         vocab, scores = self.retriever.vocab_dict, self.retriever.scores
@@ -91,8 +91,9 @@ class KeywordIndex:
         weights = {}
         for token in dict.fromkeys(tokenize(query)):
             index = vocab.get(token)
-            df = int(indptr[index + 1] - indptr[index]) if index is not None else 1
-            weights[token] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            df = int(indptr[index + 1] - indptr[index]) if index is not None else 0
+            if df:
+                weights[token] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return weights
 
     def search(self, query: str, k: int = 10, allowed: set[str] | None = None) -> list[tuple[str, float]]:

@@ -11,7 +11,7 @@ of the items built once, and reports per half:
 - citations outside the window (must be 0);
 - the filler patterns (``must_not_include``) that appeared.
 
-    python evals/briefs/run.py [--half tuning|holdout|both] [--home DIR] [--show CASE_ID] [--length N]
+    python evals/briefs/run.py [--half tuning|holdout|tuning-2|both (default tuning)] [--home DIR] [--show CASE_ID] [--length N]
 
 Set BRIEFING_RSS_ITEMS to read the items from elsewhere; without them it says so and stops.
 """
@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-HALVES = {"tuning": HERE / "topics-tuning.yaml", "holdout": HERE / "topics-holdout.yaml"}
+HALVES = {"tuning": HERE / "topics-tuning.yaml", "holdout": HERE / "topics-holdout.yaml",
+          "tuning-2": HERE / "topics-tuning-2.yaml"}
 
 
 def _items(suite_file: Path, suite) -> Path:
@@ -92,7 +93,9 @@ def _print_case(briefing, facts) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Key-fact recall of briefs on the blind topic set.")
-    parser.add_argument("--half", choices=["tuning", "holdout", "both"], default="both")
+    parser.add_argument("--half", choices=["tuning", "holdout", "tuning-2", "both"], default="tuning",
+                        help="tuning (default), the frozen holdout, tuning-2 (the second blind set), or both: tuning "
+                        "and holdout, as a change is reported")
     parser.add_argument("--home", type=Path, help="A home that already holds the items (default: a new temporary one).")
     parser.add_argument("--show", help="Print this case's brief and facts ('all' for every case).")
     parser.add_argument("--length", type=int, help="Stories per brief (default: the brief's default).")
