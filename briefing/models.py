@@ -207,8 +207,8 @@ class Story(BaseModel):
     first_published: AwareDatetime | None = None
     last_published: AwareDatetime | None = None
     relevance: float = Field(description="The relevance gate's probability for its most relevant chunk, 0-1.")
-    salience: float = Field(description="Relevance plus headline coverage, outlets and recency, less what the previous "
-                            "daily brief reported (thresholds.toml [salience]).")
+    salience: float = Field(description="Closeness to the topic plus headline coverage, outlets and recency, less what "
+                            "the previous daily brief reported (thresholds.toml [salience]).")
     reported_before: bool = Field(False, description="Daily briefs: the previous daily brief cited one of its articles.")
 
 

@@ -17,7 +17,7 @@ from briefing.models import RetrievalFilter
 from briefing.output.render import to_markdown
 from briefing.pipeline import Components, find_evidence, write_brief
 from briefing.settings import Settings
-from briefing.text import split_sentences
+from briefing.text import leans_on_previous, split_sentences
 from tests.conftest import CORPUS
 
 QUERY = "state of foreign involvement in the Kursk region"
@@ -76,7 +76,7 @@ def test_each_story_is_drafted_from_its_own_chunks_and_kept(corpus, fake_embedde
 
     def reply(prompt: str) -> dict:
         chunks = evidence_in(prompt, corpus, fake_embedder)
-        text = first_sentence(chunks[0].text)
+        text = next(s for s in split_sentences(chunks[0].text) if not leans_on_previous(s))  # one that stands alone
         prompt_keys[text] = {c.id for c in chunks}
         return {"sentences": [{"text": text, "citations": [{"key": chunks[0].id, "quote": text}]}]}
 
@@ -140,7 +140,7 @@ def test_wrong_number_is_repaired_by_the_model(corpus, fake_embedder):
         target = next((c for c in chunks if "10,000" in c.text), None)
         if target is None or wrong_text:
             return {"sentences": [{"text": first_sentence(chunks[0].text), "citations": [{"key": chunks[0].id, "quote": first_sentence(chunks[0].text)}]}]}
-        true_sentence = next(s for s in split_sentences(target.text) if "10,000" in s)
+        true_sentence = next(s for s in split_sentences(target.text)[1:] if "10,000" in s)  # a body sentence, not the title line
         wrong_text.update(true=true_sentence, key=target.id, wrong=true_sentence.replace("10,000", "40,000"))
         lead = first_sentence(chunks[0].text)
         return {"sentences": [{"text": lead, "citations": [{"key": chunks[0].id, "quote": lead}]},

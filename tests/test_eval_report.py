@@ -23,7 +23,7 @@ from tests.test_evaluate import A, B, briefing_of, cite, sentence
 QUERY = "North Korean troops in Kursk"
 PENTAGON = "2024-11-05-pentagon-10000-kursk.md"
 INVENTED = "China has sent 40,000 soldiers to Kursk."
-UNCITED = "The war will end in January."
+UNCITED = "Peace talks will open in January."
 
 
 def suite_file(folder, corpus) -> str:

@@ -238,17 +238,25 @@ def draft_story(query: str, chunks: list[Evidence], llm: StructuredModel, others
 
 def model_story_brief(query: str, leads: list[Lead], gathered: Gathered, llm: StructuredModel) -> Draft:
     """Each story drafted by the model from its own chunks (map); the headline is the most salient
-    dated story's first sentence and the rest follow in date order (reduce). A story the model
-    leaves empty, or whose call fails (``LLMError``), falls back to its extractive lead. Any other
-    provider failure is raised."""
+    dated story's first sentence and the rest follow in date order (reduce). A story's first
+    sentence must stand alone ("He added..." opening a bullet is left out). A story the model
+    leaves empty falls back to its extractive lead, and so does one whose call fails (``LLMError``)
+    once an earlier story's call succeeded; a failure of the first call is raised (a provider that
+    cannot answer at all is a configuration to fix, not a brief to write without it)."""
     drafted: dict[str, list[DraftSentence]] = {}
     chosen = {key for lead in leads for key in lead.story.keys}
+    answered = False
     for lead in leads:
         try:
             sentences = draft_story(query, gathered.chunks_of(lead.story), llm, chosen - set(lead.story.keys))
-        except LLMError as exc:  # one failed story costs that story its model sentences, not the brief
+            answered = True
+        except LLMError as exc:
+            if not answered:  # the provider has not answered once: it is broken or misconfigured, say so
+                raise
             log.warning("story %s: the model's draft failed (%s); its sources' words stand", lead.story.id, exc)
             sentences = []
+        if sentences and leans_on_previous(sentences[0].text):
+            sentences = sentences[1:] if len(sentences) > 1 and not leans_on_previous(sentences[1].text) else []
         if not sentences and lead.candidates:
             sentences = [cited_by_every_outlet(lead.candidates[0], lead.story, gathered)]
         drafted[lead.story.id] = sentences

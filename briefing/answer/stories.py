@@ -246,6 +246,7 @@ def rank(groups: list[list[Evidence]], filters: RetrievalFilter, reported: set[s
     """Stories by salience, most salient first (``thresholds.toml`` ``salience``); ``reported`` holds
     the keys of chunks the previous daily brief reported (``reported_chunks``); ``weights`` are the
     topic's keyword tokens with their IDF, for how much of the topic a story's headlines name."""
+    similarity_weight = lexicon.threshold("salience", "similarity")
     headline_weight = lexicon.threshold("salience", "headline")
     outlet_weight = lexicon.threshold("salience", "outlets")
     recency_weight = lexicon.threshold("salience", "recency")
@@ -258,13 +259,13 @@ def rank(groups: list[list[Evidence]], filters: RetrievalFilter, reported: set[s
         chunks = sorted(chunks, key=lambda e: -e.score)
         story = narrowed(Story(id="", title=chunks[0].title, keys=[], article_ids=[], outlets=[], relevance=0.0, salience=0.0),
                          chunks)
-        relevance = chunks[0].score
+        closeness = max(e.similarity or 0.0 for e in chunks)
         recency = _place(story.last_published, start, end) if story.last_published else 0.0
         was_reported = bool(reported & set(story.keys))
         in_headline = max(keyword_coverage(weights or {}, e.title) for e in chunks)
-        salience = (relevance + headline_weight * in_headline + outlet_weight * (len(story.outlets) - 1)
+        salience = (similarity_weight * closeness + headline_weight * in_headline + outlet_weight * (len(story.outlets) - 1)
                     + recency_weight * recency - reported_weight * was_reported)
-        stories.append(story.model_copy(update={"relevance": round(relevance, 4), "salience": round(salience, 4),
+        stories.append(story.model_copy(update={"relevance": round(chunks[0].score, 4), "salience": round(salience, 4),
                                                 "reported_before": was_reported}))
     stories.sort(key=lambda s: (-s.salience, s.title))
     return [s.model_copy(update={"id": f"s{i}"}) for i, s in enumerate(stories, start=1)]
