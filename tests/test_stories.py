@@ -40,6 +40,14 @@ def test_keyword_coverage_weighs_rare_words_more():
     assert keyword_coverage({}, "anything") == 0.0
 
 
+def test_the_parts_of_a_hyphenated_topic_word_count_only_together():
+    weights = {"anti": 2.0, "war": 1.0}
+    assert keyword_coverage(weights, "An anti-war teacher was fined", ["anti-war"]) == pytest.approx(1.0)
+    assert keyword_coverage(weights, "An antiwar teacher was fined", ["anti-war"]) == pytest.approx(0.0)  # no token "anti"
+    assert keyword_coverage(weights, "Anti-landmine groups criticise the war", ["anti-war"]) == 0.0
+    assert keyword_coverage(weights, "Anti-landmine groups criticise the war") == pytest.approx(1.0)  # without the rule
+
+
 def test_the_gate_rises_with_similarity_and_coverage():
     gate = Gate.configured()
     assert gate.probability(0.2, 0.0) < gate.probability(0.5, 0.0) < gate.probability(0.5, 0.8)

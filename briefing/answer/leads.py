@@ -121,6 +121,9 @@ def extractive_story_brief(leads: list[Lead], gathered: Gathered) -> Draft:
         return Draft(headline=DraftSentence(section="headline", text=""), sentences=[])
     top = headline_story(leads)
     headline = next((c for c in top.candidates if _stands_alone(c)), top.candidates[0])
+    if not _stands_alone(headline):  # the most salient story has only leaning sentences: the next that has one
+        top, headline = next(((lead, c) for lead in _dated_first(leads) for c in lead.candidates if _stands_alone(c)),
+                             (top, headline))
     used = {headline.id}
     bullets: list[tuple[Story, Candidate]] = []
     budget, count = int(lexicon.threshold("leads", "sentences")), _pieces(headline)
@@ -182,9 +185,13 @@ def _pieces(candidate: Candidate) -> int:
 
 def headline_story(leads: list[Lead]) -> Lead:
     """The most salient story with a sentence, preferring dated stories when any is dated."""
+    return _dated_first(leads)[0]
+
+
+def _dated_first(leads: list[Lead]) -> list[Lead]:
+    """The stories with a sentence, in salience order; only the dated ones when any is dated."""
     usable = [lead for lead in leads if lead.candidates]
-    dated = [lead for lead in usable if lead.story.last_published is not None]
-    return (dated or usable)[0]
+    return [lead for lead in usable if lead.story.last_published is not None] or usable
 
 
 def _stands_alone(candidate: Candidate) -> bool:

@@ -13,6 +13,7 @@ Every cut is in ``lexicon/thresholds.toml`` (sections ``relevance``, ``stories``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,13 +44,24 @@ class Gate:
         return 1.0 / (1.0 + math.exp(-(self.bias + self.similarity * cosine + self.coverage * coverage)))
 
 
-def keyword_coverage(weights: dict[str, float], text: str) -> float:
-    """The IDF-weighted share of the query's keyword tokens (``weights``) that ``text`` holds, 0-1."""
+def keyword_coverage(weights: dict[str, float], text: str, compounds: Sequence[str] = ()) -> float:
+    """The IDF-weighted share of the query's keyword tokens (``weights``) that ``text`` holds, 0-1.
+    The parts of a hyphenated query word (``compounds``: "anti-war") count only where the text
+    has the whole word, with or without its hyphen: "anti-landmine" holds no "anti" of "anti-war"."""
     total = sum(weights.values())
     if not total:
         return 0.0
     present = set(tokenize(text))
+    folded = text.casefold()
+    for compound in compounds:
+        if compound.casefold() not in folded and compound.replace("-", "").casefold() not in folded:
+            present -= set(tokenize(compound))
     return sum(weight for token, weight in weights.items() if token in present) / total
+
+
+def hyphenated(query: str) -> list[str]:
+    """The query's hyphenated words ("anti-war", "long-range")."""
+    return re.findall(r"\w+(?:-\w+)+", query)
 
 
 @dataclass
@@ -111,19 +123,21 @@ def gather(query: str, store: Store, filters: RetrievalFilter | None = None, rep
     if not ids:
         return Gathered()
     vectors, rows, weights = store.vectors_of(ids), store.chunks(ids), store.term_weights(query)
+    compounds = hyphenated(query)
     evidence: dict[str, Evidence] = {}
     for cid in ids:
         if cid not in vectors or cid not in rows:
             continue
         chunk, article = rows[cid]
         cosine = float(vectors[cid] @ query_vector)
-        probability = gate.probability(cosine, keyword_coverage(weights, f"{article.title}\n{chunk.text}"))
+        probability = gate.probability(cosine, keyword_coverage(weights, f"{article.title}\n{chunk.text}", compounds))
         if probability >= gate.cut:
             evidence[cid] = Evidence(key=chunk.id, article_id=article.id, text=chunk.text, start=chunk.start,
                                      title=article.title, publisher=article.publisher, published=article.published,
                                      url=article.url, score=round(probability, 6), similarity=round(cosine, 4))
     kept = {cid: vectors[cid] for cid in evidence}
-    stories = rank(group(list(evidence.values()), kept), filters, reported_chunks(kept, reported, store.embedder), weights)
+    stories = rank(group(list(evidence.values()), kept), filters, reported_chunks(kept, reported, store.embedder), weights,
+                   compounds)
     return Gathered(evidence, kept, stories, len(ids))
 
 
@@ -242,10 +256,11 @@ def _close_in_time(members: list[_Report], report: _Report, days: float) -> bool
 
 
 def rank(groups: list[list[Evidence]], filters: RetrievalFilter, reported: set[str],
-         weights: dict[str, float] | None = None) -> list[Story]:
+         weights: dict[str, float] | None = None, compounds: Sequence[str] = ()) -> list[Story]:
     """Stories by salience, most salient first (``thresholds.toml`` ``salience``); ``reported`` holds
     the keys of chunks the previous daily brief reported (``reported_chunks``); ``weights`` are the
     topic's keyword tokens with their IDF, for how much of the topic a story's headlines name."""
+    relevance_weight = lexicon.threshold("salience", "relevance")
     similarity_weight = lexicon.threshold("salience", "similarity")
     headline_weight = lexicon.threshold("salience", "headline")
     outlet_weight = lexicon.threshold("salience", "outlets")
@@ -262,9 +277,9 @@ def rank(groups: list[list[Evidence]], filters: RetrievalFilter, reported: set[s
         closeness = max(e.similarity or 0.0 for e in chunks)
         recency = _place(story.last_published, start, end) if story.last_published else 0.0
         was_reported = bool(reported & set(story.keys))
-        in_headline = max(keyword_coverage(weights or {}, e.title) for e in chunks)
-        salience = (similarity_weight * closeness + headline_weight * in_headline + outlet_weight * (len(story.outlets) - 1)
-                    + recency_weight * recency - reported_weight * was_reported)
+        in_headline = max(keyword_coverage(weights or {}, e.title, compounds) for e in chunks)
+        salience = (relevance_weight * chunks[0].score + similarity_weight * closeness + headline_weight * in_headline
+                    + outlet_weight * (len(story.outlets) - 1) + recency_weight * recency - reported_weight * was_reported)
         stories.append(story.model_copy(update={"relevance": round(chunks[0].score, 4), "salience": round(salience, 4),
                                                 "reported_before": was_reported}))
     stories.sort(key=lambda s: (-s.salience, s.title))
