@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from briefing.answer.stories import Gate, Gathered, group, keyword_coverage, rank
+from briefing.answer.stories import Gate, Gathered, group, hyphenated, keyword_coverage, rank
 from briefing.daily import ELSEWHERE, exclusive, load_topics, make_daily
 from briefing.ingest.run import ingest
 from briefing.models import Evidence, RetrievalFilter, Story
@@ -46,6 +46,7 @@ def test_the_parts_of_a_hyphenated_topic_word_count_only_together():
     assert keyword_coverage(weights, "An antiwar teacher was fined", ["anti-war"]) == pytest.approx(0.0)  # no token "anti"
     assert keyword_coverage(weights, "Anti-landmine groups criticise the war", ["anti-war"]) == 0.0
     assert keyword_coverage(weights, "Anti-landmine groups criticise the war") == pytest.approx(1.0)  # without the rule
+    assert hyphenated("prosecution of anti-war activists in the Iran-Iraq border region") == ["anti-war"]
 
 
 def test_the_gate_rises_with_similarity_and_coverage():
