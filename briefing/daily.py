@@ -29,7 +29,7 @@ from briefing.text import text_key
 log = logging.getLogger(__name__)
 
 REPEAT_SIMILARITY = 0.9  # cosine of two sentences' embeddings above which the later one is a repeat
-NOTHING = "No articles in this window for this topic."
+NOTHING = "No article in this window is about this topic."
 ELSEWHERE = "Its stories in this window fit another topic better and are shown there."
 
 

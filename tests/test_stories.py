@@ -220,3 +220,24 @@ def test_a_dropped_headline_is_replaced_by_the_most_salient_storys_sentence():
     headline, rest = _promoted(None, sections, stories)
     assert headline is not None and headline.text == "Ships left port A." and headline.section == "headline"
     assert [s.text for s in rest[0].sentences] == ["Ships left port B.", "They said so."]
+
+
+def test_a_feed_summary_cut_off_mid_word_is_never_picked():
+    from briefing.answer.generate import candidate_sentences
+
+    item = Evidence(key="f-0", article_id="f", start=0, title="Talks stall in Vienna",
+                    text="Talks stall in Vienna\nDelegates left the hall after four hours. Trade options range from hard bargaining to simply walking aw")
+    texts = [c.text for c in candidate_sentences("talks in Vienna", [item])]
+    assert "Delegates left the hall after four hours." in texts
+    assert not any(t.endswith("walking aw") for t in texts)
+
+
+def test_a_further_pick_that_restates_a_shown_one_is_left_out():
+    from briefing.answer.generate import candidate_sentences
+    from briefing.answer.leads import _restates
+
+    text = ("Ministers agreed to send 40 ferries to the islands. Cabinet ministers agreed to send ferries to the islands soon. "
+            "Harbour crews will need two weeks to repair the piers.")
+    item = chunk("x-0", "x", text).model_copy(update={"title": "Island ferry plan"})
+    first, restating, new = candidate_sentences("ferries to the islands", [item])
+    assert _restates(restating, first) and not _restates(new, first)

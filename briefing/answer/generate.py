@@ -270,6 +270,8 @@ def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]
             if fragment or key in seen or looks_like_instruction(text) or text.endswith((":", "?")):
                 continue  # a fragment, a repeat, or not a statement; a short table row with a figure counts
             headline = i == 0 and item.start == 0 and text_key(text) == text_key(item.title)
+            if not headline and i == len(spans) - 1 and _cut_off(text):
+                continue  # the feed cut the text mid-sentence ("...throwing Ukraine under the b")
             if headline and _restated(terms, item.text[end:]):
                 continue  # a headline the body restates is left to the body, which says more
             shown_from = _shown_from(item.text, spans, i)
@@ -284,6 +286,16 @@ def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]
                 relevance *= HEADLINE_WEIGHT
             out.append(Candidate(item, text, len(out), relevance, item.text[shown_from:end], headline))
     return out
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def _cut_off(sentence: str) -> bool:
+    """Whether the last sentence of a text stops without ending: no full stop, question or
+    exclamation mark (a quote mark or bracket may follow it). Feed summaries are often cut at a
+    length, mid-word."""
+    return not _SENTENCE_END.search(sentence.rstrip())
 
 
 def _shown_from(text: str, spans: list[tuple[int, int]], i: int) -> int | None:

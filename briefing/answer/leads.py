@@ -152,8 +152,8 @@ def _more_sentences(leads: list[Lead], bullets: list[tuple[Story, Candidate]], h
     (r >= 2) a story of more than r reports (articles, or chunks of one long article) its
     (r + 1)th. A pick is the story's best-ranked candidate that adds at least ``new_terms`` content
     terms to what it and the brief's headline already show (a headline's fact beside the body's,
-    another outlet's detail). A story gets at most ``per_story`` picks; a pick may be a sentence
-    with the one it leans on."""
+    another outlet's detail) and does not restate one of them (``_restates``). A story gets at
+    most ``per_story`` picks; a pick may be a sentence with the one it leans on."""
     budget = int(lexicon.threshold("leads", "sentences"))
     wanted = int(lexicon.threshold("leads", "new_terms"))
     most = int(lexicon.threshold("leads", "per_story"))
@@ -168,7 +168,7 @@ def _more_sentences(leads: list[Lead], bullets: list[tuple[Story, Candidate]], h
                 continue
             seen = frozenset().union(headline.terms, *(c.terms for c in picked))
             adding = [c for c in lead.candidates if c.id not in used and len(c.terms - seen) >= wanted
-                      and not any(_overlaps(c, p) or _overlaps(p, c) for p in [*picked, headline])]
+                      and not any(_overlaps(c, p) or _overlaps(p, c) or _restates(c, p) for p in [*picked, headline])]
             more = next(iter(adding), None)
             if more is None or count + _pieces(more) > budget:
                 continue
@@ -177,6 +177,14 @@ def _more_sentences(leads: list[Lead], bullets: list[tuple[Story, Candidate]], h
             picked.append(more)
             out.setdefault(lead.story.id, []).append(more)
     return out
+
+
+def _restates(candidate: Candidate, shown: Candidate) -> bool:
+    """Whether a candidate says again what a shown pick says, in other words: at least
+    ``leads.restated_share`` of its content terms are the pick's ("Biden agrees to give Ukraine
+    mines" after "Biden agreed to provide land mines to Ukraine")."""
+    share = lexicon.threshold("leads", "restated_share")
+    return bool(candidate.terms) and len(candidate.terms & shown.terms) >= share * len(candidate.terms)
 
 
 def _pieces(candidate: Candidate) -> int:
