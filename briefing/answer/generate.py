@@ -271,7 +271,7 @@ def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]
                 continue  # a fragment, a repeat, or not a statement; a short table row with a figure counts
             headline = i == 0 and item.start == 0 and text_key(text) == text_key(item.title)
             if not headline and i == len(spans) - 1 and _cut_off(text):
-                continue  # the feed cut the text mid-sentence ("...throwing Ukraine under the b")
+                continue  # the feed cut the text mid-sentence ("...from hard bargaining to simply walking aw")
             if headline and _restated(terms, item.text[end:]):
                 continue  # a headline the body restates is left to the body, which says more
             shown_from = _shown_from(item.text, spans, i)

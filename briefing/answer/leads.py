@@ -181,8 +181,8 @@ def _more_sentences(leads: list[Lead], bullets: list[tuple[Story, Candidate]], h
 
 def _restates(candidate: Candidate, shown: Candidate) -> bool:
     """Whether a candidate says again what a shown pick says, in other words: at least
-    ``leads.restated_share`` of its content terms are the pick's ("Biden agrees to give Ukraine
-    mines" after "Biden agreed to provide land mines to Ukraine")."""
+    ``leads.restated_share`` of its content terms are the pick's ("Cabinet ministers agreed to send
+    ferries to the islands" after "Ministers agreed to send 40 ferries to the islands")."""
     share = lexicon.threshold("leads", "restated_share")
     return bool(candidate.terms) and len(candidate.terms & shown.terms) >= share * len(candidate.terms)
 

@@ -61,7 +61,7 @@ def keyword_coverage(weights: dict[str, float], text: str, compounds: Sequence[s
 
 def hyphenated(query: str) -> list[str]:
     """The query's hyphenated words ("anti-war", "long-range"), but not names joined by a hyphen
-    ("Russia-Ukraine war": each name counts alone)."""
+    ("Franco-German talks", "Iran-Iraq border": each name counts alone)."""
     return [w for w in re.findall(r"\w+(?:-\w+)+", query) if not all(part[:1].isupper() for part in w.split("-"))]
 
 
