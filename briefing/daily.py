@@ -21,6 +21,7 @@ from briefing.dates import retrieval_filter
 from briefing.embedding import Embedder
 from briefing.errors import ConfigError, InputError, OptionError
 from briefing.models import DailyBrief, Request, Topic, TopicBrief
+from briefing.options import resolve_publisher
 from briefing.output.files import DATED
 from briefing.pipeline import Components, check_not_empty, gather_stories, run
 from briefing.settings import Settings
@@ -105,9 +106,26 @@ def run_daily(components: Components, *, day: str | None = None, topics: Path | 
     when, window = _day(day, settings), retrieval_filter(since, until)  # options first: a usage error says nothing else
     topics_file = _topics_file(topics, settings, notify)
     out_dir = out or settings.home / "briefs"
-    daily = make_daily(when, load_topics(topics_file), components, out_dir=out_dir,
-                       since=window.since, until=window.until, only_new=only_new)
+    topics_list = with_store_publishers(load_topics(topics_file), components.store.publishers(), topics_file)
+    daily = make_daily(when, topics_list, components, out_dir=out_dir, since=window.since, until=window.until,
+                       only_new=only_new)
     return DailyRun(daily=daily, out_dir=out_dir)
+
+
+def with_store_publishers(topics: list[Topic], publishers: list[str], path: Path) -> list[Topic]:
+    """The topics with each ``publishers`` entry as the store names it (``options.resolve_publisher``);
+    InputError naming the file and topic for a name the store does not hold, rather than a topic
+    that is silently empty. Unchanged when the store is empty."""
+    if not publishers:
+        return topics
+    out = []
+    for index, topic in enumerate(topics, start=1):
+        try:
+            names = [resolve_publisher(name, publishers) for name in topic.publishers]
+        except ValueError as exc:
+            raise InputError(str(path), f"topic {index}: publishers: {exc}") from None
+        out.append(topic.model_copy(update={"publishers": names}))
+    return out
 
 
 def _day(value: str | None, settings: Settings) -> date:
@@ -216,5 +234,9 @@ def summary(daily: DailyBrief) -> str:
     sentences = [s for t in daily.topics for s in t.briefing.shown()]
     new = sum(s.new is True for s in sentences)
     empty = sum(t.note is not None for t in daily.topics)
-    return (f"{len(daily.topics)} topics ({empty} with nothing in the window), {len(sentences)} sentences shown, "
-            f"{new} new · {daily.undated_left_out} undated articles left out")
+    return (f"{_count(len(daily.topics), 'topic')} ({empty} with nothing in the window), "
+            f"{_count(len(sentences), 'sentence')} shown, {new} new · {daily.undated_left_out} undated articles left out")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -46,22 +46,31 @@ def check_k(k: int | None) -> None:
 
 
 def resolve_source(filters: RetrievalFilter, publishers: list[str]) -> RetrievalFilter:
-    """``filters`` with ``--source`` as the store names its publisher: the same name in any case,
-    else the one publisher whose name holds it as whole words ("pacific desk" for "Pacific Desk
-    (sample)", "BBC" for "BBC News"). OptionError listing the closest names when none or several
-    do; ``filters`` unchanged when there is no ``--source`` or the store is empty."""
+    """``filters`` with ``--source`` as the store names its publisher (``resolve_publisher``).
+    OptionError listing the closest names when none or several match; ``filters`` unchanged when
+    there is no ``--source`` or the store is empty."""
     name = filters.source
     if name is None or not publishers:
         return filters
+    try:
+        return filters.model_copy(update={"source": resolve_publisher(name, publishers)})
+    except ValueError as exc:
+        raise OptionError(f"--source {exc}") from None
+
+
+def resolve_publisher(name: str, publishers: list[str]) -> str:
+    """The publisher of the store ``name`` means: the same name in any case, else the one
+    publisher whose name holds it as whole words ("pacific desk" for "Pacific Desk (sample)",
+    "BBC" for "BBC News"). ValueError saying which names come closest when none or several do."""
     exact = [p for p in publishers if p.casefold() == name.casefold()]
     words = re.compile(rf"(?<!\w){re.escape(name.casefold())}(?!\w)")
     found = exact or [p for p in publishers if words.search(p.casefold())]
     if len(found) == 1:
-        return filters.model_copy(update={"source": found[0]})
+        return found[0]
     shown = found or closest_names(name, publishers)
     what = "names several publishers" if found else "is not a publisher in the store"
-    raise OptionError(f"--source '{name}' {what}; {'which' if found else 'closest'}: "
-                      + ", ".join(f"'{p}'" for p in shown[:CLOSEST_PUBLISHERS]) + " (`briefing sources` lists them all)")
+    raise ValueError(f"'{name}' {what}; {'which' if found else 'closest'}: "
+                     + ", ".join(f"'{p}'" for p in shown[:CLOSEST_PUBLISHERS]) + " (`briefing sources` lists them all)")
 
 
 def closest_names(name: str, names: list[str], limit: int = CLOSEST_PUBLISHERS) -> list[str]:

@@ -4,6 +4,7 @@ The extractive provider writes the briefs (no LLM) and the hashing fake embeds (
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,23 @@ def test_cli_daily_dry_run_writes_nothing(store, monkeypatch, tmp_path):
     assert result.stdout.startswith("# Daily brief · 2024-11-06") and not out.exists()
     bad = CliRunner().invoke(app, ["daily", "--date", "6 Nov", "--topics", str(DAILY / "topics.toml")])
     assert bad.stderr == "Error: invalid --date '6 Nov': use YYYY-MM-DD\n"
+
+
+def test_a_topic_naming_a_publisher_the_store_lacks_is_an_error_naming_the_file(store, fake_embedder, tmp_path):
+    from briefing.daily import run_daily
+
+    topics = tmp_path / "topics.toml"
+    topics.write_text('[[topic]]\ntitle = "Wire"\nquery = "troops"\npublishers = ["No Such Wire"]\n')
+    with pytest.raises(InputError) as raised:
+        run_daily(Components(store, provider="extractive", embedder=fake_embedder), day="2024-11-05", topics=topics,
+                  out=tmp_path / "briefs")
+    assert str(topics) in str(raised.value) and "topic 1: publishers: 'No Such Wire' is not a publisher in the store" in str(raised.value)
+
+
+def test_a_topic_publisher_is_resolved_as_the_store_names_it():
+    from briefing.daily import with_store_publishers
+    from briefing.models import Topic
+
+    topics = [Topic(title="Desk", query="troops", publishers=["pacific desk"])]
+    (resolved,) = with_store_publishers(topics, ["Pacific Desk (sample)", "Harbor Ledger (sample)"], Path("topics.toml"))
+    assert resolved.publishers == ["Pacific Desk (sample)"]
