@@ -63,7 +63,7 @@ def story_leads(query: str, gathered: Gathered, stories: Sequence[Story], embedd
     if not texts:
         return [Lead(story, []) for story in stories]
     vectors = embedder.embed(texts)
-    topic = embedder.embed([query])[0]
+    topic = gathered.query_vector if gathered.query_vector is not None else embedder.embed([query])[0]
     leads, offset = [], 0
     for story, candidates in zip(stories, per_story):
         rows = vectors[offset : offset + len(candidates)]
@@ -137,7 +137,7 @@ def extractive_story_brief(leads: list[Lead], gathered: Gathered) -> Draft:
         count += _pieces(pick)
         bullets.append((lead.story, pick))
     more = _more_sentences(leads, bullets, headline, used)
-    bullets.sort(key=lambda sp: (sp[0].first_published is None, sp[0].first_published or sp[0].last_published, sp[0].id))
+    bullets.sort(key=lambda sp: in_date_order(sp[0]))
     sentences = [cited_by_every_outlet(c, story, gathered) for story, pick in bullets
                  for c in [pick, *more.get(story.id, [])]]
     sentences += watch_sentences(leads, used)
@@ -189,6 +189,11 @@ def _restates(candidate: Candidate, shown: Candidate) -> bool:
 
 def _pieces(candidate: Candidate) -> int:
     return max(len(split_sentences(candidate.shown)), 1)
+
+
+def in_date_order(story: Story) -> tuple:
+    """Sort key of stories in the order a brief tells them: by first report, undated last."""
+    return (story.first_published is None, story.first_published or story.last_published, story.id)
 
 
 def headline_story(leads: list[Lead]) -> Lead:
@@ -279,8 +284,7 @@ def model_story_brief(query: str, leads: list[Lead], gathered: Gathered, llm: St
     first = drafted.get(top.story.id) or [DraftSentence(text="")]
     headline = first[0].model_copy(update={"section": "headline"})
     drafted[top.story.id] = first[1:]
-    ordered = sorted(leads, key=lambda lead: (lead.story.first_published is None,
-                                               lead.story.first_published or lead.story.last_published, lead.story.id))
+    ordered = sorted(leads, key=lambda lead: in_date_order(lead.story))
     sentences = [s for lead in ordered for s in drafted[lead.story.id]]
     used = {c.id for lead in leads for c in lead.candidates[:1]}
     return Draft(headline=headline, sentences=sentences + watch_sentences(leads, used))

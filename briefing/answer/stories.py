@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -75,6 +75,7 @@ class Gathered:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     stories: list[Story] = field(default_factory=list)
     read: int = 0  # candidate chunks the gate read
+    query_vector: np.ndarray | None = None  # the topic's embedding, so leads need not embed it again
 
     def chunks_of(self, story: Story) -> list[Evidence]:
         return [self.evidence[key] for key in story.keys if key in self.evidence]
@@ -91,14 +92,14 @@ class Gathered:
 
     def only(self, stories: list[Story]) -> Gathered:
         """The same, with only ``stories``."""
-        return Gathered(self.evidence, self.vectors, stories, self.read)
+        return replace(self, stories=stories)
 
     def _keeping(self, keys: set[str]) -> Gathered:
         stories = [narrowed(s, [self.evidence[k] for k in s.keys if k in keys]) for s in self.stories]
         kept = [s.model_copy(update={"id": f"s{i}"}) for i, s in enumerate((s for s in stories if s.keys), start=1)]
         keys = {key for s in kept for key in s.keys}
-        return Gathered({k: e for k, e in self.evidence.items() if k in keys},
-                        {k: v for k, v in self.vectors.items() if k in keys}, kept, self.read)
+        return replace(self, evidence={k: e for k, e in self.evidence.items() if k in keys},
+                       vectors={k: v for k, v in self.vectors.items() if k in keys}, stories=kept)
 
 
 def narrowed(story: Story, chunks: list[Evidence]) -> Story:
@@ -139,7 +140,7 @@ def gather(query: str, store: Store, filters: RetrievalFilter | None = None, rep
     kept = {cid: vectors[cid] for cid in evidence}
     stories = rank(group(list(evidence.values()), kept), filters, reported_chunks(kept, reported, store.embedder), weights,
                    compounds)
-    return Gathered(evidence, kept, stories, len(ids))
+    return Gathered(evidence, kept, stories, len(ids), query_vector)
 
 
 def reported_chunks(vectors: dict[str, np.ndarray], sentences: Sequence[str], embedder) -> set[str]:
