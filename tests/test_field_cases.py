@@ -264,3 +264,30 @@ def test_f18_a_fact_only_the_headline_states_is_cited_from_the_headline(tmp_path
     assert cited == {"https://coastal-times.example/2024/11/20/night-crossings"}
     pairs = cited_spans_are_exact(answer)
     assert pairs and all(quote == text for quote, text in pairs)
+
+
+@pytest.mark.slow
+def test_f30_an_answer_holds_only_the_sentences_that_answer(tmp_path, real_embedder):
+    name = "F30-answer-padding"
+    ingest_case(name, tmp_path, real_embedder)
+    components = Components(Settings(), provider="extractive", embedder=real_embedder)
+    for expected in case(name)["expect"]["answers"]:
+        answer = answer_question(expected["question"], components)
+        shown = " ".join(s.text for s in answer.shown())
+        assert expected["answer_contains"] in shown, (expected["question"], shown)
+        never = expected["never"] if isinstance(expected["never"], list) else [expected["never"]]
+        for padding in never:
+            assert padding.rstrip(". ").removesuffix("...").rstrip(" ,") not in shown
+
+
+@pytest.mark.slow
+def test_f31_a_long_article_answers_from_its_middle(tmp_path, real_embedder):
+    name = "F31-answer-beyond-two-chunks"
+    expect = case(name)["expect"]
+    ingest_case(name, tmp_path, real_embedder)
+    components = Components(Settings(), provider="extractive", embedder=real_embedder)
+    for expected in expect["answers"]:
+        answer = answer_question(expected["question"], components, k=20)
+        assert not answer.abstained, answer.abstain_reason
+        assert expected["answer_contains"] in " ".join(s.text for s in answer.shown())
+        assert expect["never"] not in to_markdown(answer)

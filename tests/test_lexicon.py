@@ -1,14 +1,15 @@
 """The language knowledge verification reads (briefing/lexicon): every list is shown here for
 review, and the table of states behaves as general knowledge, not as a corpus's vocabulary.
 
-``tests/snapshots/lexicon.txt`` is every entry of english.toml and thresholds.toml, one list a
-line: a change to a word list shows up in review as a change to that file (rewrite it with
+``tests/snapshots/lexicon.txt`` is every entry of english.toml, thresholds.toml and questions.toml,
+one list a line: a change to a word list shows up in review as a change to that file (rewrite it with
 ``UPDATE_SNAPSHOTS=1``)."""
 
 import os
 from pathlib import Path
 
 from briefing import lexicon
+from briefing.answer.question import table as question_table
 from briefing.terms import tokens
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "lexicon.txt"
@@ -21,6 +22,14 @@ def listing() -> str:
             if isinstance(value, str):
                 value = value.split()
             lines.append(f"{section}.{name}: {value!r}")
+    for name, value in question_table().items():
+        rows = value if isinstance(value, list) and value and isinstance(value[0], dict) else None
+        if rows is not None:
+            lines += [f"questions.{name}: {row!r}" for row in rows]
+        elif isinstance(value, dict):
+            lines += [f"questions.{name}.{key}: {entry!r}" for key, entry in value.items()]
+        else:
+            lines.append(f"questions.{name}: {value!r}")
     return "\n".join(lines) + "\n"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from briefing.answer.focus import missing_focus, question_focus, unaddressed
+from briefing.answer.focus import question_focus
 from briefing.answer.judge import LexicalJudge
 from briefing.terms import content_terms, numbers, words
 from briefing.text import citable_text, indexed_text, leans_on_previous, split_sentences
@@ -93,22 +93,34 @@ def test_question_focus(question, roles, target):
     assert (focus.target.text() if focus.target else None) == target
 
 
-def test_missing_and_unaddressed_focus():
+def answered(question: str, sentences: list[str]) -> list[str]:
+    """Which of ``sentences`` ``answers.answer_sentences`` picks, each the body of a feed item under
+    a plain headline; every sentence's embedding cosine is faked as 0.6 (the checks of names, roles
+    and figures decide)."""
+    from briefing.answer.answers import answer_sentences
+    from briefing.answer.question import read_question
+    from briefing.models import Evidence
+
+    evidence = [Evidence(key=f"a{i}-0", article_id=f"a{i}", start=0, title=f"Report {i}", text=f"Report {i}\n\n{s}",
+                         similarity=0.6) for i, s in enumerate(sentences)]
+    picked = answer_sentences(read_question(question), evidence, {}, lambda texts: [0.6] * len(texts))
+    return [s for s in sentences if any(s in d.text for d in picked.sentences)]
+
+
+def test_what_an_answer_must_state():
     sources = ["The port authority said about ten thousand containers were stranded after Tuesday's storm."]
-    assert missing_focus("What did the mayor say about the storm?", sources) == ["the mayor"]
-    assert missing_focus("What did the port authority say about the storm?", sources) == []
-    assert missing_focus("Which football club did the soldiers play?", ["North Korean soldiers arrived in Moscow."]) == [
-        "the football club asked about"
-    ]
+    assert answered("What did the mayor say about the storm?", sources) == []
+    assert answered("What did the port authority say about the storm?", sources) == sources
+    assert answered("Which football club did the soldiers play?", ["North Korean soldiers arrived in Moscow."]) == []
     # A category word ("Which city") is answered by a name the question lacks.
-    assert unaddressed("Which city did the missile hit?", ["Russia fired a new missile at Dnipro."]) == []
-    assert unaddressed("How many containers were stranded?", ["Containers were stranded."]) == ["a figure for containers"]
+    assert answered("Which city did the missile hit?", ["Russia fired a new missile at Dnipro."]) != []
+    assert answered("How many containers were stranded?", ["Containers were stranded."]) == []
     # The figure must count what is asked: "How many lions" is not answered by 3,000 troops.
-    assert unaddressed("How many lions did Putin send?", ["Putin gifts lions to a zoo.", "Korea sent 3,000 troops."]) == [
-        "a figure for lions"
-    ]
-    assert unaddressed("How many casualties did the troops suffer?", ["At least 30 soldiers were killed or wounded."]) == []
-    assert unaddressed("How many containers were stranded?", sources) == []
+    assert answered("How many lions did Putin send?", ["Putin gifts lions to a zoo.", "Korea sent 3,000 troops."]) == []
+    assert answered("How many casualties did the troops suffer?", ["At least 30 soldiers were killed or wounded."]) != []
+    # A loss figure does not say how many are there.
+    assert answered("How many troops are in the border region?", ["At least 30 troops were killed in the border region."]) == []
+    assert answered("How many containers were stranded?", sources) == sources
 
 
 @pytest.mark.parametrize(
@@ -139,14 +151,17 @@ def test_citable_text_begins_with_the_headline_once():
 
 def test_a_sentence_that_leans_on_the_one_before_is_shown_with_it():
     """Extractive answers and briefs: "At least 10,000 of them..." never appears without its antecedent."""
-    from briefing.answer.generate import candidate_sentences, extractive_answer
+    from briefing.answer.answers import answer_sentences
+    from briefing.answer.generate import candidate_sentences
+    from briefing.answer.question import read_question
     from briefing.models import Evidence
 
     text = ("Pentagon puts North Korean force in Kursk at 10,000\n\n"
             "The United States estimates that 11,000 to 12,000 North Korean soldiers have been sent to Russia. "
             "At least 10,000 of them are in the Kursk region, the Pentagon said.")
     evidence = [Evidence(key="p-0", article_id="p", text=text, start=0, title="Pentagon puts North Korean force in Kursk at 10,000")]
-    drafted = extractive_answer("How many North Korean soldiers are in the Kursk region?", evidence)
+    question = read_question("How many North Korean soldiers are in the Kursk region?")
+    drafted = answer_sentences(question, evidence, {}, lambda texts: [0.6] * len(texts)).sentences
     brief = [c.draft("Key developments") for c in candidate_sentences("North Korean soldiers in the Kursk region", evidence)]
     assert any("At least 10,000 of them" in d.text for d in drafted)
     for d in drafted + brief:
@@ -177,8 +192,8 @@ def test_a_script_that_is_not_split_into_words_is_named():
         ("How much did the central bank raise interest rates?", "The bank raised its key rate by 2 points to 21%."),
     ],
 )
-def test_fair_answers_are_not_withdrawn(question, answer):
-    assert unaddressed(question, [answer]) == []
+def test_fair_answers_are_given(question, answer):
+    assert answered(question, [answer]) == [answer]
 
 
 def test_self_contained_sentences_do_not_lean_and_headlines_match_whole_words():

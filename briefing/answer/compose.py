@@ -8,39 +8,36 @@ abstains ("The sources don't say.") when the evidence cannot answer the question
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from briefing.answer.focus import missing_focus, unaddressed
-from briefing.answer.generate import (
-    ANSWER,
-    DEVELOPMENTS,
-    DISAGREE,
-    SECTIONS,
-    asks_quantity,
-    disagreement_sentences,
-    draft_answer,
-    extractive_answer,
-)
+import numpy as np
+
+from briefing.answer.answers import EARLIER, Answered, answer_sentences, answers_some_part, in_language
+from briefing.answer.generate import ANSWER, DEVELOPMENTS, DISAGREE, SECTIONS, disagreement_sentences, draft_answer
 from briefing.answer.leads import extractive_story_brief, model_story_brief, story_leads
+from briefing.answer.question import Question
 from briefing.answer.stories import Gathered
 from briefing.answer.verify import Verifier
 from briefing.chat import StructuredModel
 from briefing.embedding import Embedder
 from briefing.models import CheckedSentence, Evidence, Request, Section, Story
 from briefing.settings import Settings
-from briefing.terms import asked_names, content_terms, missing_names
-from briefing.text import leans_on_previous, split_sentences
+from briefing.text import leans_on_previous
 
 ASK_K = 6
 
 
 @dataclass
 class Composition:
-    """The verified content of a briefing: headline, sections, and why it abstained (answers)."""
+    """The verified content of a briefing: headline, sections, and why it abstained (answers); for
+    answers also the evidence to keep with it and the parts of the question no source answers."""
 
     headline: CheckedSentence | None = None
     sections: list[Section] = field(default_factory=list)
     abstain_reason: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
 
 
 # --- briefs ----------------------------------------------------------------------------------
@@ -102,91 +99,76 @@ def _ordered(sections: list[Section]) -> list[Section]:
 # --- answers ---------------------------------------------------------------------------------
 
 
-def compose_answer(request: Request, evidence: list[Evidence], llm: StructuredModel | None, verifier: Verifier,
-                   settings: Settings) -> Composition:
-    """One to five verified sentences that answer the question, or an abstention with its reason
-    (then no sentences: true sentences that don't answer the question are not an answer)."""
-    question = request.query
-    reason = abstain_reason(question, evidence, settings.abstain_similarity)
-    sentences: list[CheckedSentence] = []
-    if reason is None:
-        sentences = _verified_answer(question, evidence, llm, verifier)
-        reason = _unanswered([s for s in sentences if s.shown], question, evidence)
-    if reason is not None:
-        return Composition(abstain_reason=reason)
-    return Composition(sections=[Section(title=ANSWER, sentences=sentences)] if sentences else [])
+def compose_answer(question: Question, pool: list[Evidence], llm: StructuredModel | None, verifier: Verifier,
+                   settings: Settings, idf: dict[str, float], k: int, embedder: Embedder) -> Composition:
+    """Verified sentences that answer each part of ``question`` and nothing else (``answers``),
+    from the chunks ``pool`` read; or an abstention saying what no source states. ``evidence`` of
+    the result: the cited chunks, then the best others, ``k`` in all; only chunks close to the
+    question, so an abstention never lists off-topic sources."""
+    if not pool:
+        return Composition(abstain_reason="no articles match")
+    pool, foreign = in_language(question, pool)
+    if foreign:
+        return Composition(abstain_reason=foreign)
+    answered = answer_sentences(question, pool, idf, similarity_to(question.text, embedder))
+    checked = _verified(question, answered, pool, llm, verifier, k)
+    shown = [c for c in checked if c.shown]
+    evidence = _shown_evidence(shown, pool, k, settings.abstain_similarity)
+    if not shown:
+        reasons = answered.reasons or [_WHAT_IS_ASKED]
+        return Composition(abstain_reason=f"no source states {'; '.join(reasons)}", evidence=evidence)
+    ordered = [Section(title=title, sentences=[c for c in checked if c.section == title]) for title in (ANSWER, EARLIER)]
+    return Composition(sections=[s for s in ordered if s.sentences], evidence=evidence, unanswered=answered.unanswered)
 
 
-def abstain_reason(question: str, evidence: list[Evidence], threshold: float) -> str | None:
-    """Why the evidence cannot answer: nothing found, nothing similar enough, or a name in the
-    question that no evidence mentions ("What did the Pope say..."). None when it may answer."""
-    if not evidence:
-        return "no articles match"
-    best = max(e.similarity or 0.0 for e in evidence)
-    if best < threshold:
-        return f"no evidence is close to the question (best similarity {best:.2f} < {threshold:.2f})"
-    sources = [f"{e.title}\n{e.text}" for e in evidence]
-    missing = missing_names(question, sources) + missing_focus(question, sources)
-    if missing:
-        return f"no evidence mentions {', '.join(missing)}"
-    return None
+_WHAT_IS_ASKED = "what the question asks"
 
 
-def _unanswered(sentences: list[CheckedSentence], question: str, evidence: list[Evidence]) -> str | None:
-    """Why verified sentences still don't answer: none survived, they leave out what the question
-    asks for (``focus.unaddressed``), or the question's distinctive names are left hanging. A name
-    is distinctive when fewer than half the evidence chunks mention it ("Macron" among articles on
-    North Korean troops); the answer must mention each, and some sentence must tie one to the rest
-    of the question, read with the headline of the article it cites ("What did Macron say about
-    North Korean troops?" is not answered by "Macron hosted the meeting")."""
-    if not sentences:
-        return "no answer sentence survived verification"
-    answer = [s.text for s in sentences]
-    left_out = unaddressed(question, answer)
-    if left_out:
-        return f"no answer sentence states {', '.join(left_out)}"
-    chunks = [content_terms(f"{e.title} {e.text}") for e in evidence]
-    groups = {group[-1].term: group for group in asked_names(question)}
-    rare = {term: g for term, g in groups.items() if sum(term in c for c in chunks) < len(chunks) / 2}
-    if not rare:
-        return None
-    asked = content_terms(question)
-    by_key = {e.key: e for e in evidence}
-    cited = [[by_key[c.key] for c in s.citations if c.valid and c.key in by_key] for s in sentences]
-    # A sentence of a feed item is read with the rest of its item and its publisher ("told the
-    # BBC"); any other, with its headline.
-    terms = [content_terms(" ".join([s.text] + [f"{e.text} {e.publisher or ''}" for e in items if _is_item(e)]))
-             for s, items in zip(sentences, cited)]
-    in_context = [t | content_terms(" ".join(e.title for e in items)) for t, items in zip(terms, cited)]
-    unmentioned = [term for term in rare if not any(term in t for t in terms)]
-    tied = any(term in t and (c & asked) - {w.term for w in g} for term, g in rare.items() for t, c in zip(terms, in_context))
-    if unmentioned or not tied:
-        names = ", ".join(" ".join(t.word for t in g) for g in rare.values())
-        return f"no source sentence ties {names} to the rest of the question"
-    return None
+def similarity_to(text: str, embedder: Embedder) -> Callable[[list[str]], list[float]]:
+    """Cosines of texts to ``text`` by ``embedder`` (normalized vectors), embedding ``text`` once."""
+    vector: list[np.ndarray] = []
+
+    def cosines(texts: list[str]) -> list[float]:
+        if not vector:
+            vector.append(embedder.embed([text])[0])
+        return [float(v @ vector[0]) for v in embedder.embed(texts)] if texts else []
+
+    return cosines
 
 
-FEED_ITEM_SENTENCES = 3
+def _verified(question: Question, answered: Answered, pool: list[Evidence], llm: StructuredModel | None,
+              verifier: Verifier, k: int) -> list[CheckedSentence]:
+    """The model's answer from the ``k`` chunks holding the best answering sentences (then the best
+    others), each sentence verified and kept only when it answers a part of the question; the
+    tool's own picks when the model answers nothing, or when there is no model."""
+    if llm is not None:
+        shown_to_model = _shown_evidence([], _answering_first(answered, pool), k)
+        drafted = draft_answer(question.text, shown_to_model, llm)
+        verifier.prepare(drafted)
+        checked = [c for d in drafted for c in verifier.verify_sentence(d)]
+        by_key = {e.key: e for e in pool}
+
+        def answers(c: CheckedSentence) -> bool:
+            cited = " ".join(f"{by_key[x.key].title} {by_key[x.key].text}" for x in c.citations if x.valid and x.key in by_key)
+            return answers_some_part(question, c.text, cited, pool)
+
+        kept = [c for c in checked if not c.shown or answers(c)]  # what the check dropped stays on record
+        if any(c.shown for c in kept):
+            return kept
+    verifier.prepare(answered.sentences)
+    return [c for d in answered.sentences for c in verifier.verify_sentence(d) if c.shown]
 
 
-def _is_item(evidence: Evidence) -> bool:
-    """A whole feed item (headline and a sentence or two): read as one unit, as its reader would."""
-    return evidence.start == 0 and len(split_sentences(evidence.text)) <= FEED_ITEM_SENTENCES
+def _answering_first(answered: Answered, pool: list[Evidence]) -> list[Evidence]:
+    keys = [c.key for d in answered.sentences for c in d.citations]
+    by_key = {e.key: e for e in pool}
+    return [by_key[key] for key in dict.fromkeys(keys) if key in by_key] + [e for e in pool if e.key not in keys]
 
 
-def _verified_answer(question: str, evidence: list[Evidence], llm: StructuredModel | None, verifier: Verifier) -> list[CheckedSentence]:
-    """The model's verified sentences; if fewer than two survive (a weak model), the sources' own
-    most relevant sentences (three picks; a pick may be a sentence with the one it leans on); then,
-    if the question asks for a figure and sources disagree on it, both sides."""
-    drafted = draft_answer(question, evidence, llm) if llm else []
-    verifier.prepare(drafted)
-    checked = [c for d in drafted for c in verifier.verify_sentence(d)]
-    shown = sum(c.shown for c in checked)
-    if shown < 2:
-        picks = [[c for c in verifier.verify_sentence(d) if c.shown] for d in extractive_answer(question, evidence)]
-        checked += [c for pick in [p for p in picks if p][: 3 - shown] for c in pick]  # a pick may be two sentences
-    if any(c.shown for c in checked) and asks_quantity(question):
-        pairs = disagreement_sentences(question, evidence, section=ANSWER, on_topic=True,
-                                       shown=[c.text for c in checked if c.shown])
-        checked += [c for d in pairs for c in verifier.verify_sentence(d)]
-    return checked
+def _shown_evidence(shown: list[CheckedSentence], pool: list[Evidence], k: int, close: float = -1.0) -> list[Evidence]:
+    """The cited chunks first, then the best others of ``pool`` whose similarity reaches ``close``,
+    ``k`` in all (more when more are cited)."""
+    cited = {c.key for s in shown for c in s.citations if c.valid}
+    first = [e for e in pool if e.key in cited]
+    others = [e for e in pool if e.key not in cited and (e.similarity or 0.0) >= close]
+    return first + others[: max(0, k - len(first))]

@@ -1,14 +1,12 @@
-"""Focus: what a question asks for, so an answer can be checked for addressing it.
+"""Focus: the roles, target and counted thing of a question, read by ``question.read_question``.
 
-A question's focus is what an answer must mention, beyond sharing its topic:
-- the names in it ("Macron", "Chinese"), checked by ``terms.asked_names``;
 - the roles in it, with their modifiers ("the health minister", "the mayor", "the Pope");
 - the thing a "which"/"what" question asks for ("which football club", "what peace plan");
-- a figure, for "how many" and "how much".
+- what "how many" counts, and whether "how much" asks for money;
+- the speaker of "What did X say".
 
-``missing_focus`` tells what of it no evidence mentions (so the tool abstains before answering) and
-``unaddressed`` what the answer sentences leave out (so the answer is withdrawn). Roles and targets
-are read from English questions; names work in any script that has capitals.
+``answers`` checks a sentence against them (``_answers_target``, ``_counts``). Roles and targets
+are read from English questions.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from briefing import lexicon
 from briefing.terms import STOPWORDS, Token, content_terms, matches, numbers, question_names, tokens
 
 ROLES = frozenset(
@@ -82,7 +81,8 @@ def question_focus(question: str) -> Focus:
         target=target,
         wants_figure=bool(counting),
         counted=counted,
-        wants_money=bool(counting) and (any(t.term in _MONEY_WORDS for t in counted) or bool(_MONEY_VERB.search(question))),
+        wants_money=counting is not None and (any(t.term in _MONEY_WORDS for t in counted)
+                                              or (counting.group(1).casefold() == "much" and bool(_MONEY_VERB.search(question)))),
         speaker=spoke.group(1) if spoke else "",
     )
 
@@ -94,7 +94,7 @@ _SPEECH = re.compile(
     r"|acknowledged|confirmed|declined|urged|vowed|pledged|described|argued|asked|accused)\b|[“”\"]",
     re.I,
 )  # a speech act, or a quotation
-_MONEY_VERB = re.compile(r"\b(pay|pays|paying|paid|cost|costs|spend|spent|earn|earned|worth|donate|donated)\b", re.I)
+_MONEY_VERB = re.compile(rf"\b({'|'.join(map(re.escape, lexicon.questions()['money_verbs']))})\b", re.I)
 
 
 def _span(text: str) -> list[Token]:
@@ -186,12 +186,6 @@ def _subject_asked(rest: str) -> list[Token]:
     return span
 
 
-def _states(phrase: Phrase, text: str) -> bool:
-    """Whether ``text`` states every term of a role phrase."""
-    pool = content_terms(text)
-    return all(matches(term, pool) for term in phrase.terms)
-
-
 def _answers_target(target: Phrase, text: str, question: str) -> bool:
     """Whether ``text`` names what the question's target asks for. The words before the last one
     ("football" in "which football club") must be stated, one of them at least, unless they are
@@ -217,14 +211,8 @@ def _is_category(word: str) -> bool:
 
 _COUNTED_AS = {"casualti": ("kill", "wound"), "peopl": ("civilian", "resid", "person", "kill", "wound")}
 """What a count of these is reported as: casualties as killed and wounded, people as civilians..."""
-_MONEY_WORDS = frozenset({"money", "fund", "cash", "sum", "cost", "price", "pay", "payment", "budget", "bonus", "reward"})
+_MONEY_WORDS = frozenset(t for word in lexicon.questions()["money_words"] for t in content_terms(word))
 _CURRENCY = re.compile(r"[$€£¥₽₴]|\b(dollars?|euros?|roubles?|rubles?|pounds?|yuan|hryvnias?|usd|eur|rub)\b", re.I)
-
-
-def gives_figure(focus: Focus, text: str) -> bool:
-    """Whether ``text`` states the figure a "how many"/"how much" question asks for (in digits or
-    in words: "two dozen drones")."""
-    return bool(numbers(text)) and _counts(focus, text)
 
 
 def _counts(focus: Focus, text: str) -> bool:
@@ -240,33 +228,4 @@ def _counts(focus: Focus, text: str) -> bool:
     return (not wanted or any(matches(term, pool) for term in wanted)) and all(matches(term, pool) for term in named)
 
 
-def _names_speaker(speaker: str, text: str) -> bool:
-    pool = content_terms(text)
-    return all(matches(term, pool) for term in content_terms(speaker))
-
-
 _DEMONYM = re.compile(r"(an|ese|ish|i)$")  # "Russian", "Chinese", "British", "Israeli": an attribute, not the thing counted
-
-
-def missing_focus(question: str, sources: list[str]) -> list[str]:
-    """What the question asks about that no source sentence states: a role ("the mayor") or the
-    words of its target ("football club"). Names are checked by ``terms.missing_names``."""
-    focus = question_focus(question)
-    missing = [f"the {role.text()}" for role in focus.roles if not any(_states(role, s) for s in sources)]
-    if focus.target and not any(_answers_target(focus.target, s, question) for s in sources):
-        missing.append(f"the {focus.target.text()} asked about")
-    return missing
-
-
-def unaddressed(question: str, answer: list[str]) -> list[str]:
-    """What the question asks for that no answer sentence states: a role, the target, or a figure."""
-    focus = question_focus(question)
-    missing = [f"the {role.text()}" for role in focus.roles if not any(_states(role, s) for s in answer)]
-    if focus.target and not any(_answers_target(focus.target, s, question) for s in answer):
-        missing.append(f"the {focus.target.text()} asked about")
-    if focus.wants_figure and not any(gives_figure(focus, s) for s in answer):
-        what = "a sum of money" if focus.wants_money else "a figure"
-        missing.append(what + (f" for {' '.join(t.word for t in focus.counted)}" if focus.counted and not focus.wants_money else ""))
-    if focus.speaker and not any(_SPEECH.search(s) and _names_speaker(focus.speaker, s) for s in answer):
-        missing.append(f"what {focus.speaker} said")
-    return missing

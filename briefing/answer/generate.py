@@ -135,42 +135,6 @@ def draft_answer(question: str, evidence: list[Evidence], llm: StructuredModel) 
     return [DraftSentence(section=ANSWER, text=s.text, citations=citations_of(s.citations)) for s in answer.sentences[:5]]
 
 
-def extractive_answer(question: str, evidence: list[Evidence], limit: int = 3) -> list[DraftSentence]:
-    """The source sentences most relevant to ``question``, at most ``limit``, without near-repeats."""
-    from briefing.answer.focus import gives_figure, question_focus, unaddressed
-    from briefing.terms import asked_names
-
-    wanted = content_terms(question)
-    counting = bool(_QUANTITY.search(question))
-    names = [{t.term for t in group} for group in asked_names(question)]
-
-    focus = question_focus(question)
-    focused = bool(focus.roles or focus.target)
-
-    def score(c: Candidate) -> float:
-        """Relevance, plus the share of the question's names it mentions, plus (for "how many"
-        questions) figures that count what is asked, plus stating the roles and target asked about."""
-        named = sum(bool(group & c.terms) for group in names) / len(names) if names else 0.0
-        addresses = focused and not unaddressed(question, [c.shown])
-        figure = counting and (c.subjects & wanted or (focus.wants_figure and gives_figure(focus, c.shown)))
-        return c.relevance + 0.4 * named + (0.5 if figure else 0.0) + (0.4 if addresses else 0.0)
-
-    ranked = sorted(candidate_sentences(question, evidence), key=lambda c: (-score(c), c.order))
-    return [c.draft(ANSWER) for c in _diverse([c for c in ranked if _addresses(c, wanted)], set(), limit)]
-
-
-def _addresses(candidate: Candidate, wanted: frozenset[str]) -> bool:
-    """Whether a sentence is about the question: two of the question's terms, counting its
-    article's headline as its context ("file: events.json; speed: 2.5 GB/s" under "How fast is the
-    new parser?"), of which at least one is the sentence's own.
-
-    Requiring the sentence's own term to be one the headline lacks would keep "Lock Arden; 3.2 m"
-    out of an answer on Lock Fenby, but cost key-fact recall on the RSS suite (0.82 -> 0.76): feed
-    items are a headline and a sentence that leans on it."""
-    own = candidate.terms & wanted
-    return bool(own) and len(own | (candidate.headline_terms & wanted)) >= 2
-
-
 def make_repairer(llm: StructuredModel) -> Repairer:
     """A function that rewrites one failing sentence from the given evidence only."""
 
@@ -191,18 +155,12 @@ def make_repairer(llm: StructuredModel) -> Repairer:
 
 # --- without a model -------------------------------------------------------------------------
 
-_QUANTITY = re.compile(r"\b(how (many|much)|number of|estimates?|figures?|how large|size of)\b", re.I)
 _FUTURE = re.compile(r"\b(will|plans? to|is set to|are set to|expected to|scheduled|next week|upcoming|called a meeting)\b", re.I)
 
 
 def looks_forward(sentence: str) -> bool:
     """Whether a sentence says what is planned or expected: "will", "is set to", "next week"."""
     return bool(_FUTURE.search(sentence))
-
-
-def asks_quantity(question: str) -> bool:
-    """Whether a question asks for a figure: "how many", "how much", "number of", "estimates"."""
-    return bool(_QUANTITY.search(question))
 
 
 HEADLINE_WEIGHT = 0.7
@@ -255,7 +213,9 @@ def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2,
     return [c.draft(section) for pair in fresh[:pairs] for c in pair]
 
 
-def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]:
+def candidate_sentences(query: str, evidence: list[Evidence], keep_cut: bool = False) -> list[Candidate]:
+    """Every source sentence of ``evidence`` that may be picked, once, in retrieval order. A last
+    sentence the feed cut off mid-word is left out unless ``keep_cut`` (an answer may need its words)."""
     query_terms = content_terms(query)
     out: list[Candidate] = []
     seen: set[str] = set()
@@ -270,7 +230,7 @@ def candidate_sentences(query: str, evidence: list[Evidence]) -> list[Candidate]
             if fragment or key in seen or looks_like_instruction(text) or text.endswith((":", "?")):
                 continue  # a fragment, a repeat, or not a statement; a short table row with a figure counts
             headline = i == 0 and item.start == 0 and text_key(text) == text_key(item.title)
-            if not headline and i == len(spans) - 1 and _cut_off(text):
+            if not headline and not keep_cut and i == len(spans) - 1 and _cut_off(text):
                 continue  # the feed cut the text mid-sentence ("...from hard bargaining to simply walking aw")
             if headline and _restated(terms, item.text[end:]):
                 continue  # a headline the body restates is left to the body, which says more

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -169,3 +170,24 @@ def add_excerpts(evidence: list[Evidence], query_vector: np.ndarray, embedder, s
         excerpt = "\n".join(item.text[item_spans[i][0] : item_spans[i][1]].strip() for i in keep)
         out.append(item.model_copy(update={"excerpt": excerpt}))
     return out
+
+
+def question_pool(queries: Sequence[str], store: Store, filters: RetrievalFilter, pool: int) -> list[Evidence]:
+    """The chunks a question reads: for each of ``queries`` (a question, or each of its parts), the
+    store's ``pool`` nearest and ``pool`` best keyword chunks within ``filters``, fused by reciprocal
+    rank; no cap per article, so a long article's middle can answer. Best first, each once, with
+    its cosine to the nearest query as ``similarity``. Shape: at most ``pool`` × len(queries) items."""
+    vectors = store.embedder.embed(list(queries))
+    rankings: list[list[str]] = []
+    for query, vector in zip(queries, vectors):
+        found = store.candidates(query, vector, filters, pool)
+        rankings += [[cid for cid, _ in found.dense][:pool], [cid for cid, _ in found.keyword][:pool]]
+    fused = reciprocal_rank_fusion(rankings)
+    ids = list(fused)[: pool * len(queries)]
+    chunk_vectors = store.vectors_of(ids)
+    rows = store.chunks([cid for cid in ids if cid in chunk_vectors])
+    kept = [cid for cid in ids if cid in chunk_vectors and cid in rows]
+    if not kept:
+        return []
+    similarity = (np.stack([chunk_vectors[cid] for cid in kept]) @ np.asarray(vectors, dtype=np.float32).T).max(axis=1)
+    return [_evidence(*rows[cid], fused[cid], float(s)) for cid, s in zip(kept, similarity)]

@@ -6,7 +6,9 @@ verification and retrieval read, and the thresholds verification decides with.
   connectives, speech verbs, month and weekday names, fractions.
 - ``countries.tsv``: every sovereign state with its other names, demonyms, capital and the seats
   of government news reports use for it ("Washington", "Downing Street", "the Élysée").
-- ``thresholds.toml``: every cut the support judges decide with.
+- ``questions.toml``: how a question is read: what each opener asks for, the words that ask for
+  the latest report, loss and age words, unit families, function words per language.
+- ``thresholds.toml``: every cut the support judges, briefs and answers decide with.
 
 Entries are general English, never words picked from the sample corpus; ``tests/test_lexicon.py``
 lists them for review. Loading parses the files once per process.
@@ -31,6 +33,12 @@ def _read(name: str) -> str:
 def english() -> dict[str, Any]:
     """``english.toml`` as parsed TOML (sections as in the file)."""
     return tomllib.loads(_read("english.toml"))
+
+
+@functools.cache
+def questions() -> dict[str, Any]:
+    """``questions.toml``: how questions are read (what each opener asks for, time, parts, languages)."""
+    return tomllib.loads(_read("questions.toml"))
 
 
 @functools.cache

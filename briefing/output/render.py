@@ -118,7 +118,9 @@ def title(briefing: Briefing) -> str:
 def scope(briefing: Briefing) -> str:
     parts = [f"“{briefing.query}”"]
     if briefing.filters.since or briefing.filters.until:
-        parts.append(f"published {_utc(briefing.filters.since)} – {_utc(briefing.filters.until)} UTC")
+        read = briefing.question
+        origin = f" (from the question: “{read.window_phrase}”)" if read and read.window_applied else ""
+        parts.append(f"published {_utc(briefing.filters.since)} – {_utc(briefing.filters.until)} UTC{origin}")
     if briefing.filters.source:
         parts.append(f"source: {briefing.filters.source}")
     parts.append(_count(len(briefing.evidence), "evidence chunk"))
@@ -167,6 +169,8 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
         lines += [f"- {novelty(s)}{_sentence_text(s, by_key, is_quote(s, briefing))}{_md_markers(notes.markers(s, by_key))}"
                   for s in rows]
         lines.append("")
+    if briefing.unanswered and not briefing.abstained:
+        lines += [*not_stated(briefing), ""]
     if notes.articles:
         lines += [f"{h2} Sources", ""]
         for number, evidence in enumerate(notes.articles, start=1):
@@ -178,10 +182,18 @@ def to_markdown(briefing: Briefing, level: int = 1) -> str:
     return "\n".join(lines)
 
 
+def not_stated(briefing: Briefing) -> list[str]:
+    """What the reader is told no source states: why an answer abstained, or each part of the
+    question no source answers."""
+    if briefing.abstained and briefing.abstain_reason:
+        return [briefing.abstain_reason[0].upper() + briefing.abstain_reason[1:] + "."]
+    return [f"The sources don't say: {part}" for part in briefing.unanswered]
+
+
 def _md_abstention(briefing: Briefing, h2: str) -> list[str]:
     from briefing.models import ABSTAIN
 
-    lines = [ABSTAIN, ""]
+    lines = [ABSTAIN, "", *(f"_{line}_" for line in not_stated(briefing)), ""]
     if briefing.evidence:
         lines += [f"{h2} Closest sources found", ""]
         for number, evidence in enumerate(_closest(briefing), start=1):
@@ -264,6 +276,7 @@ def html_body(briefing: Briefing, level: int = 1, anchor: str = "source") -> str
 
         closest = "".join(f"<li>{esc(e.publisher or 'Unknown')}, “{esc(e.title)}”, {_date(e)}</li>" for e in _closest(briefing))
         body.append(f"<p>{esc(ABSTAIN)}</p>" + (f"<{h2}>Closest sources found</{h2}><ol>{closest}</ol>" if closest else ""))
+    body += [f'<p class="unanswered">{esc(line)}</p>' for line in not_stated(briefing)]
     for section in briefing.sections:
         rows = [s for s in section.sentences if briefing.is_shown(s)]
         if rows:

@@ -12,6 +12,7 @@ import logging
 import os
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,10 @@ class Store(StoreWrites, AbstractContextManager):
     def publishers(self) -> list[str]:
         """Publisher names of the current articles, sorted (what ``--source`` may name)."""
         return self.catalog.publishers()
+
+    def date_range(self) -> tuple[datetime | None, datetime | None]:
+        """The earliest and latest publication times of the current articles (None when undated or empty)."""
+        return self.catalog.date_range()
 
     def allowed_ids(self, filters: RetrievalFilter) -> set[str] | None:
         """The chunk ids a filter lets through; None when it lets through everything. The one place

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -88,8 +88,7 @@ def when_window(query: str):
 
 def published(it) -> datetime:
     """Publication time as a naive UTC datetime."""
-    from datetime import timezone
-    return datetime.fromisoformat(it["published"].replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.fromisoformat(it["published"].replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
 
 def main() -> int:

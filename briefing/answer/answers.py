@@ -1,0 +1,499 @@
+"""Answers: which source sentences answer a ``Question``, each of its parts, and nothing else.
+
+A sentence answers a (part of a) question when, read with its article's headline (and, for a feed
+item, the rest of the item):
+- it mentions every name the question is about ("Belgorod" is not answered from Kursk);
+- it gives what the question asks for (``Question.asks``): a figure of what is counted, in the
+  unit family asked ("how many decades" is answered by "20 years"), a loss figure only when losses
+  are asked about; a sum of money; an age; a date; a person or place the question does not name;
+  what the owner said, by the owner ("What did Peskov say" is not answered by Scholz);
+- it covers enough of the question's distinctive words (IDF-weighted, ``thresholds.toml [answers]``).
+
+The answer is the best such sentence and those close behind it that add something, at most
+``[answers] most_sentences``; for "latest" questions, the newest report first and older ones marked
+as earlier. A part no sentence answers is named, so the tool says which part the sources leave open.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import regex
+
+from briefing import lexicon
+from briefing.answer.focus import _CURRENCY, _SPEECH, _answers_target, _counts
+from briefing.answer.generate import ANSWER, Candidate, _disagreements, candidate_sentences, figures
+from briefing.answer.question import Question, question_language, table
+from briefing.models import DraftSentence, Evidence
+from briefing.terms import STOPWORDS, Token, content_terms, matches, name_like, numbers, tokens
+from briefing.text import split_sentences, text_key
+
+EARLIER = "Earlier reports"
+"""The section that holds older reports of what a "latest" question asks for."""
+
+
+def _setting(name: str) -> float:
+    return lexicon.threshold("answers", name)
+
+
+@dataclass
+class Answered:
+    """The drafted answer: sentences for ``ANSWER`` (and ``EARLIER``), and the parts no source answers."""
+
+    sentences: list[DraftSentence] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scored:
+    candidate: Candidate
+    coverage: float
+    score: float
+
+
+# --- what a sentence must hold ----------------------------------------------------------------
+
+
+@functools.cache
+def _loss_terms() -> frozenset[str]:
+    return frozenset(t for word in table()["losses"] for t in content_terms(word)) | frozenset(table()["losses"])
+
+
+@functools.cache
+def _unit_family() -> dict[str, str]:
+    return {t: family for family, units in table()["unit_families"].items() for unit in units for t in content_terms(unit)}
+
+
+@functools.cache
+def _age_marker() -> re.Pattern[str]:
+    markers = "|".join(re.escape(m) for m in table()["age_markers"])
+    return re.compile("|".join([rf"\b({markers})\b", *table()["age_patterns"]]), re.I)
+
+
+@functools.cache
+def _date_patterns() -> dict[str, regex.Pattern[str]]:
+    """What states a date, by how precise it is: a month ("in May", "March"), a year, a day
+    ("on Tuesday", "December 3", "yesterday"). "May" counts only where it reads as the month."""
+    dates = lexicon.english()["dates"]
+    months = [group[0] for group in dates["months"] if group[0] != "may"]
+    month = rf"\b(?i:{'|'.join(months)})\b|(?<=\b(?i:in|on|of|by|since|until|early|late|mid|last|this|next) )May\b|\bMay(?= \d)"
+    days = [n for group in dates["weekdays"] for n in group if len(n) > 3] + list(dates["relative"])
+    named_days = "|".join(re.escape(d) for d in sorted(days, key=len, reverse=True))
+    day = rf"\b(?i:{named_days})\b|\b\d{{4}}-\d\d-\d\d\b|(?:{month})\.? [0-3]?\d\b|\b[0-3]?\d (?:{month})"
+    return {"month": regex.compile(month), "year": regex.compile(r"\b(19|20)\d\d\b"), "day": regex.compile(day)}
+
+
+def _gives_date(question: Question, text: str) -> bool:
+    """A date as precise as asked: "which month" wants a month, "what year" a year, "what day" a
+    day; "when" any of them."""
+    wanted = _DATE_PRECISION.search(question.text)
+    patterns = _date_patterns()
+    if wanted:
+        return bool(patterns[wanted.group(1).casefold()].search(text))
+    return any(p.search(text) for p in patterns.values())
+
+
+_DATE_PRECISION = re.compile(r"\b(?:what|which) (month|year|day)\b", re.I)
+
+
+@functools.cache
+def _month_names() -> dict[str, int]:
+    return {group[0]: number for number, group in enumerate(lexicon.english()["dates"]["months"], start=1)}
+
+
+def same_month(question: Question, text: str) -> bool:
+    """False when the question's words name a month (or a day of one) and ``text`` names months,
+    none of them that one: "in November" is not answered by "...per day in October"."""
+    asked = set(question.time.months)
+    if not asked:
+        return True
+    named = {_month_names()[m.group(0).casefold()] for m in _date_patterns()["month"].finditer(text)
+             if m.group(0).casefold() in _month_names()}
+    return not named or bool(named & asked)
+
+
+@functools.cache
+def _country_terms() -> frozenset[str]:
+    return frozenset(country.term for country in lexicon.countries())
+
+
+def _asks_losses(question: Question) -> bool:
+    return bool(content_terms(question.text) & _loss_terms())
+
+
+def gives_asked(question: Question, text: str, context: str, lower: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` (read with ``context``, its headline and item) gives what ``question`` asks
+    for. ``lower``: words seen in lower case in what was read, which a capital does not make a name
+    (headlines capitalize every word)."""
+    asks = question.asks
+    if asks == "money":
+        return bool(_CURRENCY.search(text)) and bool(re.search(r"\d", text))
+    if asks == "figure":
+        return _gives_figure(question, text, context)
+    if asks == "age":
+        return bool(_age_marker().search(text)) and bool(re.search(r"\b\d{1,3}\b", text))
+    if asks == "date":
+        return _gives_date(question, text)
+    if asks in ("person", "place"):
+        return _names_other(question, text, lower)
+    if asks == "statement":
+        return bool(_SPEECH.search(text)) or bool(_SPEECH.search(context.partition("\n")[0]))
+    target = question.focus.target
+    if asks == "thing" and target is not None:
+        if target.category and target.words[-1].casefold() not in _MEASURE_WORDS:
+            # "Which village..." is answered by a name; "which football club" with "football" stated
+            return _answers_target(target, f"{context}\n{text}", question.text) and _names_other(question, text, lower)
+        return True  # "Which post...": "director of national intelligence" need not say "post" (scored)
+    return True
+
+
+_MEASURE_WORDS = frozenset(("percentage", "share", "rate", "price", "toll", "total", "number", "amount"))
+
+
+def _gives_figure(question: Question, text: str, context: str) -> bool:
+    """A figure of what is counted (named in the sentence or its context), in the unit family asked,
+    and no loss figure for a question that does not ask about losses; what is counted named in the
+    sentence or its context, or an acronym after the figure (headlines abbreviate: "190 POWs")."""
+    found = figures(text) or [(value, frozenset()) for value in numbers(text)]  # "Three ministers resigned"
+    if not found:
+        return False
+    if not _asks_losses(question):
+        found = [f for f in found if not (f[1] & _loss_terms())]
+        if not found:
+            return False
+    asked_states = {t.term for t in question.focus.counted} & _country_terms()
+    if asked_states:  # "How many Russian troops" is not answered by "11,000 North Korean troops"
+        found = [f for f in found if not (f[1] & _country_terms()) or f[1] & asked_states]
+        if not found:
+            return False
+    asked_units = {_unit_family()[t.term] for t in question.focus.counted if t.term in _unit_family()}
+    if asked_units:
+        return any({_unit_family().get(t) for t in subject} & asked_units for _, subject in found)
+    return not question.focus.counted or _counts(question.focus, f"{text}\n{context}") or bool(_ACRONYM_COUNT.search(text))
+
+
+_ACRONYM_COUNT = re.compile(r"\d[\d,.]*\s+[A-Z]{2,}s?\b")  # "190 POWs": an acronym may be what is counted
+
+
+def _names_target(question: Question, text: str, context: str) -> bool:
+    """A what/which question whose sentence (or context) states the thing asked for."""
+    target = question.focus.target
+    return question.asks == "thing" and target is not None and _answers_target(target, f"{context}\n{text}", question.text)
+
+
+def _names_counted(question: Question, text: str, context: str) -> bool:
+    """A figure question whose sentence (or context) names what is counted."""
+    return question.asks == "figure" and bool(question.focus.counted) and _counts(question.focus, f"{text}\n{context}")
+
+
+def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
+    """Whether ``text`` names someone or something the question does not: a capitalized word that
+    is not a stopword, a month or a word seen in lower case in what was read, nor one of the
+    question's. A sentence's first word, and any word of a headline that capitalizes most words,
+    counts only when it is seen capitalized mid-sentence too (``lower`` holds those as "^Word") or
+    does not look like an inflected word ("Replaces", "Occupied", "Partly")."""
+    asked = {t.term for group in question.names for t in group} | question.terms | question.context  # the whole question's
+    found = tokens(text)
+    long_words = [t for t in found if len(t.word) > 3]
+    title_case = bool(long_words) and sum(t.word[:1].isupper() for t in long_words) >= _setting("title_case_share") * len(long_words)
+
+    def is_name(t: Token) -> bool:
+        if not t.entity or t.word.casefold() in lower or t.term in STOPWORDS or len(t.term) < 2:
+            return False
+        if _date_patterns()["month"].fullmatch(t.word) or matches(t.term, asked):
+            return False
+        return "^" + t.word in lower or not (t.initial or title_case) or (title_case and name_like(_as_initial(t)))
+
+    return any(is_name(t) for t in found)
+
+
+def _as_initial(token: Token) -> Token:
+    from dataclasses import replace
+
+    return replace(token, initial=True)
+
+
+def _lower_words(evidence: Sequence[Evidence]) -> frozenset[str]:
+    """The words written in lower case somewhere in ``evidence`` (common words, not names), and,
+    marked "^Word", those capitalized mid-sentence (names)."""
+    lower = {w for e in evidence for w in _LOWER_WORD.findall(e.text)}
+    capitalized = {"^" + w for e in evidence for w in _MID_CAPITAL.findall(e.text)}
+    return frozenset(lower | capitalized)
+
+
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
+_MID_CAPITAL = regex.compile(r"(?<=[\p{Ll},;] )\p{Lu}[\p{L}\p{M}-]+")
+
+
+def _only_initial(group: list) -> bool:
+    return len(group) == 1 and group[0].initial
+
+
+def names_met(question: Question, context_terms: frozenset[str], common: frozenset[str] = frozenset()) -> bool:
+    """Every name group of the question is mentioned (one word of a group is enough: "Brandvold"),
+    but those ``common`` in the store ("Ukraine" over reports of the war): they are the background,
+    not what the answer must be about. A name's last word stands for it ("Brandvold", "Belgorod"
+    of "Russia's Belgorod region")."""
+    return all(matches(_head(group), context_terms) for group in question.names if _head(group) not in common)
+
+
+def _head(group: Sequence[Token]) -> str:
+    """The term that stands for a name: its last word of two letters or more ("Vamin" of "Vamin R")."""
+    return next((t.term for t in reversed(group) if len(t.term) > 1), group[-1].term)
+
+
+def common_names(question: Question, idf: dict[str, float]) -> frozenset[str]:
+    """The terms of the question's names that at least ``[answers] common_share`` of the store's
+    chunks hold, by their IDF (``idf``, BM25's formula over keyword tokens)."""
+    from briefing.store.keyword import tokenize
+
+    share = _setting("common_share")
+    ceiling = math.log(1 + (1 - share) / share)  # the IDF of a token in that share of N chunks, for large N
+    common = set()
+    for group in question.names:
+        head = next((t for t in reversed(group) if len(t.term) > 1), group[-1])
+        found = [idf[w] for w in tokenize(head.word) if w in idf]
+        if found and max(found) <= ceiling:
+            common.add(head.term)
+    return frozenset(common)
+
+
+def roles_met(question: Question, context_terms: frozenset[str]) -> bool:
+    """Every role the question names ("the mayor", "the health minister") is stated with the sentence."""
+    return all(all(matches(t, context_terms) for t in role.terms) for role in question.focus.roles)
+
+
+def owner_met(question: Question, text: str, headline: str) -> bool:
+    """The owner of the asked statement or figure is named by the sentence, or by its context (the
+    headline, and the rest of a feed item: "Peskov says ..." over a one-sentence item)."""
+    if not question.owners:
+        return True
+    pools = (content_terms(text), content_terms(headline))
+    if question.owner_role and not any(matches(t, pool) for t in content_terms(question.owner_role) for pool in pools[:1]):
+        return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
+    return any(owner and all(matches(t, pool) for t in owner) for owner in map(_head_terms, question.owners) for pool in pools)
+
+
+def _head_terms(name: str) -> frozenset[str]:
+    """The terms a mention of ``name`` must hold: its last word ("Radakin" of "Tony Radakin")."""
+    found = [t.term for t in tokens(name) if t.term not in STOPWORDS]
+    return frozenset(found[-1:])
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def term_weights(question: Question, idf: dict[str, float]) -> dict[str, float]:
+    """Each content term of the question with its IDF in the store (``idf``, keyword tokens): a term
+    no chunk holds weighs as the rarest, a function word of the question's language nothing."""
+    from briefing.store.keyword import tokenize
+
+    function_words = set(table()["languages"].get(question.language, ())) if question.language else set()
+    rarest = max(idf.values(), default=1.0)
+    floor = _setting("idf_floor")  # in a store of one long article every name is in every chunk
+    weights: dict[str, float] = {}
+    for token in tokens(question.text):
+        if token.term not in question.terms or token.word.casefold() in function_words:
+            continue
+        found = [idf[w] for w in tokenize(token.word) if w in idf]
+        weights[token.term] = max(weights.get(token.term, 0.0), floor + (sum(found) / len(found) if found else rarest))
+    for group in question.names:  # a name is mentioned by its last word: "Brandvold" for "Ilias Brandvold"
+        head = _head(group)
+        parts = [t.term for t in group if t.term in weights and t.term != head]
+        if head in weights and parts:
+            weights[head] = max([weights[head], *(weights.pop(t) for t in parts)])
+    return weights
+
+
+def coverage(weights: dict[str, float], pool: frozenset[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if matches(t, pool)) / total if total else 0.0
+
+
+def _context(candidate: Candidate) -> str:
+    """What a sentence is read with: its article's headline, and the whole of a short feed item."""
+    item = candidate.evidence
+    whole_item = item.start == 0 and len(split_sentences(item.text)) <= int(_setting("item_sentences"))
+    return f"{item.title}\n{item.text if whole_item else ''}"
+
+
+Similarity = Callable[[list[str]], list[float]]
+"""The embedding cosine of each text to the question (``compose`` makes it from the embedder)."""
+
+
+def score_candidates(question: Question, candidates: list[Candidate], weights: dict[str, float],
+                     similarity: Similarity, common: frozenset[str] = frozenset(), lower: frozenset[str] = frozenset()) -> list[Scored]:
+    """The candidates that answer ``question``, best first (see the module docstring). Only the
+    sentences that pass the checks of names, owner, month and what is asked are embedded."""
+    passed = []
+    for candidate in candidates:
+        context = _context(candidate)
+        context_terms = candidate.terms | content_terms(context)
+        own = coverage(weights, candidate.terms)
+        # "His campaign website..." is Brandvold's; "gave the BBC an interview" is the BBC's item
+        article_terms = context_terms | content_terms(f"{candidate.evidence.text} {candidate.evidence.publisher or ''}")
+        if own <= 0 or not names_met(question, article_terms, common) or not same_month(question, candidate.shown):
+            continue
+        if not owner_met(question, candidate.shown, f"{context}\n{candidate.evidence.text}") or not roles_met(question, context_terms):
+            continue
+        if not gives_asked(question, candidate.shown, context, lower):
+            continue
+        passed.append((candidate, own, coverage(weights, context_terms)))
+    cosines = similarity([c.text for c, _, _ in passed]) if passed else []  # the sentence itself, not what it leans on
+    out = []
+    for (candidate, own, read), cosine in zip(passed, cosines):
+        if cosine < _setting("min_similarity") and (read < _setting("min_coverage") or cosine < _setting("similarity_floor")):
+            continue
+        score = (_setting("own_weight") * own + _setting("read_weight") * read + _setting("similarity_weight") * cosine
+                 + (_setting("headline_penalty") if candidate.headline else 0.0)
+                 + (_setting("counted_bonus") if _names_counted(question, candidate.shown, _context(candidate)) else 0.0)
+                 + (_setting("target_bonus") if _names_target(question, candidate.shown, _context(candidate)) else 0.0))
+        out.append(Scored(candidate, read, score))
+    return sorted(out, key=lambda s: (-s.score, s.candidate.order))
+
+
+# --- choosing ----------------------------------------------------------------------------------
+
+
+def answer_sentences(question: Question, evidence: Sequence[Evidence], idf: dict[str, float],
+                     similarity: Similarity) -> Answered:
+    """The drafted answer to each part of ``question`` from ``evidence`` (see the module docstring)."""
+    answered = Answered()
+    used: set[str] = set()
+    for part in question.asked():
+        weights = term_weights(part, idf)
+        candidates = candidate_sentences(part.text, list(evidence), keep_cut=True)
+        scored = score_candidates(part, candidates, weights, similarity, common_names(part, idf), _lower_words(evidence))
+        picks = _choose(part, scored, used)
+        if picks and part.asks in ("figure", "money") and not part.time.latest:
+            picks += [(ANSWER, side) for side in _other_side(scored, [p for _, p in picks])]
+        if not picks:
+            answered.unanswered.append(part.text)
+            answered.reasons.append(_why_not(part))
+            continue
+        for section, pick in picks:
+            used.add(text_key(pick.candidate.shown))
+            answered.sentences.append(pick.candidate.draft(section))
+    return answered
+
+
+def _other_side(scored: list[Scored], picked: list[Scored]) -> list[Scored]:
+    """When answering sentences of two articles give different figures for the same thing and the
+    picks show only one side: the sentences of the widest such disagreement that are not picked."""
+    by_candidate = {id(s.candidate): s for s in scored}
+    pairs = _disagreements([s.candidate for s in scored], 1)
+    shown = {id(p.candidate) for p in picked}
+    if not pairs or all(id(c) in shown for c in pairs[0]):
+        return []
+    return [by_candidate[id(c)] for c in pairs[0] if id(c) not in shown]
+
+
+def _choose(question: Question, scored: list[Scored], used: set[str]) -> list[tuple[str, Scored]]:
+    fresh = [s for s in scored if text_key(s.candidate.shown) not in used]
+    if not fresh:
+        return [(ANSWER, s) for s in scored[:1]] if scored else []
+    best = fresh[0].score
+    close = [s for s in fresh if s.score >= best * _setting("close_ratio")]
+    limit = int(_setting("most_sentences")) if question.asks in ("event", "reason", "thing", "statement") else 2
+    if question.time.latest:  # a newer report may say less about the rest of the question
+        return _latest_first([s for s in fresh if s.score >= best * _setting("latest_ratio")])
+    chosen: list[Scored] = []
+    for item in close:
+        if len(chosen) == limit:
+            break
+        if any(_repeats(item, c) for c in chosen):
+            continue
+        chosen.append(item)
+    return [(ANSWER, c) for c in chosen]
+
+
+def _latest_first(close: list[Scored]) -> list[tuple[str, Scored]]:
+    """The newest close answer, then up to ``[answers] earlier_reports`` older ones, marked earlier."""
+    dated = sorted(close, key=lambda s: (s.candidate.date, s.score), reverse=True)
+    newest = dated[0]
+    earlier: list[Scored] = []
+    for item in dated[1:]:
+        if len(earlier) == int(_setting("earlier_reports")):
+            break
+        if item.candidate.date < newest.candidate.date and not any(_repeats(item, c) for c in [newest, *earlier]):
+            earlier.append(item)
+    return [(ANSWER, newest)] + [(EARLIER, e) for e in earlier]
+
+
+def _repeats(a: Scored, b: Scored) -> bool:
+    """The same report twice: most terms shared, and no figure of its own."""
+    terms_a, terms_b = a.candidate.terms, b.candidate.terms
+    jaccard = len(terms_a & terms_b) / len(terms_a | terms_b) if terms_a | terms_b else 1.0
+    new_figures = {v for v, _ in a.candidate.figures} - {v for v, _ in b.candidate.figures}
+    return jaccard >= _setting("repeat_jaccard") and not new_figures
+
+
+_WHAT = {
+    "figure": "a figure", "money": "a sum of money", "age": "an age", "date": "a date", "person": "who",
+    "place": "where", "reason": "why", "statement": "what was said", "event": "what happened",
+    "yes-no": "whether", "thing": "what was asked",
+}
+
+
+def _why_not(question: Question) -> str:
+    """What no source states, in words: "a figure for troops from the Pentagon about Belgorod",
+    "what the Pope said about Kursk"."""
+    owner = question.owner.removeprefix("the ").removeprefix("The ")
+    what = f"what the {owner} said" if question.asks == "statement" and owner else _WHAT[question.asks]
+    if question.asks in ("figure", "money") and question.focus.counted:
+        what += " for " + " ".join(map(_shown_word, question.focus.counted))
+    if owner and question.asks != "statement":
+        what += f" from {question.owner}"
+    said = content_terms(question.owner) | {t.term for t in question.focus.counted}
+    about = [" ".join(map(_shown_word, g)) for g in question.names if not any(t.term in said for t in g)]
+    return what + (" about " + ", ".join(dict.fromkeys(about)) if about else "")
+
+
+def _shown_word(token: Token) -> str:
+    """A token as a reader wrote it: a state's several words ("north_korea") by its name."""
+    if "_" not in token.word:
+        return token.word
+    return next((c.name for c in lexicon.countries() if c.term == token.term), token.word.replace("_", " "))
+
+
+def answers_some_part(question: Question, text: str, cited: str, pool: Sequence[Evidence]) -> bool:
+    """Whether a model's sentence answers a part of ``question``: the part's names (read with the
+    ``cited`` text), what it asks for, and enough of its words (weighted by IDF over ``pool``)."""
+    terms = content_terms(text)
+    read = terms | content_terms(cited)
+    idf = _pool_idf(pool)
+    return any(names_met(part, read) and gives_asked(part, text, cited)
+               and coverage(term_weights(part, idf), read) >= _setting("min_coverage") for part in question.asked())
+
+
+def _pool_idf(pool: Sequence[Evidence]) -> dict[str, float]:
+    """IDF of keyword tokens over ``pool`` (BM25's formula), for checks without the store at hand."""
+    from briefing.store.keyword import tokenize
+
+    documents = [set(tokenize(f"{e.title} {e.text}")) for e in pool]
+    counts: dict[str, int] = {}
+    for document in documents:
+        for token in document:
+            counts[token] = counts.get(token, 0) + 1
+    n = len(documents)
+    return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in counts.items()}
+
+
+def in_language(question: Question, pool: list[Evidence]) -> tuple[list[Evidence], str | None]:
+    """The chunks of ``pool`` in the question's language (or of no clear language), and, when none
+    is, why the question cannot be answered: the lexical checks and the embedders read one language."""
+    if not question.language:
+        return pool, None
+    languages = [question_language(f"{e.title}. {e.text}") for e in pool]
+    kept = [e for e, code in zip(pool, languages) if code in ("", question.language)]
+    if kept or not pool:
+        return kept, None
+    source = max(set(languages), key=languages.count)
+    names = table()["language_names"]
+    return [], (f"the question is in {names.get(question.language, question.language)} and the sources are in "
+                f"{names.get(source, source)}: questions in another language than the sources are not supported")
