@@ -30,9 +30,10 @@ NOT_DIRECTIONAL_AFTER = lexicon.word_set("roles", "not_directional_after")
 
 @functools.cache
 def _synonym_table() -> dict[str, str]:
-    """Each word of a synonym group (and its stem) → the group's first word's stem."""
+    """Each word of a synonym group or spelling pair (and its stem) → the group's first word's stem."""
     table: dict[str, str] = {}
-    for group in lexicon.english()["synonyms"]["groups"]:
+    english = lexicon.english()
+    for group in english["spelling"]["variants"] + english["synonyms"]["groups"]:
         head = _stem(group[0].casefold())
         for word in group:
             table.setdefault(word.casefold(), head)

@@ -168,7 +168,8 @@ def test_a_part_no_source_answers_is_named(harbour):
 def test_near_misses_abstain_and_say_what_no_source_states(harbour, question):
     answer = answer_question(question, harbour)
     assert answer.abstained and not answer.shown(), shown_text(answer)
-    assert answer.abstain_reason and "no source states" in answer.abstain_reason or "no articles" in (answer.abstain_reason or "")
+    reason = answer.abstain_reason or ""
+    assert "no source states" in reason or reason == "no articles match"  # March: nothing in that window
 
 
 @pytest.mark.slow

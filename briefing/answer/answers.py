@@ -20,16 +20,18 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import regex
 
 from briefing import lexicon
-from briefing.answer.focus import _CURRENCY, _SPEECH, _answers_target, _counts
-from briefing.answer.generate import ANSWER, Candidate, _disagreements, candidate_sentences, figures
+from briefing.answer.checks import speakers
+from briefing.answer.focus import _CURRENCY, _MEASURES, _SPEECH, _answers_target, _counts
+from briefing.answer.generate import ANSWER, Candidate, _disagreements, candidate_sentences
 from briefing.answer.question import Question, question_language, table
 from briefing.models import DraftSentence, Evidence
-from briefing.terms import STOPWORDS, Token, content_terms, matches, name_like, numbers, tokens
+from briefing.terms import STOPWORDS, Token, content_terms, matches, name_like, number_mentions, tokens
 from briefing.text import split_sentences, text_key
 
 EARLIER = "Earlier reports"
@@ -106,12 +108,17 @@ def _month_names() -> dict[str, int]:
     return {group[0]: number for number, group in enumerate(lexicon.english()["dates"]["months"], start=1)}
 
 
-def same_month(question: Question, text: str) -> bool:
+def same_month(question: Question, text: str, published: datetime | None = None) -> bool:
     """False when the question's words name a month (or a day of one) and ``text`` names months,
-    none of them that one: "in November" is not answered by "...per day in October"."""
+    none of them that one ("in November" is not answered by "...per day in October"), or when
+    ``text`` was published after that day or month and does not name its month: a later report
+    is about that time only when it says so."""
     asked = set(question.time.months)
     if not asked:
         return True
+    late = published is not None and question.time.named_until is not None and published > question.time.named_until
+    if late:
+        return any(_month_names().get(m.group(0).casefold()) in asked for m in _date_patterns()["month"].finditer(text))
     named = {_month_names()[m.group(0).casefold()] for m in _date_patterns()["month"].finditer(text)
              if m.group(0).casefold() in _month_names()}
     return not named or bool(named & asked)
@@ -148,18 +155,20 @@ def gives_asked(question: Question, text: str, context: str, lower: frozenset[st
         if target.category and target.words[-1].casefold() not in _MEASURE_WORDS:
             # "Which village..." is answered by a name; "which football club" with "football" stated
             return _answers_target(target, f"{context}\n{text}", question.text) and _names_other(question, text, lower)
+        if target.words[-1].casefold() in _MEASURES:  # "the rouble's exchange rate" is not the key rate
+            return _answers_target(target, f"{context}\n{text}", question.text)
         return True  # "Which post...": "director of national intelligence" need not say "post" (scored)
     return True
 
 
-_MEASURE_WORDS = frozenset(("percentage", "share", "rate", "price", "toll", "total", "number", "amount"))
+_MEASURE_WORDS = _MEASURES | {"percentage", "share", "number", "amount"}
 
 
 def _gives_figure(question: Question, text: str, context: str) -> bool:
     """A figure of what is counted (named in the sentence or its context), in the unit family asked,
     and no loss figure for a question that does not ask about losses; what is counted named in the
     sentence or its context, or an acronym after the figure (headlines abbreviate: "190 POWs")."""
-    found = figures(text) or [(value, frozenset()) for value in numbers(text)]  # "Three ministers resigned"
+    found = stated_figures(text)
     if not found:
         return False
     if not _asks_losses(question):
@@ -180,6 +189,23 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
 _ACRONYM_COUNT = re.compile(r"\d[\d,.]*\s+[A-Z]{2,}s?\b")  # "190 POWs": an acronym may be what is counted
 
 
+_MONTH_BEFORE = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
+
+
+def stated_figures(text: str) -> list[tuple[float, frozenset[str]]]:
+    """The figures ``text`` states, in digits or words ("one year", "3,000 troops"), each with the
+    first two content terms after it (what it counts); years and days of a month left out."""
+    out = []
+    for mention in number_mentions(text):
+        written = text[mention.start : mention.end]
+        if (1900 <= mention.value <= 2100 and written.isdigit()) or _MONTH_BEFORE.search(text[max(0, mention.start - 6) : mention.start]):
+            continue
+        following = re.sub(r"^[\s\d,.–-]*(to|and|or)?[\s\d,.–-]*", "", text[mention.end : mention.end + 60])
+        subject = [t.term for t in tokens(following) if t.term not in STOPWORDS and len(t.term) > 1][:2]
+        out.append((mention.value, frozenset(subject)))
+    return out
+
+
 def _names_target(question: Question, text: str, context: str) -> bool:
     """A what/which question whose sentence (or context) states the thing asked for."""
     target = question.focus.target
@@ -195,8 +221,9 @@ def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
     """Whether ``text`` names someone or something the question does not: a capitalized word that
     is not a stopword, a month or a word seen in lower case in what was read, nor one of the
     question's. A sentence's first word, and any word of a headline that capitalizes most words,
-    counts only when it is seen capitalized mid-sentence too (``lower`` holds those as "^Word") or
-    does not look like an inflected word ("Replaces", "Occupied", "Partly")."""
+    counts when it is seen capitalized mid-sentence in what was read (``lower`` holds those as
+    "^Word") or does not look like an inflected word ("Replaces", "Occupied", "Partly"); a first
+    word that is a common English word (``common_words``) does not."""
     asked = {t.term for group in question.names for t in group} | question.terms | question.context  # the whole question's
     found = tokens(text)
     long_words = [t for t in found if len(t.word) > 3]
@@ -207,15 +234,23 @@ def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
             return False
         if _date_patterns()["month"].fullmatch(t.word) or matches(t.term, asked):
             return False
-        return "^" + t.word in lower or not (t.initial or title_case) or (title_case and name_like(_as_initial(t)))
+        if "^" + t.word in lower or not (t.initial or title_case):
+            return True
+        if t.initial and t.word.casefold() in common_words():
+            return False  # "Queue at the port grows": a common word opens the sentence
+        return name_like(replace(t, initial=True))  # headline capitals: "Replaces", "Partly" are no names
 
     return any(is_name(t) for t in found)
 
 
-def _as_initial(token: Token) -> Token:
-    from dataclasses import replace
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Common English words: the whole-word entries of the packaged MiniLM's WordPiece vocabulary
+    (30,522 entries; rare names such as "Khinshtein" are split into pieces and are not in it)."""
+    from briefing.embedding.minilm import packaged_minilm_path
 
-    return replace(token, initial=True)
+    vocabulary = (packaged_minilm_path() / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in vocabulary if w.isalpha() and not w.startswith("##"))
 
 
 def _lower_words(evidence: Sequence[Evidence]) -> frozenset[str]:
@@ -234,12 +269,24 @@ def _only_initial(group: list) -> bool:
     return len(group) == 1 and group[0].initial
 
 
-def names_met(question: Question, context_terms: frozenset[str], common: frozenset[str] = frozenset()) -> bool:
-    """Every name group of the question is mentioned (one word of a group is enough: "Brandvold"),
-    but those ``common`` in the store ("Ukraine" over reports of the war): they are the background,
-    not what the answer must be about. A name's last word stands for it ("Brandvold", "Belgorod"
-    of "Russia's Belgorod region")."""
-    return all(matches(_head(group), context_terms) for group in question.names if _head(group) not in common)
+def names_met(question: Question, context_terms: frozenset[str], common: frozenset[str] = frozenset(),
+              lower: frozenset[str] = frozenset(), text: str = "") -> bool:
+    """Every name group of the question is mentioned, but those ``common`` in the store ("Ukraine"
+    over reports of the war): they are the background, not what the answer must be about. A
+    person's last name stands for the name ("Brandvold", "Belgorod" of "Russia's Belgorod
+    region"); a name that ends in a common word (one seen in lower case, ``lower``: "International
+    Criminal Court") needs all its words, or its initials as an acronym in ``text`` ("ICC")."""
+    return all(_mentioned(group, context_terms, lower, text) for group in question.names if _head(group) not in common)
+
+
+def _mentioned(group: Sequence[Token], context_terms: frozenset[str], lower: frozenset[str], text: str) -> bool:
+    words = [t for t in group if len(t.term) > 1]
+    if len(words) < 2 or words[-1].word.casefold() not in lower:
+        return matches(_head(group), context_terms)
+    if all(matches(t.term, context_terms) for t in words):
+        return True
+    acronym = "".join(t.word[0] for t in group if t.word[:1].isupper())
+    return len(acronym) >= 2 and re.search(rf"\b{acronym}\b", text) is not None
 
 
 def _head(group: Sequence[Token]) -> str:
@@ -277,6 +324,31 @@ def owner_met(question: Question, text: str, headline: str) -> bool:
     if question.owner_role and not any(matches(t, pool) for t in content_terms(question.owner_role) for pool in pools[:1]):
         return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
     return any(owner and all(matches(t, pool) for t in owner) for owner in map(_head_terms, question.owners) for pool in pools)
+
+
+def said_by_owner(question: Question, text: str, context: str) -> bool:
+    """For "What did X say...": X is the speaker of the sentence or of its headline ("Peskov said",
+    "according to Peskov", "..., says Kremlin"), its first name ("Kremlin Calls Report 'Fake'"),
+    or the sentence reports speech without naming its speaker and X is mentioned. Other questions pass."""
+    if question.asks != "statement" or not question.owners:
+        return True
+    headline = context.partition("\n")[0]
+    heads = [_head_terms(owner) for owner in question.owners]
+    for piece in (text, headline):
+        said = speakers(piece)
+        if any(head and all(matches(t, said.named) for t in head) for head in heads):
+            return True
+        if said.unnamed and any(head and all(matches(t, content_terms(piece)) for t in head) for head in heads):
+            return True
+        if any(re.search(rf"{_SAYS_BEFORE}\s+(the\s+)?{re.escape(owner.split()[-1])}\b", piece, re.I) for owner in question.owners):
+            return True  # "..., says Kremlin": the speaker after the verb
+        first = next((t for t in tokens(piece) if t.entity), None)
+        if first is not None and any(head and first.term in head for head in heads):
+            return True  # "Kremlin Calls Report 'Fake'": the owner opens it
+    return False
+
+
+_SAYS_BEFORE = r"\b(" + "|".join(w for w in lexicon.english()["roles"]["speech"] if " " not in w) + ")"
 
 
 def _head_terms(name: str) -> frozenset[str]:
@@ -337,18 +409,21 @@ def score_candidates(question: Question, candidates: list[Candidate], weights: d
         own = coverage(weights, candidate.terms)
         # "His campaign website..." is Brandvold's; "gave the BBC an interview" is the BBC's item
         article_terms = context_terms | content_terms(f"{candidate.evidence.text} {candidate.evidence.publisher or ''}")
-        if own <= 0 or not names_met(question, article_terms, common) or not same_month(question, candidate.shown):
+        article_text = f"{context}\n{candidate.evidence.text}"
+        if not names_met(question, article_terms, common, lower, article_text):
+            continue
+        if not same_month(question, f"{candidate.shown}\n{candidate.evidence.title}", candidate.evidence.published):
             continue
         if not owner_met(question, candidate.shown, f"{context}\n{candidate.evidence.text}") or not roles_met(question, context_terms):
             continue
-        if not gives_asked(question, candidate.shown, context, lower):
+        if not gives_asked(question, candidate.shown, context, lower) or not said_by_owner(question, candidate.text, context):
             continue
         passed.append((candidate, own, coverage(weights, context_terms)))
     cosines = similarity([c.text for c, _, _ in passed]) if passed else []  # the sentence itself, not what it leans on
     out = []
     for (candidate, own, read), cosine in zip(passed, cosines):
-        if cosine < _setting("min_similarity") and (read < _setting("min_coverage") or cosine < _setting("similarity_floor")):
-            continue
+        if cosine < _setting("min_similarity") and (own <= 0 or read < _setting("min_coverage") or cosine < _setting("similarity_floor")):
+            continue  # a sentence sharing none of the question's words answers only as a close paraphrase
         score = (_setting("own_weight") * own + _setting("read_weight") * read + _setting("similarity_weight") * cosine
                  + (_setting("headline_penalty") if candidate.headline else 0.0)
                  + (_setting("counted_bonus") if _names_counted(question, candidate.shown, _context(candidate)) else 0.0)
@@ -367,7 +442,7 @@ def answer_sentences(question: Question, evidence: Sequence[Evidence], idf: dict
     used: set[str] = set()
     for part in question.asked():
         weights = term_weights(part, idf)
-        candidates = candidate_sentences(part.text, list(evidence), keep_cut=True)
+        candidates = candidate_sentences(part.text, list(evidence), answering=True)
         scored = score_candidates(part, candidates, weights, similarity, common_names(part, idf), _lower_words(evidence))
         picks = _choose(part, scored, used)
         if picks and part.asks in ("figure", "money") and not part.time.latest:
@@ -379,7 +454,26 @@ def answer_sentences(question: Question, evidence: Sequence[Evidence], idf: dict
         for section, pick in picks:
             used.add(text_key(pick.candidate.shown))
             answered.sentences.append(pick.candidate.draft(section))
+    answered.sentences = _without_contained(answered.sentences)
     return answered
+
+
+def _without_contained(drafts: list[DraftSentence]) -> list[DraftSentence]:
+    """The drafts, less any whose text another draft shows in full (a headline picked alone, and
+    again as the sentence before a pick that leans on it): the longer one stays, in the earlier place."""
+    keys = [text_key(d.text) for d in drafts]
+    out: list[DraftSentence] = []
+    placed: set[int] = set()
+    for i, draft in enumerate(drafts):
+        container = next((j for j, key in enumerate(keys) if j != i and len(key) > len(keys[i]) and f" {keys[i]} " in f" {key} "), None)
+        if container is None:
+            if i not in placed:
+                out.append(draft)
+                placed.add(i)
+        elif container not in placed:
+            out.append(drafts[container])
+            placed.add(container)
+    return out
 
 
 def _other_side(scored: list[Scored], picked: list[Scored]) -> list[Scored]:

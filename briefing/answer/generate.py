@@ -213,9 +213,11 @@ def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2,
     return [c.draft(section) for pair in fresh[:pairs] for c in pair]
 
 
-def candidate_sentences(query: str, evidence: list[Evidence], keep_cut: bool = False) -> list[Candidate]:
+def candidate_sentences(query: str, evidence: list[Evidence], answering: bool = False) -> list[Candidate]:
     """Every source sentence of ``evidence`` that may be picked, once, in retrieval order. A last
-    sentence the feed cut off mid-word is left out unless ``keep_cut`` (an answer may need its words)."""
+    sentence the feed cut off mid-word, and a headline its body restates, are left out unless
+    ``answering``: an answer may need the cut sentence's words, or the one word the body leaves out
+    of the headline ("Kremlin Calls Report ... 'Fake'")."""
     query_terms = content_terms(query)
     out: list[Candidate] = []
     seen: set[str] = set()
@@ -230,9 +232,9 @@ def candidate_sentences(query: str, evidence: list[Evidence], keep_cut: bool = F
             if fragment or key in seen or looks_like_instruction(text) or text.endswith((":", "?")):
                 continue  # a fragment, a repeat, or not a statement; a short table row with a figure counts
             headline = i == 0 and item.start == 0 and text_key(text) == text_key(item.title)
-            if not headline and not keep_cut and i == len(spans) - 1 and _cut_off(text):
+            if not headline and not answering and i == len(spans) - 1 and _cut_off(text):
                 continue  # the feed cut the text mid-sentence ("...from hard bargaining to simply walking aw")
-            if headline and _restated(terms, item.text[end:]):
+            if headline and not answering and _restated(terms, item.text[end:]):
                 continue  # a headline the body restates is left to the body, which says more
             shown_from = _shown_from(item.text, spans, i)
             if shown_from is None:

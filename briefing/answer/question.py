@@ -62,6 +62,7 @@ class AskedTime:
     until: datetime | None = None
     phrase: str = ""
     months: tuple[int, ...] = ()  # the months the words name ("in October": 10), when they name a day or month
+    named_until: datetime | None = None  # the end of the day or month the words name, before the reporting lag
 
     @property
     def window(self) -> bool:
@@ -285,12 +286,14 @@ def read_time(text: str, *, reference: datetime, zone: ZoneInfo, now: datetime) 
         day = _day_of(match, local_reference)
         if day is not None:
             since, until = _bounds(match.group("prep"), day, day, zone, _lag("report_lag_day"))
-            return AskedTime(latest=latest, since=since, until=until, phrase=match.group(0).strip(), months=(day.month,))
+            return AskedTime(latest=latest, since=since, until=until, phrase=match.group(0).strip(), months=(day.month,),
+                             named_until=_bounds(match.group("prep"), day, day, zone)[1])
     if match := whole_month.search(text):
         first = _month_of(match, local_reference)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         since, until = _bounds(match.group("prep"), first, last, zone, _lag("report_lag_month"))
-        return AskedTime(latest=latest, since=since, until=until, phrase=match.group(0).strip(), months=(first.month,))
+        return AskedTime(latest=latest, since=since, until=until, phrase=match.group(0).strip(), months=(first.month,),
+                         named_until=_bounds(match.group("prep"), first, last, zone)[1])
     if match := relative.search(text):
         first, last = _relative_days(match, now.astimezone(zone).date())
         since, until = _bounds("in", first, last, zone)

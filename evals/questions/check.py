@@ -1,4 +1,4 @@
-"""Check the blind question sets tuning.yaml and holdout.yaml against the RSS items.
+"""Check the blind question sets tuning.yaml, holdout.yaml and tuning-2.yaml against the RSS items.
 
     python evals/questions/check.py
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
-FILES = ["tuning.yaml", "holdout.yaml"]
+FILES = ["tuning.yaml", "holdout.yaml", "tuning-2.yaml"]
 KINDS = ["latest", "unit", "who", "date", "two", "hl", "para", "when", "near"]
 ALLOWED = {"id", "kind", "query", "unanswerable", "must_include", "must_not_include"}
 MONTHS = {m: i for i, m in enumerate(
@@ -52,6 +52,25 @@ NEAR_PROBES = {
     "near-eu-shadow-fleet-ships": [(r"(eu|european union).{0,120}shadow fleet|shadow fleet.{0,120}(\beu\b|european union)", None)],
     "near-lavrov-nuclear-war-remark": [(r"lavrov (said|told|warned).{0,80}nuclear", None)],
     "near-bombers-near-hawaii": [(r"hawaii", None)],
+    # tuning-2.yaml (the second blind set)
+    "near-tokyo-summons-russian-ambassador": [(r"tokyo|japan", None)],
+    "near-italian-chemicals-firm": [(r"\bital(y|ian)", None)],
+    "near-swedish-court-naftogaz-assets": [(r"swed\w*.{0,300}(court|naftogaz|confiscat|assets)", None),
+                                           (r"(naftogaz|confiscat).{0,300}swed", None)],
+    "near-warship-drills-baltic": [(r"baltic", None)],
+    "near-nk-defence-minister-moscow": [(r"north korean defen[cs]e minister|pyongyang.s defen[cs]e minister", None),
+                                        (r"defen[cs]e minister.{0,40}(in|to|visit\w*) (moscow|russia)", None)],
+    "near-volodin-ukraine-talks": [(r"volodin|\bduma\b", None)],
+    "near-latvian-politician-spying": [(r"latvia", None)],
+    "near-icc-judge-october": [(r"\bICC\b|international criminal court|\bjudges?\b", 10)],
+    "near-russia-mongolia-rail": [(r"mongolia", None)],
+    "near-ukraine-returns-bodies-to-russia": [
+        (r"ukrain\w* (returned|returns|handed|hands|repatriated).{0,60}(bodies|russian)", None),
+        (r"(returned|handed over|repatriated|transferred) to russia", None),
+        (r"bodies of (killed )?russian|russian (soldiers.? )?bodies", None)],
+    "near-hungary-energy-emergency": [(r"hungar\w*.{0,200}emergenc|emergenc.{0,200}hungar", None)],
+    "near-macron-kyiv-visit-december": [(r"macron.{0,150}kyiv|kyiv.{0,150}macron", None), (r"macron", 12)],
+    "near-antipersonnel-mines-count": [(r"\d[\d,.]*\s*(thousand |million )?(antipersonnel |anti-personnel )?(land ?)?mines", None)],
 }
 # The one item whose title mentions tanks (Mosfilm); allowed for the tanks probe.
 NEAR_ALLOW = {("near-lenfilm-tanks", r"\btanks\b"): {"74fd77b785f1"}}

@@ -12,7 +12,7 @@ items built once. Per half and per kind (the id's prefix: ``latest-``, ``near-``
 - evidence recall: the share of key facts with a listed item among the chunks the question read
   (``pipeline.read_for_question``, where it exists) and among the evidence kept with the answer.
 
-    python evals/questions/run.py [--half tuning|holdout|both|earlier] [--home DIR] [--show CASE_ID|all|misses]
+    python evals/questions/run.py [--half tuning|holdout|both|tuning-2|earlier] [--home DIR] [--show CASE_ID|all|misses]
 
 ``earlier`` scores the two earlier blind sets (``evals/rss-2024-questions.yaml`` and
 ``evals/rss-2024-holdout.yaml``) the same way. Set BRIEFING_RSS_ITEMS to read the items from
@@ -29,7 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = {"tuning": [HERE / "tuning.yaml"], "holdout": [HERE / "holdout.yaml"],
+SETS = {"tuning": [HERE / "tuning.yaml"], "holdout": [HERE / "holdout.yaml"], "tuning-2": [HERE / "tuning-2.yaml"],
         "earlier": [HERE.parent / "rss-2024-questions.yaml", HERE.parent / "rss-2024-holdout.yaml"]}
 
 
@@ -114,8 +114,9 @@ def _print_case(case, briefing, facts, bad, right) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="ask on the blind question sets, by kind.")
-    parser.add_argument("--half", choices=["tuning", "holdout", "both", "earlier"], default="tuning",
-                        help="tuning (default), the frozen holdout, both (as a change is reported), or the earlier sets")
+    parser.add_argument("--half", choices=["tuning", "holdout", "both", "tuning-2", "earlier"], default="tuning",
+                        help="tuning (default), the frozen holdout, both (as a change is reported), tuning-2 (the second "
+                        "blind set), or the earlier sets")
     parser.add_argument("--home", type=Path, help="A home that already holds the items (default: a new temporary one).")
     parser.add_argument("--show", help="Print this case's answer ('all' for every case, 'misses' for the wrong ones).")
     args = parser.parse_args()
