@@ -214,7 +214,7 @@ class Verifier:
         if any(text_key(text) == text_key(sentence) for source in grounded.sources for sentence in split_sentences(source)):
             # Word for word a whole sentence of the cited text: it says what its source says (the
             # judges' checks of meaning can misread a headline, "Calling for X's Death" as a plan).
-            verdict = Verdict(supported=True, score=1.0, reason="quoted word for word from the cited text", judge=self.judge.name)
+            verdict = Verdict(supported=True, score=1.0, reason="a sentence of the cited text, word for word", judge=self.judge.name)
             return Check(grounded.citations, verdict, grounded.sources)
         return Check(grounded.citations, self.judge.judge(text, grounded.sources), grounded.sources)
 
