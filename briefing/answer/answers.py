@@ -83,7 +83,9 @@ def _date_patterns() -> dict[str, regex.Pattern[str]]:
     ("on Tuesday", "December 3", "yesterday"). "May" counts only where it reads as the month."""
     dates = lexicon.english()["dates"]
     months = [group[0] for group in dates["months"] if group[0] != "may"]
-    month = rf"\b(?i:{'|'.join(months)})\b|(?<=\b(?i:in|on|of|by|since|until|early|late|mid|last|this|next) )May\b|\bMay(?= \d)"
+    short = [n for group in dates["months"] for n in group[1:]]  # "Nov." or "Nov 21", not "Mar-a-Lago"
+    month = (rf"\b(?i:{'|'.join(months)})\b|\b(?i:{'|'.join(short)})(?:\.|(?= [0-3]?\d\b))"
+             r"|(?<=\b(?i:in|on|of|by|since|until|early|late|mid|last|this|next) )May\b|\bMay(?= \d)")
     days = [n for group in dates["weekdays"] for n in group if len(n) > 3] + list(dates["relative"])
     named_days = "|".join(re.escape(d) for d in sorted(days, key=len, reverse=True))
     day = rf"\b(?i:{named_days})\b|\b\d{{4}}-\d\d-\d\d\b|(?:{month})\.? [0-3]?\d\b|\b[0-3]?\d (?:{month})"
@@ -105,22 +107,24 @@ _DATE_PRECISION = re.compile(r"\b(?:what|which) (month|year|day)\b", re.I)
 
 @functools.cache
 def _month_names() -> dict[str, int]:
-    return {group[0]: number for number, group in enumerate(lexicon.english()["dates"]["months"], start=1)}
+    return {name: number for number, group in enumerate(lexicon.english()["dates"]["months"], start=1) for name in group}
 
 
 def same_month(question: Question, text: str, published: datetime | None = None) -> bool:
     """False when the question's words name a month (or a day of one) and ``text`` names months,
     none of them that one ("in November" is not answered by "...per day in October"), or when
-    ``text`` was published after that day or month and does not name its month: a later report
-    is about that time only when it says so."""
+    ``text`` was published after the month the question names and does not name it: a later
+    report is about that month only when it says so (a report of a named day may come the day after
+    and say "on Thursday")."""
     asked = set(question.time.months)
     if not asked:
         return True
-    late = published is not None and question.time.named_until is not None and published > question.time.named_until
-    if late:
-        return any(_month_names().get(m.group(0).casefold()) in asked for m in _date_patterns()["month"].finditer(text))
-    named = {_month_names()[m.group(0).casefold()] for m in _date_patterns()["month"].finditer(text)
-             if m.group(0).casefold() in _month_names()}
+    named_until, since = question.time.named_until, question.time.since
+    whole_month = named_until is not None and since is not None and (named_until - since).days >= 27
+    if whole_month and published is not None and named_until is not None and published > named_until:
+        return any(_month_names().get(m.group(0).casefold().rstrip(".")) in asked for m in _date_patterns()["month"].finditer(text))
+    named = {_month_names()[m.group(0).casefold().rstrip(".")] for m in _date_patterns()["month"].finditer(text)
+             if m.group(0).casefold().rstrip(".") in _month_names()}
     return not named or bool(named & asked)
 
 
@@ -168,7 +172,7 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
     """A figure of what is counted (named in the sentence or its context), in the unit family asked,
     and no loss figure for a question that does not ask about losses; what is counted named in the
     sentence or its context, or an acronym after the figure (headlines abbreviate: "190 POWs")."""
-    found = stated_figures(text)
+    found = stated_figures(text) or _vague_figures(text)
     if not found:
         return False
     if not _asks_losses(question):
@@ -206,6 +210,21 @@ def stated_figures(text: str) -> list[tuple[float, frozenset[str]]]:
     return out
 
 
+@functools.cache
+def _vague_pattern() -> re.Pattern[str]:
+    phrases = sorted(table()["vague_quantities"], key=len, reverse=True)
+    return re.compile(rf"\b({'|'.join(map(re.escape, phrases))})\b", re.I)
+
+
+def _vague_figures(text: str) -> list[tuple[float, frozenset[str]]]:
+    """Quantities without a number ("several hundred soldiers"), each with what it counts; value 0."""
+    out = []
+    for match in _vague_pattern().finditer(text):
+        following = [t.term for t in tokens(text[match.end() : match.end() + 60]) if t.term not in STOPWORDS and len(t.term) > 1]
+        out.append((0.0, frozenset(following[:2])))
+    return out
+
+
 def _names_target(question: Question, text: str, context: str) -> bool:
     """A what/which question whose sentence (or context) states the thing asked for."""
     target = question.focus.target
@@ -223,7 +242,7 @@ def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
     question's. A sentence's first word, and any word of a headline that capitalizes most words,
     counts when it is seen capitalized mid-sentence in what was read (``lower`` holds those as
     "^Word") or does not look like an inflected word ("Replaces", "Occupied", "Partly"); a first
-    word that is a common English word (``common_words``) does not."""
+    word that is a common English word (``common_words``: "Queue") does not."""
     asked = {t.term for group in question.names for t in group} | question.terms | question.context  # the whole question's
     found = tokens(text)
     long_words = [t for t in found if len(t.word) > 3]
@@ -256,9 +275,16 @@ def common_words() -> frozenset[str]:
 def _lower_words(evidence: Sequence[Evidence]) -> frozenset[str]:
     """The words written in lower case somewhere in ``evidence`` (common words, not names), and,
     marked "^Word", those capitalized mid-sentence (names)."""
-    lower = {w for e in evidence for w in _LOWER_WORD.findall(e.text)}
-    capitalized = {"^" + w for e in evidence for w in _MID_CAPITAL.findall(e.text)}
+    bodies = [_body(e) for e in evidence]
+    lower = {w for body in bodies for w in _LOWER_WORD.findall(body)}
+    capitalized = {"^" + w for body in bodies for w in _MID_CAPITAL.findall(body)}
     return frozenset(lower | capitalized)
+
+
+def _body(evidence: Evidence) -> str:
+    """A chunk's text without the headline a first chunk begins with (headlines capitalize words)."""
+    first, _, rest = evidence.text.partition("\n")
+    return rest if evidence.start == 0 and text_key(first) == text_key(evidence.title) else evidence.text
 
 
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
@@ -318,11 +344,11 @@ def roles_met(question: Question, context_terms: frozenset[str]) -> bool:
 def owner_met(question: Question, text: str, headline: str) -> bool:
     """The owner of the asked statement or figure is named by the sentence, or by its context (the
     headline, and the rest of a feed item: "Peskov says ..." over a one-sentence item)."""
+    pools = (content_terms(text), content_terms(headline))
+    if question.owner_role and not any(matches(t, pools[0]) for t in content_terms(question.owner_role)):
+        return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
     if not question.owners:
         return True
-    pools = (content_terms(text), content_terms(headline))
-    if question.owner_role and not any(matches(t, pool) for t in content_terms(question.owner_role) for pool in pools[:1]):
-        return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
     return any(owner and all(matches(t, pool) for t in owner) for owner in map(_head_terms, question.owners) for pool in pools)
 
 
@@ -446,7 +472,9 @@ def answer_sentences(question: Question, evidence: Sequence[Evidence], idf: dict
         scored = score_candidates(part, candidates, weights, similarity, common_names(part, idf), _lower_words(evidence))
         picks = _choose(part, scored, used)
         if picks and part.asks in ("figure", "money") and not part.time.latest:
-            picks += [(ANSWER, side) for side in _other_side(scored, [p for _, p in picks])]
+            losses = _asks_losses(part)  # the other side of a count of losses is a count of losses too
+            sides = [c for c in scored if not losses or c.candidate.terms & _loss_terms()]
+            picks += [(ANSWER, side) for side in _other_side(sides, [p for _, p in picks])]
         if not picks:
             answered.unanswered.append(part.text)
             answered.reasons.append(_why_not(part))

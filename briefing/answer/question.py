@@ -205,9 +205,8 @@ def _split_possessives(groups: list[list[Token]]) -> list[list[Token]]:
 
 def _owners(owner: str) -> tuple[str, ...]:
     """The names that stand for ``owner``: each name run in it ("UK defence chief Tony Radakin" ->
-    "UK", "Tony Radakin"), or the whole when it has none."""
-    runs = [" ".join(t.word for t in g) for g in question_names(owner)]
-    return tuple(runs) or ((owner,) if owner else ())
+    "UK", "Tony Radakin"); none for a description ("the first estimates", "the mayor")."""
+    return tuple(" ".join(t.word for t in g) for g in question_names(owner) if not (len(g) == 1 and g[0].initial))
 
 
 def _owner(text: str, focus: Focus) -> str:
