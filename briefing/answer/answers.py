@@ -26,7 +26,7 @@ from datetime import datetime
 import regex
 
 from briefing import lexicon
-from briefing.answer.checks import speakers
+from briefing.answer.checks import speakers, subjects_of
 from briefing.answer.focus import _CURRENCY, _MEASURES, _SPEECH, _answers_target, _counts
 from briefing.answer.generate import ANSWER, Candidate, _disagreements, candidate_sentences
 from briefing.answer.question import Question, question_language, table
@@ -245,8 +245,7 @@ def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
     word that is a common English word (``common_words``: "Queue") does not."""
     asked = {t.term for group in question.names for t in group} | question.terms | question.context  # the whole question's
     found = tokens(text)
-    long_words = [t for t in found if len(t.word) > 3]
-    title_case = bool(long_words) and sum(t.word[:1].isupper() for t in long_words) >= _setting("title_case_share") * len(long_words)
+    title_case = is_title_case(text)
 
     def is_name(t: Token) -> bool:
         if not t.entity or t.word.casefold() in lower or t.term in STOPWORDS or len(t.term) < 2:
@@ -270,6 +269,13 @@ def common_words() -> frozenset[str]:
 
     vocabulary = (packaged_minilm_path() / "vocab.txt").read_text(encoding="utf-8").split()
     return frozenset(w for w in vocabulary if w.isalpha() and not w.startswith("##"))
+
+
+def is_title_case(text: str) -> bool:
+    """Whether ``text`` capitalizes most of its longer words, as many headlines do: its capitals
+    then say nothing about names or subjects."""
+    long_words = [t for t in tokens(text) if len(t.word) > 3]
+    return bool(long_words) and sum(t.word[:1].isupper() for t in long_words) >= _setting("title_case_share") * len(long_words)
 
 
 def _lower_words(evidence: Sequence[Evidence]) -> frozenset[str]:
@@ -350,6 +356,15 @@ def owner_met(question: Question, text: str, headline: str) -> bool:
     if not question.owners:
         return True
     return any(owner and all(matches(t, pool) for t in owner) for owner in map(_head_terms, question.owners) for pool in pools)
+
+
+def same_agent(question: Question, text: str, headline: str) -> bool:
+    """False when the sentence (or its headline) gives the question's verb another named subject:
+    "How many bodies did Ukraine return?" is not answered by "Russia returned 500 bodies"."""
+    if not question.agent or not question.verb:
+        return True
+    subjects = subjects_of(text, question.verb, is_title_case(text)) | subjects_of(headline, question.verb, is_title_case(headline))
+    return not subjects or bool(subjects & set(question.agent))
 
 
 def said_by_owner(question: Question, text: str, context: str) -> bool:
@@ -443,6 +458,8 @@ def score_candidates(question: Question, candidates: list[Candidate], weights: d
         if not owner_met(question, candidate.shown, f"{context}\n{candidate.evidence.text}") or not roles_met(question, context_terms):
             continue
         if not gives_asked(question, candidate.shown, context, lower) or not said_by_owner(question, candidate.text, context):
+            continue
+        if not same_agent(question, candidate.text, candidate.evidence.title):
             continue
         passed.append((candidate, own, coverage(weights, context_terms)))
     cosines = similarity([c.text for c, _, _ in passed]) if passed else []  # the sentence itself, not what it leans on

@@ -28,7 +28,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from briefing import lexicon
@@ -849,6 +849,14 @@ AGENT_REACH = 3
 
 
 _PREPOSITIONS = frozenset("at in of from to by with for on into about against over under near".split())
+
+
+def subjects_of(text: str, verb: str, title_case: bool = False) -> set[str]:
+    """The names ``text`` gives as the subject of the verb term ``verb`` ("Russia returned" ->
+    {"russia"}); empty when the verb is not there or has no named subject (see ``_agents``). In a
+    ``title_case`` headline every word is read as a sentence's first ("Years" is then no name)."""
+    found = tokens(text)
+    return _agents(tuple(replace(t, initial=True) for t in found) if title_case else found, verb)
 
 
 def _agents(found: tuple[Token, ...], term: str) -> set[str]:

@@ -63,6 +63,7 @@ class Focus:
     target: Phrase | None = None
     wants_figure: bool = False
     counted: tuple[Token, ...] = ()  # what "how many" counts ("lions", "prisoners of war")
+    counted_head: Token | None = None  # the noun counted: "prisoners" of "prisoners of war", "bodies"
     wants_money: bool = False  # "how much ... paying", "how much money"
     speaker: str = ""  # X in "What did X say/tell...?"
 
@@ -74,13 +75,15 @@ def question_focus(question: str) -> Focus:
     counting = re.search(r"\bhow (many|much)\b", question, re.I)
     target = _target(question)
     asked_for = set(target.terms) if target else set()  # "Which former president..." asks for a name
-    counted = tuple(t for t in _span(question[counting.end() :]) if t.term not in STOPWORDS) if counting else ()
+    span = _span(question[counting.end() :]) if counting else []
+    counted = tuple(t for t in span if t.term not in STOPWORDS)
     spoke = _SAID.search(question)
     return Focus(
         roles=[r for r in _roles(found, named) if not asked_for & set(r.terms)],
         target=target,
         wants_figure=bool(counting),
         counted=counted,
+        counted_head=_counted_head(span),
         wants_money=counting is not None and (any(t.term in _MONEY_WORDS for t in counted)
                                               or (counting.group(1).casefold() == "much" and bool(_MONEY_VERB.search(question)))),
         speaker=spoke.group(1) if spoke else "",
@@ -217,15 +220,26 @@ _CURRENCY = re.compile(r"[$€£¥₽₴]|\b(dollars?|euros?|roubles?|rubles?|po
 
 def _counts(focus: Focus, text: str) -> bool:
     """Whether a sentence with a figure gives the figure asked for: a sum of money when money is
-    asked about ("How much is Russia paying..." -> "$200 million"); otherwise it names what is
-    counted ("How many lions..."), and the names in that ("How many Storm Shadow missiles...")."""
+    asked about ("How much is Russia paying..." -> "$200 million"); otherwise it names the noun
+    counted ("How many lions...", "how many soldiers' bodies"), and the names in what is counted
+    ("How many Storm Shadow missiles...")."""
     if focus.wants_money:
         return bool(_CURRENCY.search(text))
     pool = content_terms(text)
     counted = [t for t in focus.counted if t.term not in _MONEY_WORDS]
-    wanted = [w for t in counted for w in (t.term, *_COUNTED_AS.get(t.term, ()))]
+    head = focus.counted_head
+    wanted = [w for t in ([head] if head else counted) for w in (t.term, *_COUNTED_AS.get(t.term, ()))]
     named = [t.term for t in counted if not t.initial and t.word[:1].isupper() and not _DEMONYM.search(t.word)]
     return (not wanted or any(matches(term, pool) for term in wanted)) and all(matches(term, pool) for term in named)
+
+
+def _counted_head(span: list[Token]) -> Token | None:
+    """The noun a count is of: the last lower-case word before "of" ("prisoners of war"), else the
+    last lower-case content word ("Russian soldiers' bodies" -> "bodies"); None when there is none."""
+    before_of = next((i for i, t in enumerate(span) if t.word.casefold() == "of"), None)
+    words = span[:before_of] if before_of else span
+    plain = [t for t in words if t.word.islower() and t.term not in STOPWORDS]
+    return plain[-1] if plain else None
 
 
 _DEMONYM = re.compile(r"(an|ese|ish|i)$")  # "Russian", "Chinese", "British", "Israeli": an attribute, not the thing counted

@@ -27,7 +27,7 @@ import regex
 from briefing import lexicon
 from briefing.answer.focus import ROLES, Focus, question_focus
 from briefing.models import QuestionReading, RetrievalFilter
-from briefing.terms import Token, asked_names, content_terms, question_names, words
+from briefing.terms import STOPWORDS, Token, asked_names, content_terms, question_names, tokens, words
 
 ASKS = ("figure", "money", "age", "date", "person", "place", "reason", "statement", "event", "yes-no", "thing")
 """What a question may ask for, in the words of ``questions.toml``."""
@@ -77,9 +77,11 @@ class Question:
     ``owner`` is whose statement or figure is meant ("the Pentagon's estimate", "What did Peskov
     say", "according to UK defence chief Tony Radakin"), empty when none, ``owners`` the names
     that may stand for it ("UK", "Tony Radakin") and ``owner_role`` the role it names, which an
-    answer must state ("mayor" of "the mayor of Zaporizhzhia"); ``parts`` holds the sub-questions of a question that asks two things
-    (empty otherwise); ``context`` the content terms of the whole question, which a part leans on
-    ("...and who shot them down?"); ``language`` a code of ``questions.toml [languages]`` or ""."""
+    answer must state ("mayor" of "the mayor of Zaporizhzhia"); ``agent`` the name terms that
+    do what its ``verb`` (a term) says ("did Ukraine return": ("ukraine",), "return"); ``parts``
+    holds the sub-questions of a question that asks two things (empty otherwise); ``context`` the
+    content terms of the whole question, which a part leans on ("...and who shot them down?");
+    ``language`` a code of ``questions.toml [languages]`` or ""."""
 
     text: str
     asks: str
@@ -89,6 +91,8 @@ class Question:
     owner: str = ""
     owners: tuple[str, ...] = ()
     owner_role: str = ""
+    agent: tuple[str, ...] = ()
+    verb: str = ""
     time: AskedTime = field(default_factory=AskedTime)
     parts: tuple[Question, ...] = ()
     context: frozenset[str] = frozenset()
@@ -139,7 +143,7 @@ def _clause(text: str, asked_time: AskedTime, context: frozenset[str] = frozense
     owner = _owner(text, focus)
     asks, opener = _asks(text, focus)
     return Question(text=text, asks=asks, opener=opener, focus=focus, names=names, owner=owner, owners=_owners(owner),
-                    owner_role=next((w for w in words(owner) if w.casefold() in ROLES), ""),
+                    owner_role=next((w for w in words(owner) if w.casefold() in ROLES), ""), **_agent(text),
                     time=asked_time, context=context or content_terms(text), language=question_language(text))
 
 
@@ -148,7 +152,7 @@ def _part(piece: str, whole: Question, asked_time: AskedTime) -> Question:
     shot down?"), is the whole question's."""
     part = _clause(piece, asked_time, whole.context)
     if part.asks in ("figure", "money") and not part.focus.counted and whole.focus.counted:
-        part = _with(part, focus=_with(part.focus, counted=whole.focus.counted))
+        part = _with(part, focus=_with(part.focus, counted=whole.focus.counted, counted_head=whole.focus.counted_head))
     return part
 
 
@@ -188,6 +192,30 @@ _SAYS = regex.compile(r"\bdoes\s+(?:the\s+)?(\p{Lu}[\p{L}\p{M}.-]*(?:\s+\p{Lu}[\
                       r"\s+(?:say|estimate|claim|put|give|report)\b")
 
 
+_AUXILIARY = re.compile(r"\b(did|does|do|has|have|had|is|are|was|were|will|would|could|can)\s+(?:the\s+)?", re.I)
+
+
+def _agent(text: str) -> dict[str, Any]:
+    """Who does what in "...did Ukraine return...", "...is North Korea paying...": the names right
+    after the auxiliary and the lower-case verb right after them; empty when the question has none."""
+    for match in _AUXILIARY.finditer(text):
+        found = tokens(text[match.end() :])
+        names = []
+        for token in found:
+            if token.entity:
+                names.append(token)
+                continue
+            break
+        following = found[len(names)] if len(names) < len(found) else None
+        progressive = match.group(1).casefold() in ("is", "are", "was", "were")
+        if not names or following is None or not following.word.islower() or following.term in STOPWORDS:
+            continue
+        if progressive and not following.word.endswith("ing"):
+            continue  # "were Sopov and Rau arrested" is passive: its names do not act
+        return {"agent": tuple(t.term for t in names if not t.word.endswith(("'s", "’s"))), "verb": following.term}
+    return {}
+
+
 def _split_possessives(groups: list[list[Token]]) -> list[list[Token]]:
     """Name runs split after a possessive: "Russia's Belgorod region" names Russia and Belgorod."""
     out: list[list[Token]] = []
@@ -206,7 +234,7 @@ def _split_possessives(groups: list[list[Token]]) -> list[list[Token]]:
 def _owners(owner: str) -> tuple[str, ...]:
     """The names that stand for ``owner``: each name run in it ("UK defence chief Tony Radakin" ->
     "UK", "Tony Radakin"); none for a description ("the first estimates", "the mayor")."""
-    return tuple(" ".join(t.word for t in g) for g in question_names(owner) if not (len(g) == 1 and g[0].initial))
+    return tuple(" ".join(t.word for t in g) for g in question_names(owner))
 
 
 def _owner(text: str, focus: Focus) -> str:
