@@ -364,7 +364,7 @@ class QuestionReading(BaseModel):
 
     asks: str = Field(description="figure | money | age | date | person | place | reason | statement | event | yes-no | thing")
     names: list[str] = Field(default_factory=list, description="The names the question is about.")
-    owner: str | None = Field(None, description="Whose statement or figure is asked for (\"the Pentagon's estimate\").")
+    owner: str | None = Field(None, description="Whose statement or figure is asked for (\"the ministry's estimate\").")
     latest: bool = Field(False, description="It asks for the newest report (\"latest\", \"now\").")
     window: RetrievalFilter | None = Field(None, description="The window its words set (\"on December 20\"), when they set one.")
     window_phrase: str | None = Field(None, description="The words that set the window.")

@@ -2,11 +2,11 @@
 
 A sentence answers a (part of a) question when, read with its article's headline (and, for a feed
 item, the rest of the item):
-- it mentions every name the question is about ("Belgorod" is not answered from Kursk);
+- it mentions every name the question is about ("Belmont" is not answered from Arlen);
 - it gives what the question asks for (``Question.asks``): a figure of what is counted, in the
   unit family asked ("how many decades" is answered by "20 years"), a loss figure only when losses
   are asked about; a sum of money; an age; a date; a person or place the question does not name;
-  what the owner said, by the owner ("What did Peskov say" is not answered by Scholz);
+  what the owner said, by the owner ("What did Ruiz say" is not answered by Lopez);
 - it covers enough of the question's distinctive words (IDF-weighted, ``thresholds.toml [answers]``).
 
 The answer is the best such sentence and those close behind it that add something, at most
@@ -180,7 +180,7 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
         if not found:
             return False
     asked_states = {t.term for t in question.focus.counted} & _country_terms()
-    if asked_states:  # "How many Russian troops" is not answered by "11,000 North Korean troops"
+    if asked_states:  # "How many Chilean troops" is not answered by "11,000 Peruvian troops"
         found = [f for f in found if not (f[1] & _country_terms()) or f[1] & asked_states]
         if not found:
             return False
@@ -264,7 +264,7 @@ def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
 @functools.cache
 def common_words() -> frozenset[str]:
     """Common English words: the whole-word entries of the packaged MiniLM's WordPiece vocabulary
-    (30,522 entries; rare names such as "Khinshtein" are split into pieces and are not in it)."""
+    (30,522 entries; rare names such as "Brandvold" are split into pieces and are not in it)."""
     from briefing.embedding.minilm import packaged_minilm_path
 
     vocabulary = (packaged_minilm_path() / "vocab.txt").read_text(encoding="utf-8").split()
@@ -303,9 +303,9 @@ def _only_initial(group: list) -> bool:
 
 def names_met(question: Question, context_terms: frozenset[str], common: frozenset[str] = frozenset(),
               lower: frozenset[str] = frozenset(), text: str = "") -> bool:
-    """Every name group of the question is mentioned, but those ``common`` in the store ("Ukraine"
-    over reports of the war): they are the background, not what the answer must be about. A
-    person's last name stands for the name ("Brandvold", "Belgorod" of "Russia's Belgorod
+    """Every name group of the question is mentioned, but those ``common`` in the store ("Chile"
+    over reports from Chile): they are the background, not what the answer must be about. A
+    person's last name stands for the name ("Brandvold", "Belmont" of "Chile's Belmont
     region"); a name that ends in a common word (one seen in lower case, ``lower``: "International
     Criminal Court") needs all its words, or its initials as an acronym in ``text`` ("ICC")."""
     return all(_mentioned(group, context_terms, lower, text) for group in question.names if _head(group) not in common)
@@ -349,7 +349,7 @@ def roles_met(question: Question, context_terms: frozenset[str]) -> bool:
 
 def owner_met(question: Question, text: str, headline: str) -> bool:
     """The owner of the asked statement or figure is named by the sentence, or by its context (the
-    headline, and the rest of a feed item: "Peskov says ..." over a one-sentence item)."""
+    headline, and the rest of a feed item: "Ruiz says ..." over a one-sentence item)."""
     pools = (content_terms(text), content_terms(headline))
     if question.owner_role and not any(matches(t, pools[0]) for t in content_terms(question.owner_role)):
         return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
@@ -360,7 +360,7 @@ def owner_met(question: Question, text: str, headline: str) -> bool:
 
 def same_agent(question: Question, text: str, headline: str) -> bool:
     """False when the sentence (or its headline) gives the question's verb another named subject:
-    "How many bodies did Ukraine return?" is not answered by "Russia returned 500 bodies"."""
+    "How many ships did Chile return?" is not answered by "Peru returned 5 ships"."""
     if not question.agent or not question.verb:
         return True
     subjects = subjects_of(text, question.verb, is_title_case(text)) | subjects_of(headline, question.verb, is_title_case(headline))
@@ -368,8 +368,8 @@ def same_agent(question: Question, text: str, headline: str) -> bool:
 
 
 def said_by_owner(question: Question, text: str, context: str) -> bool:
-    """For "What did X say...": X is the speaker of the sentence or of its headline ("Peskov said",
-    "according to Peskov", "..., says Kremlin"), its first name ("Kremlin Calls Report 'Fake'"),
+    """For "What did X say...": X is the speaker of the sentence or of its headline ("Ruiz said",
+    "according to Ruiz", "..., says ministry"), its first name ("Ministry Calls Report 'Fake'"),
     or the sentence reports speech without naming its speaker and X is mentioned. Other questions pass."""
     if question.asks != "statement" or not question.owners:
         return True
@@ -382,10 +382,10 @@ def said_by_owner(question: Question, text: str, context: str) -> bool:
         if said.unnamed and any(head and all(matches(t, content_terms(piece)) for t in head) for head in heads):
             return True
         if any(re.search(rf"{_SAYS_BEFORE}\s+(the\s+)?{re.escape(owner.split()[-1])}\b", piece, re.I) for owner in question.owners):
-            return True  # "..., says Kremlin": the speaker after the verb
+            return True  # "..., says ministry": the speaker after the verb
         first = next((t for t in tokens(piece) if t.entity), None)
         if first is not None and any(head and first.term in head for head in heads):
-            return True  # "Kremlin Calls Report 'Fake'": the owner opens it
+            return True  # "Ministry Calls Report 'Fake'": the owner opens it
     return False
 
 
@@ -393,7 +393,7 @@ _SAYS_BEFORE = r"\b(" + "|".join(w for w in lexicon.english()["roles"]["speech"]
 
 
 def _head_terms(name: str) -> frozenset[str]:
-    """The terms a mention of ``name`` must hold: its last word ("Radakin" of "Tony Radakin")."""
+    """The terms a mention of ``name`` must hold: its last word ("Ruiz" of "Ana Ruiz")."""
     found = [t.term for t in tokens(name) if t.term not in STOPWORDS]
     return frozenset(found[-1:])
 
@@ -415,7 +415,7 @@ def term_weights(question: Question, idf: dict[str, float]) -> dict[str, float]:
             continue
         found = [idf[w] for w in tokenize(token.word) if w in idf]
         weights[token.term] = max(weights.get(token.term, 0.0), floor + (sum(found) / len(found) if found else rarest))
-    for group in question.names:  # a name is mentioned by its last word: "Brandvold" for "Ilias Brandvold"
+    for group in question.names:  # a name is mentioned by its last word: "Ruiz" for "Ana Ruiz"
         head = _head(group)
         parts = [t.term for t in group if t.term in weights and t.term != head]
         if head in weights and parts:
@@ -580,8 +580,8 @@ _WHAT = {
 
 
 def _why_not(question: Question) -> str:
-    """What no source states, in words: "a figure for troops from the Pentagon about Belgorod",
-    "what the Pope said about Kursk"."""
+    """What no source states, in words: "a figure for troops from the ministry about Belmont",
+    "what the mayor said about the storm"."""
     owner = question.owner.removeprefix("the ").removeprefix("The ")
     what = f"what the {owner} said" if question.asks == "statement" and owner else _WHAT[question.asks]
     if question.asks in ("figure", "money") and question.focus.counted:

@@ -852,8 +852,8 @@ _PREPOSITIONS = frozenset("at in of from to by with for on into about against ov
 
 
 def subjects_of(text: str, verb: str, title_case: bool = False) -> set[str]:
-    """The names ``text`` gives as the subject of the verb term ``verb`` ("Russia returned" ->
-    {"russia"}); empty when the verb is not there or has no named subject (see ``_agents``). In a
+    """The names ``text`` gives as the subject of the verb term ``verb`` ("Peru returned" ->
+    {"peru"}); empty when the verb is not there or has no named subject (see ``_agents``). In a
     ``title_case`` headline every word is read as a sentence's first ("Years" is then no name)."""
     found = tokens(text)
     return _agents(tuple(replace(t, initial=True) for t in found) if title_case else found, verb)

@@ -220,7 +220,7 @@ _CURRENCY = re.compile(r"[$€£¥₽₴]|\b(dollars?|euros?|roubles?|rubles?|po
 
 def _counts(focus: Focus, text: str) -> bool:
     """Whether a sentence with a figure gives the figure asked for: a sum of money when money is
-    asked about ("How much is Russia paying..." -> "$200 million"); otherwise it names the noun
+    asked about ("How much is the city paying..." -> "$200 million"); otherwise it names the noun
     counted ("How many lions...", "how many soldiers' bodies"), and the names in what is counted
     ("How many Storm Shadow missiles...")."""
     if focus.wants_money:
@@ -235,7 +235,7 @@ def _counts(focus: Focus, text: str) -> bool:
 
 def _counted_head(span: list[Token]) -> Token | None:
     """The noun a count is of: the last lower-case word before "of" ("prisoners of war"), else the
-    last lower-case content word ("Russian soldiers' bodies" -> "bodies"); None when there is none."""
+    last lower-case content word ("Chilean soldiers' bodies" -> "bodies"); None when there is none."""
     before_of = next((i for i, t in enumerate(span) if t.word.casefold() == "of"), None)
     words = span[:before_of] if before_of else span
     plain = [t for t in words if t.word.islower() and t.term not in STOPWORDS]

@@ -217,7 +217,7 @@ def candidate_sentences(query: str, evidence: list[Evidence], answering: bool = 
     """Every source sentence of ``evidence`` that may be picked, once, in retrieval order. A last
     sentence the feed cut off mid-word, and a headline its body restates, are left out unless
     ``answering``: an answer may need the cut sentence's words, or the one word the body leaves out
-    of the headline ("Kremlin Calls Report ... 'Fake'")."""
+    of the headline ("Ministry Calls Report ... 'Fake'")."""
     query_terms = content_terms(query)
     out: list[Candidate] = []
     seen: set[str] = set()

@@ -7,7 +7,7 @@ live in ``lexicon/questions.toml`` (what each opener asks for, the words that as
 report, unit families, function words per language); roles, targets and counted things come from
 ``focus.question_focus``.
 
-    >>> q = read_question("How many drones did Russia launch on March 3, and who shot them down?",
+    >>> q = read_question("How many drones did the navy launch on March 3, and who shot them down?",
     ...                   reference=datetime(2025, 3, 20, tzinfo=UTC))
     >>> q.asks, [p.asks for p in q.parts], q.time.since.date().isoformat()
     ('figure', ['figure', 'person'], '2025-03-03')
@@ -74,11 +74,11 @@ class Question:
     """A question as read once (see the module docstring).
 
     ``asks`` is one of ``ASKS``; ``names`` are the name groups it is about (English questions);
-    ``owner`` is whose statement or figure is meant ("the Pentagon's estimate", "What did Peskov
-    say", "according to UK defence chief Tony Radakin"), empty when none, ``owners`` the names
-    that may stand for it ("UK", "Tony Radakin") and ``owner_role`` the role it names, which an
+    ``owner`` is whose statement or figure is meant ("the ministry's estimate", "What did Ruiz
+    say", "according to UK defence chief Ana Ruiz"), empty when none, ``owners`` the names
+    that may stand for it ("UK", "Ana Ruiz") and ``owner_role`` the role it names, which an
     answer must state ("mayor" of "the mayor of Zaporizhzhia"); ``agent`` the name terms that
-    do what its ``verb`` (a term) says ("did Ukraine return": ("ukraine",), "return"); ``parts``
+    do what its ``verb`` (a term) says ("did Chile return": ("chile",), "return"); ``parts``
     holds the sub-questions of a question that asks two things (empty otherwise); ``context`` the
     content terms of the whole question, which a part leans on ("...and who shot them down?");
     ``language`` a code of ``questions.toml [languages]`` or ""."""
@@ -178,8 +178,8 @@ def _asks(text: str, focus: Focus) -> tuple[str, str]:
 
 
 def _clause_starts(text: str) -> list[int]:
-    """Where the question word may be: the start, or after a leading phrase ("In Kursk, how many...",
-    "According to Kyiv, how many...")."""
+    """Where the question word may be: the start, or after a leading phrase ("In Arlen, how many...",
+    "According to Lima, how many...")."""
     starts = [0]
     starts += [m.end() for m in re.finditer(r"[,:;]\s*", text)]
     starts += [m.start() for m in re.finditer(r"\b(how|what|which|who|whom|whose|when|where|why)\b", text, re.I)]
@@ -196,7 +196,7 @@ _AUXILIARY = re.compile(r"\b(did|does|do|has|have|had|is|are|was|were|will|would
 
 
 def _agent(text: str) -> dict[str, Any]:
-    """Who does what in "...did Ukraine return...", "...is North Korea paying...": the names right
+    """Who does what in "...did Chile return...", "...is Peru paying...": the names right
     after the auxiliary and the lower-case verb right after them; empty when the question has none."""
     for match in _AUXILIARY.finditer(text):
         found = tokens(text[match.end() :])
@@ -217,7 +217,7 @@ def _agent(text: str) -> dict[str, Any]:
 
 
 def _split_possessives(groups: list[list[Token]]) -> list[list[Token]]:
-    """Name runs split after a possessive: "Russia's Belgorod region" names Russia and Belgorod."""
+    """Name runs split after a possessive: "Chile's Belmont region" names Chile and Belmont."""
     out: list[list[Token]] = []
     for group in groups:
         current: list[Token] = []
@@ -232,8 +232,8 @@ def _split_possessives(groups: list[list[Token]]) -> list[list[Token]]:
 
 
 def _owners(owner: str) -> tuple[str, ...]:
-    """The names that stand for ``owner``: each name run in it ("UK defence chief Tony Radakin" ->
-    "UK", "Tony Radakin"); none for a description ("the first estimates", "the mayor")."""
+    """The names that stand for ``owner``: each name run in it ("UK defence chief Ana Ruiz" ->
+    "UK", "Ana Ruiz"); none for a description ("the first estimates", "the mayor")."""
     return tuple(" ".join(t.word for t in g) for g in question_names(owner))
 
 
@@ -255,7 +255,7 @@ def _owner(text: str, focus: Focus) -> str:
 _OWNED = frozenset("""estimate estimates figure figures count tally assessment claim claims statement statements
 call calls demand demands proposal plan offer warning threat response view position account version
 numbers data forecast prediction""".split())
-"""Nouns whose owner is the source of what is asked ("the Pentagon's estimate"), not its subject."""
+"""Nouns whose owner is the source of what is asked ("the ministry's estimate"), not its subject."""
 
 
 # --- parts -----------------------------------------------------------------------------------
