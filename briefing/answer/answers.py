@@ -27,8 +27,8 @@ import regex
 
 from briefing import lexicon
 from briefing.answer.checks import speakers, subjects_of
-from briefing.answer.focus import _CURRENCY, _MEASURES, _SPEECH, _answers_target, _counts
-from briefing.answer.generate import ANSWER, Candidate, _disagreements, candidate_sentences
+from briefing.answer.focus import CURRENCY, MEASURES, SPEECH, answers_target, counts_asked
+from briefing.answer.generate import ANSWER, Candidate, candidate_sentences, disagreements
 from briefing.answer.question import Question, question_language, table
 from briefing.models import DraftSentence, Evidence
 from briefing.terms import STOPWORDS, Token, content_terms, matches, name_like, number_mentions, tokens
@@ -54,7 +54,6 @@ class Answered:
 @dataclass
 class Scored:
     candidate: Candidate
-    coverage: float
     score: float
 
 
@@ -143,7 +142,7 @@ def gives_asked(question: Question, text: str, context: str, lower: frozenset[st
     (headlines capitalize every word)."""
     asks = question.asks
     if asks == "money":
-        return bool(_CURRENCY.search(text)) and bool(re.search(r"\d", text))
+        return bool(CURRENCY.search(text)) and bool(re.search(r"\d", text))
     if asks == "figure":
         return _gives_figure(question, text, context)
     if asks == "age":
@@ -153,19 +152,19 @@ def gives_asked(question: Question, text: str, context: str, lower: frozenset[st
     if asks in ("person", "place"):
         return _names_other(question, text, lower)
     if asks == "statement":
-        return bool(_SPEECH.search(text)) or bool(_SPEECH.search(context.partition("\n")[0]))
+        return bool(SPEECH.search(text)) or bool(SPEECH.search(context.partition("\n")[0]))
     target = question.focus.target
     if asks == "thing" and target is not None:
         if target.category and target.words[-1].casefold() not in _MEASURE_WORDS:
             # "Which village..." is answered by a name; "which football club" with "football" stated
-            return _answers_target(target, f"{context}\n{text}", question.text) and _names_other(question, text, lower)
-        if target.words[-1].casefold() in _MEASURES:  # "the rouble's exchange rate" is not the key rate
-            return _answers_target(target, f"{context}\n{text}", question.text)
+            return answers_target(target, f"{context}\n{text}", question.text) and _names_other(question, text, lower)
+        if target.words[-1].casefold() in MEASURES:  # "the rouble's exchange rate" is not the key rate
+            return answers_target(target, f"{context}\n{text}", question.text)
         return True  # "Which post...": "director of national intelligence" need not say "post" (scored)
     return True
 
 
-_MEASURE_WORDS = _MEASURES | {"percentage", "share", "number", "amount"}
+_MEASURE_WORDS = MEASURES | {"percentage", "share", "number", "amount"}
 
 
 def _gives_figure(question: Question, text: str, context: str) -> bool:
@@ -187,7 +186,7 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
     asked_units = {_unit_family()[t.term] for t in question.focus.counted if t.term in _unit_family()}
     if asked_units:
         return any({_unit_family().get(t) for t in subject} & asked_units for _, subject in found)
-    return not question.focus.counted or _counts(question.focus, f"{text}\n{context}") or bool(_ACRONYM_COUNT.search(text))
+    return not question.focus.counted or counts_asked(question.focus, f"{text}\n{context}") or bool(_ACRONYM_COUNT.search(text))
 
 
 _ACRONYM_COUNT = re.compile(r"\d[\d,.]*\s+[A-Z]{2,}s?\b")  # "190 POWs": an acronym may be what is counted
@@ -228,12 +227,12 @@ def _vague_figures(text: str) -> list[tuple[float, frozenset[str]]]:
 def _names_target(question: Question, text: str, context: str) -> bool:
     """A what/which question whose sentence (or context) states the thing asked for."""
     target = question.focus.target
-    return question.asks == "thing" and target is not None and _answers_target(target, f"{context}\n{text}", question.text)
+    return question.asks == "thing" and target is not None and answers_target(target, f"{context}\n{text}", question.text)
 
 
 def _names_counted(question: Question, text: str, context: str) -> bool:
     """A figure question whose sentence (or context) names what is counted."""
-    return question.asks == "figure" and bool(question.focus.counted) and _counts(question.focus, f"{text}\n{context}")
+    return question.asks == "figure" and bool(question.focus.counted) and counts_asked(question.focus, f"{text}\n{context}")
 
 
 def _names_other(question: Question, text: str, lower: frozenset[str]) -> bool:
@@ -297,10 +296,6 @@ _LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
 _MID_CAPITAL = regex.compile(r"(?<=[\p{Ll},;] )\p{Lu}[\p{L}\p{M}-]+")
 
 
-def _only_initial(group: list) -> bool:
-    return len(group) == 1 and group[0].initial
-
-
 def names_met(question: Question, context_terms: frozenset[str], common: frozenset[str] = frozenset(),
               lower: frozenset[str] = frozenset(), text: str = "") -> bool:
     """Every name group of the question is mentioned, but those ``common`` in the store ("Chile"
@@ -347,10 +342,11 @@ def roles_met(question: Question, context_terms: frozenset[str]) -> bool:
     return all(all(matches(t, context_terms) for t in role.terms) for role in question.focus.roles)
 
 
-def owner_met(question: Question, text: str, headline: str) -> bool:
-    """The owner of the asked statement or figure is named by the sentence, or by its context (the
-    headline, and the rest of a feed item: "Ruiz says ..." over a one-sentence item)."""
-    pools = (content_terms(text), content_terms(headline))
+def owner_met(question: Question, text: str, context: str) -> bool:
+    """The owner of the asked statement or figure is named by the sentence, or by its ``context``
+    (the headline and the chunk: "Ruiz says ..." over a one-sentence item); a role it names
+    ("the mayor") by the sentence itself."""
+    pools = (content_terms(text), content_terms(context))
     if question.owner_role and not any(matches(t, pools[0]) for t in content_terms(question.owner_role)):
         return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
     if not question.owners:
@@ -461,17 +457,17 @@ def score_candidates(question: Question, candidates: list[Candidate], weights: d
             continue
         if not same_agent(question, candidate.text, candidate.evidence.title):
             continue
-        passed.append((candidate, own, coverage(weights, context_terms)))
-    cosines = similarity([c.text for c, _, _ in passed]) if passed else []  # the sentence itself, not what it leans on
+        passed.append((candidate, context, own, coverage(weights, context_terms)))
+    cosines = similarity([c.text for c, *_ in passed]) if passed else []  # the sentence itself, not what it leans on
     out = []
-    for (candidate, own, read), cosine in zip(passed, cosines):
+    for (candidate, context, own, read), cosine in zip(passed, cosines):
         if cosine < _setting("min_similarity") and (own <= 0 or read < _setting("min_coverage") or cosine < _setting("similarity_floor")):
             continue  # a sentence sharing none of the question's words answers only as a close paraphrase
         score = (_setting("own_weight") * own + _setting("read_weight") * read + _setting("similarity_weight") * cosine
                  + (_setting("headline_penalty") if candidate.headline else 0.0)
-                 + (_setting("counted_bonus") if _names_counted(question, candidate.shown, _context(candidate)) else 0.0)
-                 + (_setting("target_bonus") if _names_target(question, candidate.shown, _context(candidate)) else 0.0))
-        out.append(Scored(candidate, read, score))
+                 + (_setting("counted_bonus") if _names_counted(question, candidate.shown, context) else 0.0)
+                 + (_setting("target_bonus") if _names_target(question, candidate.shown, context) else 0.0))
+        out.append(Scored(candidate, score))
     return sorted(out, key=lambda s: (-s.score, s.candidate.order))
 
 
@@ -525,7 +521,7 @@ def _other_side(scored: list[Scored], picked: list[Scored]) -> list[Scored]:
     """When answering sentences of two articles give different figures for the same thing and the
     picks show only one side: the sentences of the widest such disagreement that are not picked."""
     by_candidate = {id(s.candidate): s for s in scored}
-    pairs = _disagreements([s.candidate for s in scored], 1)
+    pairs = disagreements([s.candidate for s in scored], 1)
     shown = {id(p.candidate) for p in picked}
     if not pairs or all(id(c) in shown for c in pairs[0]):
         return []

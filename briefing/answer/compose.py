@@ -17,6 +17,7 @@ from briefing.answer.answers import EARLIER, Answered, answer_sentences, answers
 from briefing.answer.generate import ANSWER, DEVELOPMENTS, DISAGREE, SECTIONS, disagreement_sentences, draft_answer
 from briefing.answer.leads import extractive_story_brief, model_story_brief, story_leads
 from briefing.answer.question import Question
+from briefing.answer.retrieve import add_excerpts
 from briefing.answer.stories import Gathered
 from briefing.answer.verify import Verifier
 from briefing.chat import StructuredModel
@@ -111,7 +112,11 @@ def compose_answer(question: Question, pool: list[Evidence], llm: StructuredMode
     if foreign:
         return Composition(abstain_reason=foreign)
     answered = answer_sentences(question, pool, idf, similarity_to(question.text, embedder))
-    checked = _verified(question, answered, pool, llm, verifier, k)
+
+    def excerpted(chunks: list[Evidence]) -> list[Evidence]:  # a model reads each chunk's sentences closest to the question
+        return add_excerpts(chunks, embedder.embed([question.text])[0], embedder, settings.excerpt_sentences)
+
+    checked = _verified(question, answered, pool, llm, verifier, k, excerpted)
     shown = [c for c in checked if c.shown]
     evidence = _shown_evidence(shown, pool, k, settings.abstain_similarity)
     if not shown:
@@ -137,12 +142,13 @@ def similarity_to(text: str, embedder: Embedder) -> Callable[[list[str]], list[f
 
 
 def _verified(question: Question, answered: Answered, pool: list[Evidence], llm: StructuredModel | None,
-              verifier: Verifier, k: int) -> list[CheckedSentence]:
+              verifier: Verifier, k: int, excerpted: Callable[[list[Evidence]], list[Evidence]]) -> list[CheckedSentence]:
     """The model's answer from the ``k`` chunks holding the best answering sentences (then the best
-    others), each sentence verified and kept only when it answers a part of the question; the
-    tool's own picks when the model answers nothing, or when there is no model."""
+    others; each shown as its sentences closest to the question, ``excerpted``), each sentence
+    verified and kept only when it answers a part of the question; the tool's own picks when the
+    model answers nothing, or when there is no model."""
     if llm is not None:
-        shown_to_model = _shown_evidence([], _answering_first(answered, pool), k)
+        shown_to_model = excerpted(_shown_evidence([], _answering_first(answered, pool), k))
         drafted = draft_answer(question.text, shown_to_model, llm)
         verifier.prepare(drafted)
         checked = [c for d in drafted for c in verifier.verify_sentence(d)]

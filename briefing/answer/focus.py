@@ -5,7 +5,7 @@
 - what "how many" counts, and whether "how much" asks for money;
 - the speaker of "What did X say".
 
-``answers`` checks a sentence against them (``_answers_target``, ``_counts``). Roles and targets
+``answers`` checks a sentence against them (``answers_target``, ``counts_asked``). Roles and targets
 are read from English questions.
 """
 
@@ -38,7 +38,7 @@ CATEGORIES = frozenset(
 _LOOSE_MODIFIERS = frozenset("former new first last latest current next previous main largest biggest other".split())
 """Modifiers a source need not repeat: "Which former president..." is answered by "Donald Trump"."""
 _VAGUE = frozenset("type kind sort name number amount percentage share proportion part sum date day year month time hour".split())
-_MEASURES = frozenset("""calibre caliber size length range height weight speed distance depth width area price cost value
+MEASURES = frozenset("""calibre caliber size length range height weight speed distance depth width area price cost value
 rate toll total capacity budget salary fine sentence temperature""".split())
 """Target words answered by a figure ("What calibre..." -> "240mm", "the death toll" -> "12 killed")."""
 _AUXILIARIES = frozenset("did does do is are was were has have had will would can could should may might".split())
@@ -91,7 +91,7 @@ def question_focus(question: str) -> Focus:
 
 
 _SAID = re.compile(r"\bwhat did (.+?) (say|says|tell|write|claim|announce|warn|promise|reply|respond)\b", re.I)
-_SPEECH = re.compile(
+SPEECH = re.compile(
     r"\b(said|says|say|told|tells|tell|stated|states|wrote|writes|warned|warns|announced|announces|claimed|claims"
     r"|promised|replied|responded|added|according to|called|calls|den(y|ies|ied)|spoke|speaking|insisted|dismissed"
     r"|acknowledged|confirmed|declined|urged|vowed|pledged|described|argued|asked|accused)\b|[“”\"]",
@@ -189,7 +189,7 @@ def _subject_asked(rest: str) -> list[Token]:
     return span
 
 
-def _answers_target(target: Phrase, text: str, question: str) -> bool:
+def answers_target(target: Phrase, text: str, question: str) -> bool:
     """Whether ``text`` names what the question's target asks for. The words before the last one
     ("football" in "which football club") must be stated, one of them at least, unless they are
     category words; the last one is stated or answered by a name the question lacks ("Which
@@ -198,7 +198,7 @@ def _answers_target(target: Phrase, text: str, question: str) -> bool:
     modifiers = [t for t, w in zip(target.terms[:-1], target.words[:-1]) if not _is_category(w) and w.casefold() not in _LOOSE_MODIFIERS]
     if modifiers and not any(matches(term, pool) for term in modifiers):
         return False
-    if matches(target.terms[-1], pool) or (target.words[-1].casefold() in _MEASURES and numbers(text)):
+    if matches(target.terms[-1], pool) or (target.words[-1].casefold() in MEASURES and numbers(text)):
         return True
     if not target.category:
         return False
@@ -215,16 +215,16 @@ def _is_category(word: str) -> bool:
 _COUNTED_AS = {"casualti": ("kill", "wound"), "peopl": ("civilian", "resid", "person", "kill", "wound")}
 """What a count of these is reported as: casualties as killed and wounded, people as civilians..."""
 _MONEY_WORDS = frozenset(t for word in lexicon.questions()["money_words"] for t in content_terms(word))
-_CURRENCY = re.compile(r"[$€£¥₽₴]|\b(dollars?|euros?|roubles?|rubles?|pounds?|yuan|hryvnias?|usd|eur|rub)\b", re.I)
+CURRENCY = re.compile(r"[$€£¥₽₴]|\b(dollars?|euros?|roubles?|rubles?|pounds?|yuan|hryvnias?|usd|eur|rub)\b", re.I)
 
 
-def _counts(focus: Focus, text: str) -> bool:
+def counts_asked(focus: Focus, text: str) -> bool:
     """Whether a sentence with a figure gives the figure asked for: a sum of money when money is
     asked about ("How much is the city paying..." -> "$200 million"); otherwise it names the noun
     counted ("How many lions...", "how many soldiers' bodies"), and the names in what is counted
     ("How many Storm Shadow missiles...")."""
     if focus.wants_money:
-        return bool(_CURRENCY.search(text))
+        return bool(CURRENCY.search(text))
     pool = content_terms(text)
     counted = [t for t in focus.counted if t.term not in _MONEY_WORDS]
     head = focus.counted_head

@@ -208,7 +208,7 @@ def disagreement_sentences(query: str, evidence: list[Evidence], pairs: int = 2,
         wanted = content_terms(query)
         ranked = [c for c in ranked if len(c.terms & wanted) >= 2]
     known = {text_key(text) for text in shown}
-    found = _disagreements(ranked, pairs + len(known))
+    found = disagreements(ranked, pairs + len(known))
     fresh = [pair for pair in found if not all(text_key(c.text) in known for c in pair)]
     return [c.draft(section) for pair in fresh[:pairs] for c in pair]
 
@@ -312,7 +312,7 @@ def _ordered_terms(text: str) -> dict[str, None]:
 _LOSS_TERMS = frozenset({"kill", "wound", "casualti", "captur", "miss", "loss", "lost"})
 
 
-def _disagreements(ranked: list[Candidate], pairs: int = 2) -> list[tuple[Candidate, Candidate]]:
+def disagreements(ranked: list[Candidate], pairs: int = 2) -> list[tuple[Candidate, Candidate]]:
     """Pairs from different articles giving different figures for the same thing, widest gap first.
 
     "The same thing" means the words right after the figures agree (e.g. "North Korean troops") and

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -133,7 +133,7 @@ def read_question(text: str, *, reference: datetime | None = None, timezone: str
     pieces = split_parts(text)
     if len(pieces) > 1:
         parts = tuple(_part(piece, whole, asked_time) for piece in pieces)
-        return _with(whole, parts=parts)
+        return replace(whole, parts=parts)
     return whole
 
 
@@ -152,14 +152,8 @@ def _part(piece: str, whole: Question, asked_time: AskedTime) -> Question:
     shot down?"), is the whole question's."""
     part = _clause(piece, asked_time, whole.context)
     if part.asks in ("figure", "money") and not part.focus.counted and whole.focus.counted:
-        part = _with(part, focus=_with(part.focus, counted=whole.focus.counted, counted_head=whole.focus.counted_head))
+        part = replace(part, focus=replace(part.focus, counted=whole.focus.counted, counted_head=whole.focus.counted_head))
     return part
-
-
-def _with(item, **changes):
-    from dataclasses import replace
-
-    return replace(item, **changes)
 
 
 def _in_phrase(group: list[Token], phrase: str) -> bool:
