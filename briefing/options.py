@@ -37,7 +37,7 @@ def make_request(kind: str, text: str, *, since: str | None = None, until: str |
     if source is not None and not source.strip():
         raise OptionError("--source is empty: name a publisher (`briefing sources` lists them)")
     filters = retrieval_filter(since, until, source=source.strip() if source else None)
-    return Request(kind=kind, query=text.strip(), filters=filters, k=k, length=length)
+    return Request(kind=kind, query=" ".join(text.split()), filters=filters, k=k, length=length)  # one line, as shown
 
 
 def check_k(k: int | None) -> None:

@@ -29,7 +29,7 @@ from briefing import lexicon
 from briefing.answer.checks import speakers, subjects_of
 from briefing.answer.focus import CURRENCY, MEASURES, SPEECH, answers_target, counts_asked
 from briefing.answer.generate import ANSWER, Candidate, candidate_sentences, disagreements
-from briefing.answer.question import Question, question_language, table
+from briefing.answer.question import Question, question_language, shown_word, table
 from briefing.models import DraftSentence, Evidence
 from briefing.terms import STOPWORDS, Token, content_terms, matches, name_like, number_mentions, tokens
 from briefing.text import split_sentences, text_key
@@ -174,8 +174,9 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
     found = stated_figures(text) or _vague_figures(text)
     if not found:
         return False
-    if not _asks_losses(question):
-        found = [f for f in found if not (f[1] & _loss_terms())]
+    if not _asks_losses(question):  # "30 North Korean troops killed" counts losses, however far the verb
+        losses = {value for value, following in stated_figures(text, int(_setting("loss_reach"))) if following & _loss_terms()}
+        found = [f for f in found if not (f[1] & _loss_terms()) and f[0] not in losses]
         if not found:
             return False
     asked_states = {t.term for t in question.focus.counted} & _country_terms()
@@ -195,16 +196,16 @@ _ACRONYM_COUNT = re.compile(r"\d[\d,.]*\s+[A-Z]{2,}s?\b")  # "190 POWs": an acro
 _MONTH_BEFORE = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
 
 
-def stated_figures(text: str) -> list[tuple[float, frozenset[str]]]:
+def stated_figures(text: str, reach: int = 2) -> list[tuple[float, frozenset[str]]]:
     """The figures ``text`` states, in digits or words ("one year", "3,000 troops"), each with the
-    first two content terms after it (what it counts); years and days of a month left out."""
+    first ``reach`` content terms after it (what it counts); years and days of a month left out."""
     out = []
     for mention in number_mentions(text):
         written = text[mention.start : mention.end]
         if (1900 <= mention.value <= 2100 and written.isdigit()) or _MONTH_BEFORE.search(text[max(0, mention.start - 6) : mention.start]):
             continue
         following = re.sub(r"^[\s\d,.–-]*(to|and|or)?[\s\d,.–-]*", "", text[mention.end : mention.end + 60])
-        subject = [t.term for t in tokens(following) if t.term not in STOPWORDS and len(t.term) > 1][:2]
+        subject = [t.term for t in tokens(following) if t.term not in STOPWORDS and len(t.term) > 1][:reach]
         out.append((mention.value, frozenset(subject)))
     return out
 
@@ -342,11 +343,11 @@ def roles_met(question: Question, context_terms: frozenset[str]) -> bool:
     return all(all(matches(t, context_terms) for t in role.terms) for role in question.focus.roles)
 
 
-def owner_met(question: Question, text: str, context: str) -> bool:
-    """The owner of the asked statement or figure is named by the sentence, or by its ``context``
-    (the headline and the chunk: "Ruiz says ..." over a one-sentence item); a role it names
-    ("the mayor") by the sentence itself."""
-    pools = (content_terms(text), content_terms(context))
+def owner_met(question: Question, text: str, context_terms: frozenset[str]) -> bool:
+    """The owner of the asked statement or figure is named by the sentence, or by its context
+    (``context_terms``: the headline and the chunk, "Ruiz says ..." over a one-sentence item); a
+    role it names ("the mayor") by the sentence itself."""
+    pools = (content_terms(text), context_terms)
     if question.owner_role and not any(matches(t, pools[0]) for t in content_terms(question.owner_role)):
         return False  # "What did the mayor say" is answered by the mayor's words, in the sentence
     if not question.owners:
@@ -379,10 +380,19 @@ def said_by_owner(question: Question, text: str, context: str) -> bool:
             return True
         if any(re.search(rf"{_SAYS_BEFORE}\s+(the\s+)?{re.escape(owner.split()[-1])}\b", piece, re.I) for owner in question.owners):
             return True  # "..., says ministry": the speaker after the verb
-        first = next((t for t in tokens(piece) if t.entity), None)
-        if first is not None and any(head and first.term in head for head in heads):
-            return True  # "Ministry Calls Report 'Fake'": the owner opens it
+        if any(head and head <= _leading_names(piece) for head in heads):
+            return True  # "Ministry Calls Report 'Fake'", "Secretary General Ana Ruiz decried...": the owner is the subject
     return False
+
+
+def _leading_names(text: str) -> frozenset[str]:
+    """The terms of the run of capitalized words (names and titles) a sentence opens with."""
+    run = []
+    for token in tokens(text):
+        if not token.word[:1].isupper():
+            break
+        run.append(token.term)
+    return frozenset(run)
 
 
 _SAYS_BEFORE = r"\b(" + "|".join(w for w in lexicon.english()["roles"]["speech"] if " " not in w) + ")"
@@ -440,24 +450,30 @@ def score_candidates(question: Question, candidates: list[Candidate], weights: d
     """The candidates that answer ``question``, best first (see the module docstring). Only the
     sentences that pass the checks of names, owner, month and what is asked are embedded."""
     passed = []
+    read_with: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {}  # per chunk: context, its terms, the article's
     for candidate in candidates:
-        context = _context(candidate)
-        context_terms = candidate.terms | content_terms(context)
-        own = coverage(weights, candidate.terms)
-        # "His campaign website..." is Brandvold's; "gave the BBC an interview" is the BBC's item
-        article_terms = context_terms | content_terms(f"{candidate.evidence.text} {candidate.evidence.publisher or ''}")
-        article_text = f"{context}\n{candidate.evidence.text}"
-        if not names_met(question, article_terms, common, lower, article_text):
+        item = candidate.evidence
+        if item.key not in read_with:
+            context = _context(candidate)
+            # "His campaign website..." is Brandvold's; "gave the BBC an interview" is the BBC's item
+            article = content_terms(context) | content_terms(item.text) | content_terms(item.publisher or "")
+            read_with[item.key] = (context, content_terms(context), article)
+        context, item_terms, article_terms = read_with[item.key]
+        context_terms = candidate.terms | item_terms
+        if not names_met(question, candidate.terms | article_terms, common, lower, f"{context}\n{item.text}"):
             continue
-        if not same_month(question, f"{candidate.shown}\n{candidate.evidence.title}", candidate.evidence.published):
+        if not same_month(question, f"{candidate.shown}\n{item.title}", item.published):
             continue
-        if not owner_met(question, candidate.shown, f"{context}\n{candidate.evidence.text}") or not roles_met(question, context_terms):
+        if not owner_met(question, candidate.shown, article_terms) or not roles_met(question, context_terms):
             continue
         if not gives_asked(question, candidate.shown, context, lower) or not said_by_owner(question, candidate.text, context):
             continue
-        if not same_agent(question, candidate.text, candidate.evidence.title):
+        if not same_agent(question, candidate.text, item.title):
             continue
-        passed.append((candidate, context, own, coverage(weights, context_terms)))
+        passed.append((candidate, context, coverage(weights, candidate.terms), coverage(weights, context_terms)))
+    # Only the likeliest are embedded (each embedding costs about 1.5 ms here): by words, then by their chunk's cosine.
+    passed.sort(key=lambda p: -(p[2] + p[3] + (p[0].evidence.similarity or 0.0)))
+    passed = passed[: int(_setting("embedded_candidates"))]
     cosines = similarity([c.text for c, *_ in passed]) if passed else []  # the sentence itself, not what it leans on
     out = []
     for (candidate, context, own, read), cosine in zip(passed, cosines):
@@ -479,14 +495,22 @@ def answer_sentences(question: Question, evidence: Sequence[Evidence], idf: dict
     """The drafted answer to each part of ``question`` from ``evidence`` (see the module docstring)."""
     answered = Answered()
     used: set[str] = set()
+    whole = term_weights(question, idf)
     for part in question.asked():
         weights = term_weights(part, idf)
+        context = {t: w for t, w in whole.items() if t not in weights} if question.parts else {}
+        share = _setting("part_context_weight")  # "...and who shot them down?" is about what the whole question is about
         candidates = candidate_sentences(part.text, list(evidence), answering=True)
-        scored = score_candidates(part, candidates, weights, similarity, common_names(part, idf), _lower_words(evidence))
+        scored = score_candidates(part, candidates, weights | {t: share * w for t, w in context.items()}, similarity,
+                                  common_names(part, idf), _lower_words(evidence))
+        if context and _REFERS_BACK.search(part.text):  # "them": some of the first part's words must be there
+            scored = [s for s in scored if coverage(context, s.candidate.terms | content_terms(s.candidate.evidence.title))
+                      >= _setting("part_context_coverage")]
         picks = _choose(part, scored, used)
         if picks and part.asks in ("figure", "money") and not part.time.latest:
             losses = _asks_losses(part)  # the other side of a count of losses is a count of losses too
-            sides = [c for c in scored if not losses or c.candidate.terms & _loss_terms()]
+            floor = scored[0].score * _setting("side_ratio") if scored else 0.0  # the other side answers the question too
+            sides = [c for c in scored if (not losses or c.candidate.terms & _loss_terms()) and c.score >= floor]
             picks += [(ANSWER, side) for side in _other_side(sides, [p for _, p in picks])]
         if not picks:
             answered.unanswered.append(part.text)
@@ -497,6 +521,9 @@ def answer_sentences(question: Question, evidence: Sequence[Evidence], idf: dict
             answered.sentences.append(pick.candidate.draft(section))
     answered.sentences = _without_contained(answered.sentences)
     return answered
+
+
+_REFERS_BACK = re.compile(r"\b(them|they|it|its|he|him|his|she|her|their|theirs|this|that|these|those)\b", re.I)
 
 
 def _without_contained(drafts: list[DraftSentence]) -> list[DraftSentence]:
@@ -536,7 +563,10 @@ def _choose(question: Question, scored: list[Scored], used: set[str]) -> list[tu
     close = [s for s in fresh if s.score >= best * _setting("close_ratio")]
     limit = int(_setting("most_sentences")) if question.asks in ("event", "reason", "thing", "statement") else 2
     if question.time.latest:  # a newer report may say less about the rest of the question
-        return _latest_first([s for s in fresh if s.score >= best * _setting("latest_ratio")])
+        recent = [s for s in fresh if s.score >= best * _setting("latest_ratio")]
+        if question.asks == "figure" and any(stated_figures(s.candidate.shown) for s in recent):
+            recent = [s for s in recent if stated_figures(s.candidate.shown)]  # "thousands" is no latest figure beside "11,000"
+        return _latest_first(recent)
     chosen: list[Scored] = []
     for item in close:
         if len(chosen) == limit:
@@ -569,31 +599,28 @@ def _repeats(a: Scored, b: Scored) -> bool:
 
 
 _WHAT = {
-    "figure": "a figure", "money": "a sum of money", "age": "an age", "date": "a date", "person": "who",
-    "place": "where", "reason": "why", "statement": "what was said", "event": "what happened",
-    "yes-no": "whether", "thing": "what was asked",
+    "figure": "a figure", "money": "a sum of money", "age": "an age", "date": "a date", "person": "a name",
+    "place": "a place", "reason": "a reason", "statement": "what was said", "event": "what happened",
+    "yes-no": "an answer", "thing": "what was asked",
 }
 
 
 def _why_not(question: Question) -> str:
     """What no source states, in words: "a figure for troops from the ministry about Belmont",
     "what the mayor said about the storm"."""
-    owner = question.owner.removeprefix("the ").removeprefix("The ")
-    what = f"what the {owner} said" if question.asks == "statement" and owner else _WHAT[question.asks]
-    if question.asks in ("figure", "money") and question.focus.counted:
-        what += " for " + " ".join(map(_shown_word, question.focus.counted))
+    owner = question.owner
+    what = f"what {owner} said" if question.asks == "statement" and owner else _WHAT[question.asks]
+    counted = _COUNTED.search(question.text)
+    if question.asks in ("figure", "money") and counted:
+        what += f" for {counted.group(1)}"
     if owner and question.asks != "statement":
         what += f" from {question.owner}"
     said = content_terms(question.owner) | {t.term for t in question.focus.counted}
-    about = [" ".join(map(_shown_word, g)) for g in question.names if not any(t.term in said for t in g)]
+    about = [" ".join(map(shown_word, g)) for g in question.names if not any(t.term in said for t in g)]
     return what + (" about " + ", ".join(dict.fromkeys(about)) if about else "")
 
 
-def _shown_word(token: Token) -> str:
-    """A token as a reader wrote it: a state's several words ("north_korea") by its name."""
-    if "_" not in token.word:
-        return token.word
-    return next((c.name for c in lexicon.countries() if c.term == token.term), token.word.replace("_", " "))
+_COUNTED = re.compile(r"\bhow (?:many|much) (.+?) (?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)\b", re.I)
 
 
 def answers_some_part(question: Question, text: str, cited: str, pool: Sequence[Evidence]) -> bool:

@@ -132,11 +132,15 @@ _WHAT_IS_ASKED = "what the question asks"
 def similarity_to(text: str, embedder: Embedder) -> Callable[[list[str]], list[float]]:
     """Cosines of texts to ``text`` by ``embedder`` (normalized vectors), embedding ``text`` once."""
     vector: list[np.ndarray] = []
+    known: dict[str, float] = {}  # a sentence read for two parts of a question is embedded once
 
     def cosines(texts: list[str]) -> list[float]:
         if not vector:
             vector.append(embedder.embed([text])[0])
-        return [float(v @ vector[0]) for v in embedder.embed(texts)] if texts else []
+        fresh = list(dict.fromkeys(t for t in texts if t not in known))
+        if fresh:
+            known.update(zip(fresh, (float(v @ vector[0]) for v in embedder.embed(fresh))))
+        return [known[t] for t in texts]
 
     return cosines
 

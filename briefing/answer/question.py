@@ -114,17 +114,26 @@ class Question:
         """What the tool read, as saved with the answer; ``applied``: its window was used."""
         window = RetrievalFilter(since=self.time.since, until=self.time.until) if self.time.window else None
         return QuestionReading(
-            asks=self.asks, names=[" ".join(t.word for t in g) for g in self.names], owner=self.owner or None,
+            asks=self.asks, names=[" ".join(map(shown_word, g)) for g in self.names], owner=self.owner or None,
             latest=self.time.latest, window=window, window_phrase=self.time.phrase or None,
             window_applied=applied and window is not None, parts=[p.text for p in self.parts], language=self.language or None,
         )
 
 
+def shown_word(token: Token) -> str:
+    """A token as a reader wrote it: a state's several words ("north_korea") by the state's name."""
+    if "_" not in token.word:
+        return token.word
+    return next((c.name for c in lexicon.countries() if c.term == token.term), token.word.replace("_", " "))
+
+
 def read_question(text: str, *, reference: datetime | None = None, timezone: str = "UTC",
                   now: datetime | None = None) -> Question:
     """Read ``text`` once. ``reference`` is the newest report the store holds: a date without a year
-    ("December 20") is its latest occurrence up to then. ``now`` anchors "yesterday" and "last
-    week" (default: the clock); ``timezone`` (an IANA name) is the zone whose days a window covers."""
+    ("December 20") is its latest occurrence up to then, and "yesterday" or "last week" count back
+    from it too (from ``now``, default the clock, when that is earlier): a store not pulled for a
+    while still answers "last week" from its last week. ``timezone`` (an IANA name) is the zone
+    whose days a window covers."""
     text = " ".join(text.split())
     zone = ZoneInfo(timezone)
     now = now or datetime.now(UTC)
@@ -264,11 +273,19 @@ def _part_split() -> re.Pattern[str]:
 def split_parts(text: str) -> list[str]:
     """The sub-questions of a question that asks two (or more) things: split at "and"/"but", ";" or
     a question mark followed by a question word or auxiliary, where each side has two or more content
-    words ("How many were killed and who was responsible?"). One piece when it asks one thing."""
+    words ("How many were killed and who was responsible?"), or a bare question word after the first
+    ("How many drones were downed, and when?"). One piece when it asks one thing."""
     pieces = [p.strip(" ,;") for p in _part_split().split(text) if p.strip(" ,;?")]
-    if len(pieces) < 2 or any(len(content_terms(p)) < 1 or len(words(p)) < 3 for p in pieces):
+    if len(pieces) < 2 or not all(_whole_part(p) or (i and _BARE_WH.fullmatch(p.rstrip("?"))) for i, p in enumerate(pieces)):
         return [text]
     return [p if p.endswith("?") else p + "?" for p in pieces]
+
+
+def _whole_part(piece: str) -> bool:
+    return len(content_terms(piece)) >= 1 and len(words(piece)) >= 3
+
+
+_BARE_WH = re.compile(r"(when|where|why|who|how|by whom|since when)", re.I)  # "..., and when?"
 
 
 # --- time ------------------------------------------------------------------------------------
@@ -316,7 +333,7 @@ def read_time(text: str, *, reference: datetime, zone: ZoneInfo, now: datetime) 
         return AskedTime(latest=latest, since=since, until=until, phrase=match.group(0).strip(), months=(first.month,),
                          named_until=_bounds(match.group("prep"), first, last, zone)[1])
     if match := relative.search(text):
-        first, last = _relative_days(match, now.astimezone(zone).date())
+        first, last = _relative_days(match, min(now, reference).astimezone(zone).date())
         since, until = _bounds("in", first, last, zone)
         return AskedTime(latest=latest, since=since, until=until, phrase=match.group(0).strip())
     return AskedTime(latest=latest)
