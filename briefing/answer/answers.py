@@ -174,7 +174,7 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
     found = stated_figures(text) or _vague_figures(text)
     if not found:
         return False
-    if not _asks_losses(question):  # "30 North Korean troops killed" counts losses, however far the verb
+    if not _asks_losses(question):  # "30 Peruvian troops killed" counts losses, however far the verb
         losses = {value for value, following in stated_figures(text, int(_setting("loss_reach"))) if following & _loss_terms()}
         found = [f for f in found if not (f[1] & _loss_terms()) and f[0] not in losses]
         if not found:

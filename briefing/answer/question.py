@@ -77,7 +77,7 @@ class Question:
     ``owner`` is whose statement or figure is meant ("the ministry's estimate", "What did Ruiz
     say", "according to UK defence chief Ana Ruiz"), empty when none, ``owners`` the names
     that may stand for it ("UK", "Ana Ruiz") and ``owner_role`` the role it names, which an
-    answer must state ("mayor" of "the mayor of Zaporizhzhia"); ``agent`` the name terms that
+    answer must state ("mayor" of "the mayor of Arlen"); ``agent`` the name terms that
     do what its ``verb`` (a term) says ("did Chile return": ("chile",), "return"); ``parts``
     holds the sub-questions of a question that asks two things (empty otherwise); ``context`` the
     content terms of the whole question, which a part leans on ("...and who shot them down?");
