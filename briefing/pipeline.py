@@ -177,8 +177,9 @@ def _answer(briefing: Briefing, request: Request, components: Components) -> Non
 
 
 def read_for_question(question: Question, components: Components, filters: RetrievalFilter) -> list[Evidence]:
-    """The chunks a question reads (``retrieve.question_pool``): for the question and each of its parts."""
-    queries = [question.text] + [part.text for part in question.parts]
+    """The chunks a question reads (``retrieve.question_pool``): for each of its parts, or for the
+    question when it asks one thing (a part is scored with the whole question's words too)."""
+    queries = [part.text for part in question.parts] or [question.text]
     pool = int(lexicon.threshold("answers", "pool"))
     return question_pool(queries, components.store, filters, pool)
 
