@@ -28,7 +28,7 @@ import regex
 from briefing import lexicon
 from briefing.answer.checks import speakers, subjects_of
 from briefing.answer.focus import CURRENCY, MEASURES, SPEECH, answers_target, counts_asked
-from briefing.answer.generate import ANSWER, Candidate, candidate_sentences, disagreements
+from briefing.answer.generate import ANSWER, MONTH_BEFORE, Candidate, candidate_sentences, disagreements
 from briefing.answer.question import Question, question_language, shown_word, table
 from briefing.models import DraftSentence, Evidence
 from briefing.terms import STOPWORDS, Token, content_terms, matches, name_like, number_mentions, tokens
@@ -193,16 +193,13 @@ def _gives_figure(question: Question, text: str, context: str) -> bool:
 _ACRONYM_COUNT = re.compile(r"\d[\d,.]*\s+[A-Z]{2,}s?\b")  # "190 POWs": an acronym may be what is counted
 
 
-_MONTH_BEFORE = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
-
-
 def stated_figures(text: str, reach: int = 2) -> list[tuple[float, frozenset[str]]]:
     """The figures ``text`` states, in digits or words ("one year", "3,000 troops"), each with the
     first ``reach`` content terms after it (what it counts); years and days of a month left out."""
     out = []
     for mention in number_mentions(text):
         written = text[mention.start : mention.end]
-        if (1900 <= mention.value <= 2100 and written.isdigit()) or _MONTH_BEFORE.search(text[max(0, mention.start - 6) : mention.start]):
+        if (1900 <= mention.value <= 2100 and written.isdigit()) or MONTH_BEFORE.search(text[max(0, mention.start - 6) : mention.start]):
             continue
         following = re.sub(r"^[\s\d,.–-]*(to|and|or)?[\s\d,.–-]*", "", text[mention.end : mention.end + 60])
         subject = [t.term for t in tokens(following) if t.term not in STOPWORDS and len(t.term) > 1][:reach]

@@ -498,7 +498,7 @@ def _proper_adjectives() -> frozenset[str]:
 
 NAME_SPELLING = 2
 """Edits by which a name of six letters or more may differ from the source's and still be it
-(transliteration: "Zelensky" and "Zelenskyy", "Kharkov" and "Kharkiv")."""
+(transliteration: "Tchaikovsky" and "Chaikovsky", "Gorbachev" and "Gorbachov")."""
 
 
 def _spelled_alike(word: str, lowered: set[str]) -> bool:

@@ -111,10 +111,11 @@ def compose_answer(question: Question, pool: list[Evidence], llm: StructuredMode
     pool, foreign = in_language(question, pool)
     if foreign:
         return Composition(abstain_reason=foreign)
-    answered = answer_sentences(question, pool, idf, similarity_to(question.text, embedder))
+    similarity = QuestionSimilarity(question.text, embedder)
+    answered = answer_sentences(question, pool, idf, similarity)
 
     def excerpted(chunks: list[Evidence]) -> list[Evidence]:  # a model reads each chunk's sentences closest to the question
-        return add_excerpts(chunks, embedder.embed([question.text])[0], embedder, settings.excerpt_sentences)
+        return add_excerpts(chunks, similarity.vector(), embedder, settings.excerpt_sentences)
 
     checked = _verified(question, answered, pool, llm, verifier, k, excerpted)
     shown = [c for c in checked if c.shown]
@@ -129,20 +130,25 @@ def compose_answer(question: Question, pool: list[Evidence], llm: StructuredMode
 _WHAT_IS_ASKED = "what the question asks"
 
 
-def similarity_to(text: str, embedder: Embedder) -> Callable[[list[str]], list[float]]:
-    """Cosines of texts to ``text`` by ``embedder`` (normalized vectors), embedding ``text`` once."""
-    vector: list[np.ndarray] = []
-    known: dict[str, float] = {}  # a sentence read for two parts of a question is embedded once
+class QuestionSimilarity:
+    """Cosines of texts to ``text`` by ``embedder`` (normalized vectors): ``text`` is embedded once
+    (``vector()`` gives it to the excerpts too), and each other text once however often asked."""
 
-    def cosines(texts: list[str]) -> list[float]:
-        if not vector:
-            vector.append(embedder.embed([text])[0])
-        fresh = list(dict.fromkeys(t for t in texts if t not in known))
+    def __init__(self, text: str, embedder: Embedder):
+        self.text, self.embedder = text, embedder
+        self._vector: np.ndarray | None = None
+        self._known: dict[str, float] = {}  # a sentence read for two parts of a question
+
+    def vector(self) -> np.ndarray:
+        if self._vector is None:
+            self._vector = self.embedder.embed([self.text])[0]
+        return self._vector
+
+    def __call__(self, texts: list[str]) -> list[float]:
+        fresh = list(dict.fromkeys(t for t in texts if t not in self._known))
         if fresh:
-            known.update(zip(fresh, (float(v @ vector[0]) for v in embedder.embed(fresh))))
-        return [known[t] for t in texts]
-
-    return cosines
+            self._known.update(zip(fresh, (float(v @ self.vector()) for v in self.embedder.embed(fresh))))
+        return [self._known[t] for t in texts]
 
 
 def _verified(question: Question, answered: Answered, pool: list[Evidence], llm: StructuredModel | None,

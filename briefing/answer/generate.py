@@ -282,7 +282,7 @@ def _restated(headline_terms: frozenset[str], body: str) -> bool:
     return False
 
 
-_MONTH = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
+MONTH_BEFORE = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
 _FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
 
 
@@ -294,7 +294,7 @@ def figures(text: str) -> list[tuple[float, frozenset[str]]]:
     out = []
     for match in _FIGURE.finditer(text):
         value = float(match.group().replace(",", ""))
-        if 1900 <= value <= 2100 or _MONTH.search(text[max(0, match.start() - 6) : match.start()]):
+        if 1900 <= value <= 2100 or MONTH_BEFORE.search(text[max(0, match.start() - 6) : match.start()]):
             continue
         following = re.sub(r"^[\s\d,.–-]*(to|and|or)?[\s\d,.–-]*", "", text[match.end() : match.end() + 60])
         subject = frozenset(list(_ordered_terms(following))[:2])
