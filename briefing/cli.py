@@ -148,25 +148,110 @@ def main(
 @app.command()
 @reports_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
-    prune: Annotated[bool, typer.Option("--prune", help="Remove articles whose files are gone.")] = False,
+    inputs: Annotated[list[str], typer.Argument(help="Files or folders (walked recursively), or http(s) URLs of a "
+                                                "feed or an article page, fetched once.", metavar="PATH_OR_URL...")],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove articles whose files are gone or no longer hold them "
+                                        "(items rolled off a feed downloaded again).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input was skipped.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest articles (Markdown, text, HTML, JSON, JSONL, RSS/Atom) into the store."""
-    from briefing.ingest.run import ingest as run_ingest
-    from briefing.output.console import IngestProgress, print_ingest_report, print_skipped, print_warnings
+    """Ingest articles (Markdown, text, HTML, JSON, JSONL, RSS/Atom/RDF, each also .gz) into the store."""
+    from briefing.ingest.pull import ingest_inputs
+    from briefing.output.console import IngestProgress
 
     with IngestProgress(enabled=not as_json) as progress, _components() as components:
-        report = run_ingest(paths, components, prune=prune, on_progress=progress.update)
+        report = ingest_inputs(inputs, components, prune=prune, on_progress=progress.update)
+    _print_ingest(report, as_json)
+    if strict and report.skipped:
+        raise typer.Exit(1)
+
+
+def _print_ingest(report, as_json: bool) -> None:
+    from briefing.output.console import print_ingest_report, print_skipped, print_warnings
+
     if as_json:
         _print_json(report.model_dump(mode="json"))
     else:
         print_ingest_report(report)
     print_warnings(report.warnings)
     print_skipped(report.skipped)
-    if strict and report.skipped:
+
+
+@app.command()
+@reports_errors
+def pull(
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any feed failed or is gone.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch every subscribed feed (`briefing feeds add`) and ingest what is new."""
+    from briefing.ingest.pull import pull as run_pull
+    from briefing.output.console import IngestProgress, print_pull_report, print_skipped, print_warnings
+
+    with IngestProgress(enabled=not as_json) as progress, _components() as components:
+        report = run_pull(components, on_progress=progress.update)
+    if as_json:
+        _print_json(report.model_dump(mode="json"))
+    else:
+        print_pull_report(report)
+    print_warnings(report.ingest.warnings)
+    print_skipped(report.ingest.skipped)
+    if strict and (report.count("failed") or report.count("gone")):
         raise typer.Exit(1)
+
+
+feeds_app = typer.Typer(help="Subscribed feeds: add, import, list, remove. `briefing pull` fetches them.",
+                        no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+@reports_errors
+def feeds_add(
+    urls: Annotated[list[str], typer.Argument(help="Feed URLs (or pages that name their feed).", metavar="URL...")],
+    full_text: Annotated[bool, typer.Option("--full-text", help="Fetch the page of each thin item and keep its "
+                                            "main text (BRIEFING_FULL_TEXT_WORDS).")] = False,
+) -> None:
+    """Subscribe to feeds; each is fetched once to check that it is a feed."""
+    from briefing.ingest.pull import add_feeds
+
+    for line in add_feeds(_settings(), urls, full_text=full_text):
+        typer.echo(line)
+
+
+@feeds_app.command("import")
+@reports_errors
+def feeds_import(
+    opml: Annotated[Path, typer.Argument(help="An OPML file, as feed readers export their subscriptions.")],
+    full_text: Annotated[bool, typer.Option("--full-text", help="Fetch full text for every imported feed.")] = False,
+) -> None:
+    """Subscribe to every feed an OPML file lists (not fetched until `briefing pull`)."""
+    from briefing.ingest.pull import import_opml
+
+    for line in import_opml(_settings(), opml, full_text=full_text):
+        typer.echo(line)
+
+
+@feeds_app.command("list")
+@reports_errors
+def feeds_list(as_json: JsonOption = False) -> None:
+    """The subscribed feeds, with what the last pull found."""
+    from briefing.ingest.feeds import load_feeds
+    from briefing.output.console import print_feeds
+
+    feeds = load_feeds(_settings())
+    if as_json:
+        _print_json([feed.model_dump(mode="json") for feed in feeds])
+    else:
+        print_feeds(feeds)
+
+
+@feeds_app.command("remove")
+@reports_errors
+def feeds_remove(url: Annotated[str, typer.Argument(help="The feed's URL as `briefing feeds list` shows it.")]) -> None:
+    """Unsubscribe from a feed; the articles it brought stay in the store."""
+    from briefing.ingest.pull import remove_feed
+
+    typer.echo(remove_feed(_settings(), url))
 
 
 @app.command()

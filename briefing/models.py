@@ -118,11 +118,63 @@ class IngestReport(BaseModel):
     near_duplicates: int = 0
     updates: int = Field(0, description="Versions of stored stories found now: a newer one replaces the current, "
                          "an older one is kept as history.")
+    repeats: int = Field(0, description="Items seen again (same outlet, same headline and text, as in a later "
+                         "download of a feed): one source, not counted as duplicates.")
+    left_articles: int = Field(0, description="Articles that left the file that brought them in this run (rolled "
+                               "off a feed, edited away): kept in the store until `--prune` or retention removes them.")
     removed_files: int = Field(0, description="Files pruned because they are gone.")
-    removed_articles: int = 0
+    removed_articles: int = Field(0, description="Articles removed from the store in this run: those of pruned files, "
+                                  "those no longer in their files (`--prune`) and expired ones.")
+    expired: int = Field(0, description="Of removed_articles, those published before the retention window "
+                         "(BRIEFING_RETENTION_DAYS).")
+    too_old: int = Field(0, description="Items not stored because they were published before the retention window.")
     skipped: list[Skipped] = Field(default_factory=list)
     warnings: list[Notice] = Field(default_factory=list, description="Articles stored with a caveat, one line each.")
     seconds: float = 0.0
+
+
+class Feed(BaseModel):
+    """A subscribed feed and what the last pulls learned of it."""
+
+    url: str = Field(description="Where the feed is fetched; a permanent redirect updates it.")
+    full_text: bool = Field(False, description="Fetch the page of a thin item (`feeds add --full-text`).")
+    title: str | None = None
+    added: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    digest: str | None = Field(None, description="SHA-256 of the last body fetched: the same bytes are not kept twice.")
+    last_pulled: datetime | None = None
+    status: str | None = Field(None, description="Outcome of the last pull: new, unchanged, not-modified, failed, gone.")
+    problem: str | None = None
+    misses: int = Field(0, description="Pulls in a row that answered 404 (``briefing.ingest.feeds.GONE_AFTER`` mark it gone).")
+    gone: bool = Field(False, description="The server said the feed is gone; pulls skip it until it is added again.")
+    moved_from: list[str] = Field(default_factory=list)
+
+
+class FeedOutcome(BaseModel):
+    """What one pull did with one subscribed feed."""
+
+    url: str = Field(description="The feed's URL after this pull (a permanent redirect updates it).")
+    status: str = Field(description="new (a new body kept and ingested), unchanged (the same bytes again), "
+                        "not-modified (304), failed, or gone (404 or 410).")
+    problem: str | None = Field(None, description="Why it failed or is gone, one line.")
+    notes: list[str] = Field(default_factory=list, description="What was overcome or changed (retries, a move, "
+                             "a charset disagreement, pages kept as the feed's text), one line each.")
+    snapshot: str | None = Field(None, description="The archived file ingested from this feed, if any.")
+    bytes: int = Field(0, description="Size of the body fetched, decoded.")
+
+
+class PullReport(BaseModel):
+    """What one `briefing pull` did."""
+
+    feeds: list[FeedOutcome] = Field(default_factory=list)
+    skipped_gone: int = Field(0, description="Subscribed feeds marked gone, not fetched.")
+    ingest: IngestReport
+    fetch_seconds: float = Field(0.0, description="Seconds spent fetching, pages of full-text items excluded.")
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(outcome.status == status for outcome in self.feeds)
 
 
 class ArticleVersion(BaseModel):

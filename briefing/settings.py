@@ -136,6 +136,22 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         20, gt=0, description="Largest file read whole (Markdown, text, HTML, JSON, feeds), in MB; JSONL is streamed."
     )
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds a feed or page request may take to connect or "
+                                 "between bytes before it counts as failed (then retried).")
+    fetch_retries: int = Field(2, ge=0, le=10, description="Retries of a feed or page request after a timeout, a "
+                               "connection error, 429 or 5xx, with doubling backoff from 0.5 s.")
+    fetch_max_wait: float = Field(30.0, ge=0, description="Most seconds one request waits in all for retries, "
+                                  "Retry-After included; a server asking for longer is tried again on the next pull.")
+    fetch_concurrency: int = Field(16, ge=1, le=256, description="Requests a pull runs at once, across hosts.")
+    fetch_per_host: int = Field(2, ge=1, le=16, description="Requests a pull runs at once to one host (politeness).")
+    full_text_words: int = Field(120, ge=0, description="A feed item of fewer words is fetched from its page when "
+                                 "its feed was added with `--full-text`.")
+    retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="Days an article is kept after its publish time; older ones are removed by every ingest and "
+        "pull, and not stored. Unset: everything ingested stays until the user removes it (`--prune`).",
+    )
     near_duplicate_threshold: float = Field(
         0.8,
         gt=0,

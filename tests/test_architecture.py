@@ -103,6 +103,19 @@ def test_ingest_never_reaches_the_provider_module(graph):
         assert "briefing.llm" not in reachable(graph, module), module
 
 
+def test_ingest_writes_and_reads_the_store_only_through_its_interface(graph):
+    """Ingest and pull use the ``Store`` facade: no ``.catalog``, ``.chroma``, ``.record`` or
+    ``.side_files`` attribute of it, and no import of the store's inner modules."""
+    inner = ("briefing.store.catalog", "briefing.store.chroma", "briefing.store.record", "briefing.store.side_files",
+             "briefing.store.catalog_writes", "briefing.store.catalog_reads")
+    for path in sorted((PACKAGE / "ingest").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        reached = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        assert not reached & {"catalog", "chroma", "record", "side_files"}, path.name
+        module = module_name(path)
+        assert not [name for name, typing_only in graph[module] if name in inner and not typing_only], path.name
+
+
 def test_no_import_cycles(graph):
     """Runtime imports (those not only for type checkers) form no cycle."""
     state: dict[str, int] = {}  # 1: on the current path, 2: done

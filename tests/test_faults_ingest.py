@@ -48,8 +48,10 @@ def messy_folder(tmp_path) -> Path:
         + json.dumps({"id": "f3", "title": "Power cuts", "text": "Kyiv scheduled rolling power cuts after strikes on substations."}) + "\n"
     )
     (folder / "same-id.jsonl").write_text(
-        json.dumps({"id": "x1", "title": "First", "text": "Moldova reported a drone crossing its airspace on Sunday night."}) + "\n"
-        + json.dumps({"id": "x1", "title": "Second", "text": "A different story about fishing quotas in the Baltic Sea."}) + "\n"
+        json.dumps({"id": "x1", "title": "Drone crosses Moldovan airspace", "text": "Moldova reported a drone crossing its airspace on Sunday night."}) + "\n"
+        # the same id on a revised copy (no times tell which is newer), then on an unrelated story (a placeholder id)
+        + json.dumps({"id": "x1", "title": "Drone crosses Moldovan airspace again", "text": "Moldova reported a drone crossing its airspace late on Sunday."}) + "\n"
+        + json.dumps({"id": "x1", "title": "Baltic fishing quotas cut", "text": "A different story about fishing quotas in the Baltic Sea."}) + "\n"
     )
     (folder / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
     (folder / "latin1.txt").write_bytes("Zürich talks\n\nDélégués met in Zürich to discuss prisoner exchanges.".encode("latin-1"))
@@ -92,6 +94,8 @@ def test_bad_input_is_reported_one_line_each_and_the_rest_ingested(messy_folder,
     assert "publish date 'the day after tomorrow' not understood" in warned[("bad-date.md", None)]
     assert "stored undated" in warned[("bad-date.md", None)]
     assert "the stored version stays current" in warned[("same-id.jsonl", 2)]
+    assert any(Path(w["path"]).name == "same-id.jsonl" and "it is not used to tell their stories apart" in w["text"]
+               for w in report["warnings"])
     assert "symlink loop" in skipped[("loop", None)]
     # one line per problem on stderr, each naming its file (and line)
     problem_lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -99,10 +103,11 @@ def test_bad_input_is_reported_one_line_each_and_the_rest_ingested(messy_folder,
         assert any(name in text and reason in text and (line is None or f":{line}" in text) for text in problem_lines), name
 
     listed = {a["title"]: a for a in json.loads(runner.invoke(app, ["sources", "--json"]).stdout)}
-    assert set(listed) == {"Bridge reopens", "Grain deal", "Power cuts", "First", "Zürich talks", "Kharkiv update",
-                           "Port strike", "Undated"}
+    assert set(listed) == {"Bridge reopens", "Grain deal", "Power cuts", "Drone crosses Moldovan airspace",
+                           "Baltic fishing quotas cut", "Zürich talks", "Kharkiv update", "Port strike", "Undated"}
     assert listed["Undated"]["published"] is None
-    assert [v["title"] for v in listed["First"]["earlier_versions"]] == ["Second"]
+    assert [v["title"] for v in listed["Drone crosses Moldovan airspace"]["earlier_versions"]] == [
+        "Drone crosses Moldovan airspace again"]
     with Store(Settings(), HashingEmbedder()) as store:
         texts = " ".join(text for _, _, text in store.catalog.all_chunks())
     assert "Délégués met in Zürich" in texts and "shelling damaged a school" in texts
@@ -115,7 +120,7 @@ def test_strict_makes_skips_an_error_without_losing_what_was_stored(messy_folder
     before = len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout))
     result = runner.invoke(app, ["ingest", str(messy_folder), "--strict"])
     assert result.exit_code == 1
-    assert len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout)) == before + 8
+    assert len(json.loads(runner.invoke(app, ["sources", "--json"]).stdout)) == before + 9
 
 
 def test_a_huge_file_is_refused_without_being_read(tmp_path):

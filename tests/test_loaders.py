@@ -107,7 +107,7 @@ def test_unknown_format_is_a_one_line_error(tmp_path):
 
 
 def _supported() -> str:
-    return ".atom .htm .html .json .jsonl .markdown .md .ndjson .rss .text .txt .xml"
+    return ".atom .htm .html .json .jsonl .markdown .md .ndjson .rdf .rss .text .txt .xml, each also gzipped as .gz"
 
 
 def test_unreadable_file_is_a_one_line_error(tmp_path, monkeypatch):
@@ -355,3 +355,14 @@ def test_ad_blocker_and_javascript_walls_are_placeholders(tmp_path):
     loaded = load_file(write(tmp_path, "items.json", json.dumps(records)))
     assert [a.title for a in loaded.articles] == ["Zoo pandas"]
     assert "bot-check or paywall" in loaded.skipped[0].reason
+
+
+def test_a_gzipped_file_is_read_as_its_inner_format(tmp_path):
+    import gzip
+
+    path = tmp_path / "feed.xml.gz"
+    path.write_bytes(gzip.compress(b'<?xml version="1.0"?><rss version="2.0"><channel><title>Gz (sample)</title>'
+                                   b"<item><title>Packed item</title><description>A feed kept compressed is read "
+                                   b"as the feed it holds.</description></item></channel></rss>"))
+    loaded = load_file(path)
+    assert [(a.title, a.publisher) for a in loaded.articles] == [("Packed item", "Gz (sample)")]

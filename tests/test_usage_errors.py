@@ -110,14 +110,16 @@ def test_output_format_follows_the_suffix_when_no_format_is_given(corpus, tmp_pa
     assert code == 0 and (tmp_path / "forced.html").read_text().startswith("# ")  # -f wins over the suffix
 
 
-def test_ingest_refuses_a_url_and_a_missing_path_and_loses_nothing(corpus, tmp_path):
+def test_ingest_refuses_another_scheme_and_a_missing_path_and_loses_nothing(corpus, tmp_path):
     before = stored(corpus)
-    url = "https://feeds.bbci.co.uk/news/world/rss.xml"
+    url = "ftp://example.org/world/rss.xml"
     assert corpus("ingest", url, "--prune") == (
-        2, "", f"Error: {url} is a URL: `briefing ingest` reads files and folders; download the feed or page first "
-               "(e.g. curl -o feed.xml URL) and ingest the file\n")
+        2, "", f"Error: {url}: `briefing ingest` fetches http and https URLs only; download it first and ingest "
+               "the file\n")
     missing = tmp_path / "no-such-folder"
     assert corpus("ingest", str(CORPUS), str(missing), "--prune") == (1, "", f"Error: {missing}: no such file or folder\n")
+    # a missing path is found before any URL is fetched (nothing listens on port 9)
+    assert corpus("ingest", "http://127.0.0.1:9/feed.xml", str(missing)) == (1, "", f"Error: {missing}: no such file or folder\n")
     assert stored(corpus) == before  # neither run read, wrote or pruned anything
 
 

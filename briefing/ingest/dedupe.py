@@ -25,6 +25,10 @@ SUBSTANTIVE_WORDS = 20
 """Texts shorter than this ("Comments", "Read more.") say nothing about being the same story."""
 TITLE_OVERLAP = 0.5
 """Headlines are the same story's when this share of their distinct words (Jaccard) is common."""
+RELATED_TEXT = 0.3
+"""Estimated Jaccard similarity of word 3-grams above which two texts sharing a guid or URL can be
+versions of one story though their headlines differ (a rewritten headline over a corrected text);
+below it, and with unlike headlines, the shared key is a placeholder."""
 _PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20241105)  # fixed seed: signatures must be comparable across runs
 _A = _rng.integers(1, (1 << 61) - 1, size=PERMUTATIONS, dtype=np.uint64)
@@ -134,6 +138,12 @@ class DuplicateIndex:
             if signature is not None:
                 for band in self._bands(signature):
                     self._buckets.get(band, set()).discard(article_id)
+
+    def similarity(self, article_id: str, signature: np.ndarray) -> float | None:
+        """Estimated Jaccard similarity of ``signature`` to a known article's; None when that
+        article's text was too short to sign."""
+        known = self._signatures.get(article_id)
+        return None if known is None else float((known == signature).mean())
 
     def exact(self, identity: str) -> str | None:
         return self._by_hash.get(identity)

@@ -8,6 +8,7 @@ read by ``briefing.ingest.pages``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -54,11 +55,27 @@ def read_text(path: Path, loaded: Loaded, markup: bool = False) -> str:
 
 
 def _decode_file(path: Path, markup: bool) -> Decoded:
+    return decode(read_bytes(path), str(path), markup=markup)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, decompressed when it is gzip (``.gz``, as ``briefing pull`` keeps what it fetched)."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
-    return decode(data, str(path), markup=markup)
+        if is_compressed(path):
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise InputError(str(path), f"cannot read file ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def is_compressed(path: Path) -> bool:
+    return path.suffix.lower() == ".gz"
+
+
+def format_suffix(path: Path) -> str:
+    """The suffix that names the format: ``.xml`` for ``feed.xml`` and for ``feed.xml.gz``."""
+    return (Path(path.stem) if is_compressed(path) else path).suffix.lower()
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -67,7 +84,7 @@ def _decode_file(path: Path, markup: bool) -> Decoded:
 def load_jsonl(path: Path) -> Loaded:
     loaded = Loaded()
     try:
-        handle = path.open("rb")
+        handle = gzip.open(path, "rb") if is_compressed(path) else path.open("rb")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise InputError(str(path), f"cannot read file ({exc.strerror or exc})") from None
     with handle:
@@ -225,6 +242,10 @@ def load_feed(path: Path) -> Loaded:
         reason = f"not an RSS or Atom feed ({problem})" if problem else "feed has no entries"
         raise InputError(str(path), reason.splitlines()[0])
     publisher = detail_text(feed.feed.get("title_detail"))
+    problem = getattr(feed, "bozo_exception", None)
+    if problem is not None and "xml" in type(problem).__module__.lower():  # SAX: not well-formed, cut off
+        loaded.warnings.append(Notice(path=str(path), text=(
+            f"malformed XML ({str(problem).splitlines()[0]}): read the {len(feed.entries)} entries it could")))
     for index, entry in enumerate(feed.entries):
         loaded.add(feed_entry_record(entry, publisher), str(path), markup=False, label=f"entry {index}")
     return loaded
@@ -298,6 +319,7 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
     ".jsonl": load_jsonl,
     ".ndjson": load_jsonl,
     ".xml": load_feed,
+    ".rdf": load_feed,  # RSS 1.0 and 0.9 are RDF documents, often saved as index.rdf
     ".rss": load_feed,
     ".atom": load_feed,
 }
@@ -312,10 +334,11 @@ STREAMED = {load_jsonl}  # read a line at a time, so no size limit applies
 def load_file(path: Path, max_bytes: int | None = None) -> Loaded:
     """Articles of one file. Formats read whole are refused above ``max_bytes``, before reading,
     so a huge file costs no memory; JSONL is streamed line by line and has no limit."""
-    loader = LOADERS.get(path.suffix.lower())
+    loader = LOADERS.get(format_suffix(path))
     if loader is None:
         supported = " ".join(sorted(LOADERS))
-        raise InputError(str(path), f"unsupported format '{path.suffix or path.name}' (supported: {supported})")
+        raise InputError(str(path), f"unsupported format '{path.suffix or path.name}' (supported: {supported}, "
+                         "each also gzipped as .gz)")
     if max_bytes is not None and loader not in STREAMED:
         try:
             size = path.stat().st_size
@@ -334,13 +357,14 @@ _URL = re.compile(r"^[a-z][a-z0-9+.-]+:/", re.I)
 
 
 def check_inputs(paths: list[Path]) -> None:
-    """Before an ingest reads or writes anything: OptionError for a URL (files and folders only,
-    for now), InputError for a path that does not exist."""
+    """Before an ingest reads or writes anything: OptionError for a URL of another scheme than
+    http(s) (those are fetched by ``briefing.ingest.pull.ingest_inputs``), InputError for a path
+    that does not exist."""
     for path in paths:
         if _URL.match(str(path)):
             url = re.sub(r"^([^:/]+:)/(?!/)", r"\1//", str(path))  # as typed: Path folded its "//"
-            raise OptionError(f"{url} is a URL: `briefing ingest` reads files and folders; download the feed or "
-                              "page first (e.g. curl -o feed.xml URL) and ingest the file")
+            raise OptionError(f"{url}: `briefing ingest` fetches http and https URLs only; download it first and "
+                              "ingest the file")
     for path in paths:
         if not path.exists():
             raise InputError(str(path), "no such file or folder")
@@ -364,7 +388,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
 def _walk(folder: Path, skipped: list[Skipped]) -> Iterator[Path]:
     seen_dirs: set[Path] = set()
     for path in _walk_dirs(folder, seen_dirs, skipped):
-        if path.suffix.lower() in LOADERS and not IGNORED_NAMES.match(path.name):
+        if format_suffix(path) in LOADERS and not IGNORED_NAMES.match(path.name):
             yield path
         elif not IGNORED_NAMES.match(path.name):
             skipped.append(Skipped(path=str(path), reason=f"unsupported format '{path.suffix or path.name}'"))

@@ -34,7 +34,7 @@ ID_FIELDS = ("id", "guid", "uuid")
 _TRUNCATION = re.compile(r"\s*(…|\.\.\.)?\s*\[\+\d+\s*char(acter)?s?\]\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)")
 
-# Pages a bot check or a paywall serves instead of the article. Only short texts are tested, so
+# Pages a bot check, a paywall or a cookie-consent wall serves instead of the article. Only short texts are tested, so
 # an article that reports on captchas is not mistaken for one.
 _PLACEHOLDER = re.compile(
     r"""not\s+a\s+robot | are\s+you\s+a\s+(robot|human) | verify\s+(that\s+)?you\s+are\s+(a\s+)?human
@@ -47,10 +47,13 @@ _PLACEHOLDER = re.compile(
       | (article|content|story)\s+is\s+(only\s+)?(available\s+)?(for|to)\s+(subscribers|members)
       | reached\s+your\s+(limit|maximum)\s+of\s+free\s+(articles|stories)
       | (log|sign)\s+in\s+to\s+(continue|keep)\s+reading | to\s+continue\s+reading,?\s+(please\s+)?(subscribe|log\s+in|sign\s+in)
-      | already\s+a\s+subscriber\?""",
+      | already\s+a\s+subscriber\? | we\s+value\s+your\s+privacy | (accept|agree\s+to|reject)\s+(all\s+)?cookies
+      | (manage|change)\s+(your\s+)?(cookie|privacy|consent)\s+(settings|preferences|choices)
+      | consent\s+to\s+(the\s+use\s+of\s+)?(cookies|your\s+data)""",
     re.IGNORECASE | re.VERBOSE,
 )
 _PLACEHOLDER_WORDS = 80
+_WALL_TAIL = 300  # characters at the end of a page's text where a paywall or consent prompt sits
 
 
 def record_to_article(
@@ -84,6 +87,13 @@ def record_to_article(
         line=line,
         warnings=warnings,
     )
+
+
+def walled(text: str) -> str | None:
+    """Why a page's text stops at a paywall or consent wall (a wall phrase in its last
+    ``_WALL_TAIL`` characters, however long the teaser before it), or None."""
+    match = _PLACEHOLDER.search(text[-_WALL_TAIL:])
+    return f"a paywall or consent page, not the whole article ('{match.group(0)}')" if match else None
 
 
 def placeholder(title: str | None, text: str) -> str | None:

@@ -9,18 +9,30 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from briefing.errors import InputError
-from briefing.ingest.dedupe import DuplicateIndex, article_hash, minhash, story_keys, substantive
+from briefing.ingest.dedupe import (
+    RELATED_TEXT,
+    DuplicateIndex,
+    article_hash,
+    minhash,
+    similar_titles,
+    story_keys,
+    substantive,
+)
 from briefing.ingest.loaders import Loaded, check_inputs, discover, load_file
 from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, IngestReport, Notice, RawArticle, Skipped, SourceRef
 from briefing.settings import Settings
-from briefing.store.catalog import FileRecord, StoryEntry
-from briefing.store.store import Store
+from briefing.store.store import FileRecord, Store, StoryEntry
 from briefing.terms import unsplit_words
 from briefing.text import chunk_spans, citable_text, clean, indexed_text, split_sentences
 
@@ -88,31 +100,31 @@ def ingest(
     report = IngestReport(files=len(files), skipped=skipped)
     settings = components.settings
     with exclusive_lock(settings.store_dir / "ingest.lock", on_wait=log.warning), components.open_store(writer=True) as store:
-        if store.catalog.get_meta("vectors_pending") == "1" or store.server_lost_vectors():
-            store.reconcile()
-        _share_earlier_store(store, report)
-        run = _IngestRun(store, settings, report, on_progress)
-        run.progress(None)
-        for path in files:
-            run.add_file(path)
-            run.progress(path)
-        run.flush()
-        if prune:
-            run.prune()
-        run.read_again()
-        run.count_totals()
-        store.keyword_index()
-        store.vector_index()
+        ingest_files(store, settings, files, report, prune=prune, on_progress=on_progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _share_earlier_store(store: Store, report: IngestReport) -> None:
-    """What this home holds and Chroma lacks (a store made before Chroma held articles, a wiped
-    server) is uploaded before anything new is written, and said in the report."""
-    done = store.record.share(store.catalog)
-    if done:
+def ingest_files(store: Store, settings: Settings, files: list[Path], report: IngestReport, *, prune: bool = False,
+                 on_progress: ProgressCallback | None = None) -> None:
+    """Ingest ``files`` into an open ``store`` whose ingest lock the caller holds (``ingest`` and
+    ``briefing.ingest.pull`` both come through here), adding to ``report``."""
+    store.repair()
+    if done := store.share_earlier():  # a store made before Chroma held articles, or a wiped server
         report.warnings.append(Notice(path=store.location, text=done))
+    run = _IngestRun(store, settings, report, on_progress)
+    run.progress(None)
+    for path in files:
+        run.add_file(path)
+        run.progress(path)
+    run.flush()
+    if prune:
+        run.prune()
+    run.expire()
+    run.read_again()
+    run.count_totals()
+    store.keyword_index()
+    store.vector_index()
 
 
 class _IngestRun:
@@ -124,15 +136,19 @@ class _IngestRun:
         self.report = report
         self.on_progress = on_progress
         self._upgrade_format()
-        self.start_revision = store.catalog.revision
+        self.start_revision = store.revision
         self.duplicates = DuplicateIndex(settings.near_duplicate_threshold)
-        for article_id, identity, signature, title in store.catalog.dedupe_entries():
+        for article_id, identity, signature, title in store.dedupe_entries():
             self.duplicates.add(article_id, identity, signature, title)
         self.current: dict[str, StoryEntry] = {}  # current articles, to match versions against
         self.stories: dict[str, str] = {}  # story key -> current article id
-        for entry in store.catalog.story_entries():
+        for entry in store.story_entries():
             self._index(entry)
-        self.keys = store.catalog.keys()
+        self.keys = store.citation_keys()
+        self.cutoff = retention_cutoff(settings)
+        self.earlier: set[str] = set()  # articles the file being read held before and holds no more
+        self.shared: set[str] = set()  # story keys several items of the file being read share
+        self.shared_keys: set[tuple[str, str]] = set()  # (file, story key) already warned about
         self.seen: set[str] = set()  # files looked at in this run
         self.unreadable: set[str] = set()  # files of this run that could not be loaded
         self.pending: list[FileRecord] = []
@@ -140,15 +156,15 @@ class _IngestRun:
         self.copies: dict[str, str] = {}  # chunk id -> id of a stored chunk with the same embedded text
 
     def _upgrade_format(self) -> None:
-        catalog = self.store.catalog
-        if catalog.get_meta("ingest_format") == INGEST_FORMAT:
+        store = self.store
+        if store.ingest_format == INGEST_FORMAT:
             return
-        if catalog.file_paths():
-            count = catalog.reset_digests()
-            self.report.warnings.append(Notice(path=self.store.location, text=(
+        if store.file_paths():
+            count = store.read_all_again()
+            self.report.warnings.append(Notice(path=store.location, text=(
                 f"store made by an earlier version of briefing: its {count} files are read again under the "
                 f"current ingest rules (ingest format {INGEST_FORMAT}); nothing is lost")))
-        catalog.set_meta("ingest_format", INGEST_FORMAT)
+        store.set_ingest_format(INGEST_FORMAT)
 
     def add_file(self, path: Path) -> None:
         key = str(path.resolve())
@@ -158,26 +174,42 @@ class _IngestRun:
         except OSError as exc:
             self.report.skipped.append(Skipped(path=str(path), reason=f"cannot read file ({exc.strerror or exc})"))
             return
-        state = self.store.catalog.file_state(key)
+        state = self.store.file_state(key)
         if state is not None and state.digest == digest:
             self._count_unchanged(state)
             return
+        changed = state is not None and state.read_digest not in (None, digest)  # not only read again
         try:
             loaded = load_file(path, max_bytes=int(self.settings.max_file_mb * 2**20))
         except InputError as exc:
             self.report.skipped.append(Skipped(path=exc.location, reason=exc.reason))
             self.unreadable.add(key)
             return
-        self._add_loaded(key, digest, loaded)
+        self._add_loaded(key, digest, loaded, changed)
 
     def prune(self) -> None:
-        """Remove the files that are gone, and what they contributed."""
-        catalog = self.store.catalog
-        gone = [path for path in catalog.file_paths() if not Path(path).exists()]
+        """Remove the files that are gone and what they contributed, and the articles no longer in
+        the files that brought them (rolled off a feed, edited away)."""
+        store = self.store
+        gone = [path for path in store.file_paths() if not Path(path).exists()]
         if gone:
-            self._forget(set().union(*(catalog.article_ids_of_file(path) for path in gone)))
-            self.report.removed_articles = self.store.remove_files(gone)
+            self._forget(set().union(*(store.article_ids_of_file(path) for path in gone)))
+            self.report.removed_articles += self.store.remove_files(gone)
             self.report.removed_files = len(gone)
+        self._remove(store.left_article_ids())
+
+    def expire(self) -> None:
+        """Remove what was published before the retention window (``BRIEFING_RETENTION_DAYS``)."""
+        if self.cutoff is not None:
+            self.report.expired += self._remove(self.store.published_before(self.cutoff))
+
+    def _remove(self, article_ids: set[str]) -> int:
+        if not article_ids:
+            return 0
+        self._forget(article_ids)
+        removed = self.store.remove_articles(article_ids)
+        self.report.removed_articles += removed
+        return removed
 
     def read_again(self) -> None:
         """Read the known files that must be read again (see ``ingest``), until none is left.
@@ -185,7 +217,7 @@ class _IngestRun:
         A file that cannot be loaded keeps what it stored before and is tried again by the next
         ingest, not again in this one."""
         for _ in range(3):  # each pass can only free stories of files read in it
-            waiting = [Path(p) for p in self.store.catalog.files_to_read() if p not in self.unreadable and Path(p).exists()]
+            waiting = [Path(p) for p in self.store.files_to_read() if p not in self.unreadable and Path(p).exists()]
             if not waiting:
                 return
             for path in waiting:
@@ -200,21 +232,33 @@ class _IngestRun:
 
     def count_totals(self) -> None:
         """What the files of this run hold in the store now: current articles, their chunks, copies."""
-        totals = self.store.catalog.file_totals(self.seen)
+        totals = self.store.file_totals(self.seen)
         self.report.articles, self.report.chunks, self.report.duplicates = totals
 
-    def _add_loaded(self, key: str, digest: str, loaded: Loaded) -> None:
-        catalog = self.store.catalog
-        old_ids = catalog.article_ids_of_file(key)
-        self._forget(old_ids)
-        previous = _Previous(catalog.indexed_chunks(old_ids))
-        record = FileRecord(path=key, digest=digest)
+    def _add_loaded(self, key: str, digest: str, loaded: Loaded, changed: bool) -> None:
+        """Store what a file holds. Its articles the file no longer holds stay in the store (marked
+        as left) when its content changed, as when a feed downloaded again has dropped old items;
+        when only the rules changed (a re-read), the new reading replaces the old one."""
+        store = self.store
+        old_ids = store.article_ids_of_file(key)
+        items = [(raw, _prepare(raw, key, len(loaded.articles) == 1)) for raw in loaded.articles]
+        prepared = [item for _, item in items if isinstance(item, _Prepared)]
+        new_ids = {item.identity[:16] for item in prepared}
+        left_before = store.left_already(old_ids)
+        self.earlier = (old_ids - new_ids) if changed else (left_before - new_ids)
+        self.shared = _shared_keys(prepared)
+        replaced = old_ids - self.earlier
+        self._forget(replaced)
+        previous = _Previous(store.indexed_chunks(replaced))
+        record = FileRecord(path=key, digest=digest, kept=self.earlier)
         skipped = loaded.skipped
-        for raw in loaded.articles:
-            problem = self._add_article(raw, key, record, previous)
+        for raw, item in items:
+            problem = item if isinstance(item, str) else self._add_article(raw, item, key, record, previous)
             if problem:
                 skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
             self.report.warnings.extend(Notice(path=raw.source_path, line=raw.line, text=w) for w in raw.warnings)
+        self._carry_sources(key, record, [raw for raw, _ in items])
+        self.report.left_articles += len(self.earlier - left_before)
         self.report.warnings.extend(loaded.warnings)
         self._note_undated(loaded.articles)
         record.skipped = [item.model_dump() for item in skipped]
@@ -222,6 +266,14 @@ class _IngestRun:
         self.pending.append(record)
         if len(self.pending) >= COMMIT_FILES:
             self.flush()
+
+    def _carry_sources(self, key: str, record: FileRecord, raws: list[RawArticle]) -> None:
+        """Copies of stored stories that the file's earlier content gave and its new content does
+        not (rolled off): kept as they were."""
+        present = {(raw.title, raw.url) for raw in raws}
+        for article_id, source, repeat in self.store.sources_of_file(key):
+            if (source.title, source.url) not in present:
+                (record.repeats if repeat else record.alternates).append((article_id, source))
 
     def _note_undated(self, raws: list[RawArticle]) -> None:
         """One line for a file's articles that carry no date at all (an unreadable one has its own)."""
@@ -239,27 +291,26 @@ class _IngestRun:
         for article_id in article_ids:
             self.current.pop(article_id, None)
 
-    def _add_article(self, raw: RawArticle, key: str, record: FileRecord, previous: _Previous) -> str | None:
+    def _add_article(self, raw: RawArticle, item: _Prepared, key: str, record: FileRecord, previous: _Previous) -> str | None:
         """Add one article, fold it into a known one, or store it as a version of one; returns why
         it was skipped, if it was."""
-        text = clean(raw.text) or clean(raw.title or "")  # a feed item with no body ("Comments") is its headline
-        if not text:
-            return "no text after cleaning"
-        title = raw.title or _title_from_text(text)
+        if self.cutoff is not None and raw.published is not None and raw.published < self.cutoff:
+            self.report.too_old += 1
+            return None
+        text, title, identity = item.text, item.title, item.identity
         if run := unsplit_words(text):
             self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
                 f"words of this language are not separated (\"{run}...\" has no spaces): stored, but "
                 "questions may not find its facts")))
-        identity = article_hash(title, text)
         signature = minhash(text) if substantive(text) else None
         source = SourceRef(title=title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key)
         if original := self.duplicates.exact(identity):
-            record.alternates.append((original, source))
-            self.report.exact_duplicates += 1
+            self._add_copy(original, raw, source, record)
             return None
-        url_key, guid_key = story_keys(raw.url, raw.source_id, raw.publisher, key)
+        url_key, guid_key = item.url_key, item.guid_key
         near = self.duplicates.near(signature, title) if signature is not None else None
-        known = self._version_of(url_key, guid_key) or (self._same_publisher(near[0], raw) if near else None)
+        known = self._version_of(url_key, guid_key, title, signature, key) or (
+            self._same_source(near[0], raw) if near else None)
         if near and known is None:
             record.alternates.append((near[0], source))
             self.report.near_duplicates += 1
@@ -284,29 +335,69 @@ class _IngestRun:
         self._add_chunks(article, record, previous)
         return None
 
+    def _add_copy(self, original: str, raw: RawArticle, source: SourceRef, record: FileRecord) -> None:
+        """An exact copy of a stored article: the same item seen again (same outlet, or the same
+        URL where neither names one) is one source, a repeat; another outlet's copy is an alternate."""
+        entry = self.current.get(original)
+        same_outlet = entry is not None and (
+            _same_name(entry.publisher, raw.publisher) if (entry.publisher or raw.publisher)
+            else story_keys(raw.url, None, None, "")[0] == entry.url_key)
+        if same_outlet:
+            record.repeats.append((original, source))
+            self.report.repeats += 1
+        else:
+            record.alternates.append((original, source))
+            self.report.exact_duplicates += 1
+
     def _index(self, entry: StoryEntry) -> None:
         self.current[entry.article_id] = entry
         for story_key in (entry.url_key, entry.guid_key):
             if story_key:
                 self.stories[story_key] = entry.article_id
 
-    def _version_of(self, url_key: str | None, guid_key: str | None) -> StoryEntry | None:
-        """The current article with the same URL or guid, if any. Two different guids from one
-        publisher are two stories even at one URL (feeds that link every item to the front page)."""
+    def _version_of(self, url_key: str | None, guid_key: str | None, title: str, signature: np.ndarray | None,
+                    path: str) -> StoryEntry | None:
+        """The current article with the same URL or guid, if any, and if it can be the same story.
+
+        Two different guids from one publisher are two stories even at one URL (feeds that link
+        every item to the front page). A guid or URL that several items of one file share is
+        trusted only between articles of related headline or text: shared by unrelated ones, it is a
+        placeholder ("N/A", the feed's own URL), not a story, said once per file."""
         for story_key in (guid_key, url_key):
             article_id = self.stories.get(story_key) if story_key else None
-            if article_id is None:
+            if article_id is None or story_key is None:
                 continue
             entry = self.current[article_id]
             if story_key == url_key and guid_key and entry.guid_key and entry.guid_key != guid_key:
                 continue
+            if story_key in self.shared and not self._related(entry, title, signature):
+                self._warn_shared(path, story_key, entry.title, title)
+                continue
             return entry
         return None
 
-    def _same_publisher(self, article_id: str, raw: RawArticle) -> StoryEntry | None:
-        """A near duplicate from the same publisher is a revised version of its story, not a copy."""
+    def _related(self, entry: StoryEntry, title: str, signature: np.ndarray | None) -> bool:
+        """Whether two articles can be versions of one story: most headline words shared, or texts
+        that overlap (``RELATED_TEXT``)."""
+        if similar_titles(title, entry.title):
+            return True
+        overlap = self.duplicates.similarity(entry.article_id, signature) if signature is not None else None
+        return overlap is not None and overlap >= RELATED_TEXT
+
+    def _warn_shared(self, path: str, story_key: str, stored: str, title: str) -> None:
+        if (path, story_key) in self.shared_keys:
+            return
+        self.shared_keys.add((path, story_key))
+        what = "link" if "\x1f" not in story_key else f"guid '{story_key.split(chr(31), 1)[1]}'"
+        self.report.warnings.append(Notice(path=path, text=(
+            f"items share one {what} but not their headline or text ('{stored}', '{title}'): "
+            "it is not used to tell their stories apart")))
+
+    def _same_source(self, article_id: str, raw: RawArticle) -> StoryEntry | None:
+        """A near duplicate from the same publisher, or from this file's earlier content, is a
+        revised version of its story, not a copy."""
         entry = self.current.get(article_id)
-        if entry is not None and raw.publisher and entry.publisher == raw.publisher:
+        if entry is not None and (article_id in self.earlier or (raw.publisher and entry.publisher == raw.publisher)):
             return entry
         return None
 
@@ -316,6 +407,8 @@ class _IngestRun:
         mine, theirs = raw.version_time, known.version_time
         if mine is not None and theirs is not None and mine != theirs:
             return mine > theirs
+        if known.article_id in self.earlier:
+            return True  # the file's new content replaces its earlier content
         self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
             f"same story as the stored '{known.title}' (same URL or guid, or the same publisher's near copy) "
             "with other text and no later publish or update time: the stored version stays current, this "
@@ -401,6 +494,47 @@ class _Previous:
     def __init__(self, by_id: dict[str, tuple[str, str]]):
         self.by_id = by_id
         self.by_embedded = {indexed_text(title, text): cid for cid, (title, text) in by_id.items()}
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An item's cleaned text and headline, its identity (``dedupe.article_hash``) and story keys."""
+
+    text: str
+    title: str
+    identity: str
+    url_key: str | None
+    guid_key: str | None
+
+
+def _prepare(raw: RawArticle, path: str, single: bool) -> _Prepared | str:
+    """The item ready to store, or why it cannot be. A file of one article without a guid or URL
+    is that article's story, so an edit of the file is a new version of it."""
+    text = clean(raw.text) or clean(raw.title or "")  # a feed item with no body ("Comments") is its headline
+    if not text:
+        return "no text after cleaning"
+    title = raw.title or _title_from_text(text)
+    url_key, guid_key = story_keys(raw.url, raw.source_id, raw.publisher, path)
+    if single and guid_key is None and url_key is None:
+        guid_key = f"{path}\x1f"
+    return _Prepared(text, title, article_hash(title, text), url_key, guid_key)
+
+
+def _shared_keys(items: list[_Prepared]) -> set[str]:
+    """Story keys that more than one distinct item of a file carries."""
+    counts = Counter(key for item in {i.identity: i for i in items}.values() for key in (item.url_key, item.guid_key) if key)
+    return {key for key, count in counts.items() if count > 1}
+
+
+def _same_name(first: str | None, second: str | None) -> bool:
+    return (first or "").casefold().strip() == (second or "").casefold().strip()
+
+
+def retention_cutoff(settings: Settings) -> datetime | None:
+    """The oldest publish time kept under ``BRIEFING_RETENTION_DAYS``; None keeps everything."""
+    if settings.retention_days is None:
+        return None
+    return datetime.now(UTC) - timedelta(days=settings.retention_days)
 
 
 def _title_from_text(text: str) -> str:

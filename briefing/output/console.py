@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from briefing.models import ArticleInfo, IngestReport, Notice, Skipped, StoreStats
+from briefing.models import ArticleInfo, Feed, IngestReport, Notice, PullReport, Skipped, StoreStats
 
 PIPE_WIDTH = 160  # tables written to a pipe or file are not wrapped at 80 columns
 
@@ -102,9 +102,52 @@ def print_ingest_report(report: IngestReport) -> None:
         ("warnings", str(len(report.warnings))),
         ("seconds", f"{report.seconds:.1f}"),
     ]
-    if report.removed_files:
-        rows.append(("pruned", f"{report.removed_files} files ({report.removed_articles} articles)"))
+    if report.repeats:
+        rows.insert(5, ("seen again", f"{report.repeats} (the same items from the same outlet: one source each)"))
+    if report.left_articles:
+        rows.append(("no longer in their files", f"{report.left_articles} articles, kept (`--prune` removes them)"))
+    if report.too_old:
+        rows.append(("older than retention", f"{report.too_old} items not stored (BRIEFING_RETENTION_DAYS)"))
+    if report.removed_articles:
+        what = [f"{report.removed_files} gone files"] if report.removed_files else []
+        what += [f"{report.expired} expired"] if report.expired else []
+        rows.append(("removed", f"{report.removed_articles} articles" + (f" ({', '.join(what)})" if what else "")))
     _print_fields("Ingest summary", rows)
+
+
+def print_pull_report(report: PullReport) -> None:
+    """One line per feed that failed, is gone or noted something (stderr), then the summary."""
+    err = _console(err=True)
+    for outcome in report.feeds:
+        for note in outcome.notes:
+            err.print(f"note {outcome.url}: {note}", markup=False, highlight=False, soft_wrap=True)
+        if outcome.problem:
+            err.print(f"{outcome.status} {outcome.url}: {outcome.problem}", markup=False, highlight=False, soft_wrap=True)
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("new", "not-modified", "unchanged", "failed", "gone") if report.count(s))
+    rows = [("feeds", f"{len(report.feeds)} fetched ({counts or 'none'})" +
+             (f"; {report.skipped_gone} gone, skipped" if report.skipped_gone else "")),
+            ("fetch seconds", f"{report.fetch_seconds:.1f}")]
+    _print_fields("Pull summary", rows)
+    if report.ingest.files or report.ingest.removed_articles:
+        print_ingest_report(report.ingest)
+    else:
+        _console().print("nothing new to ingest")
+
+
+def print_feeds(feeds: list[Feed]) -> None:
+    if not feeds:
+        _console().print("no feeds: `briefing feeds add URL` or `briefing feeds import FILE.opml`")
+        return
+    table = Table(show_header=True, header_style="bold", title=f"{len(feeds)} feeds")
+    for column in ("url", "title", "full text", "last pulled (UTC)", "status"):
+        table.add_column(column)
+    for feed in feeds:
+        status = "gone" if feed.gone else (feed.status or "not pulled yet")
+        if feed.problem:
+            status += f": {feed.problem}"
+        pulled = feed.last_pulled.strftime("%Y-%m-%d %H:%M") if feed.last_pulled else ""
+        table.add_row(feed.url, feed.title or "", "yes" if feed.full_text else "", pulled, status)
+    _console().print(table)
 
 
 def print_skipped(skipped: list[Skipped]) -> None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
-from briefing.store.catalog_rows import CatalogCore, Transaction, batches
+from briefing.store.catalog_rows import TO_REREAD, CatalogCore, Transaction, batches
 
 log = logging.getLogger(__name__)
 
 ARTICLE_FIELDS = ("id", "key", "title", "publisher", "url", "published", "published_ts", "source_path", "source_id",
-                  "text", "content_hash", "minhash", "updated", "story_url", "story_guid", "superseded_by")
+                  "text", "content_hash", "minhash", "updated", "story_url", "story_guid", "superseded_by", "left_at")
 FILE_FIELDS = ("path", "digest", "articles", "duplicates", "chunks", "skipped", "ingested_at", "origin")
 CHUNK_FIELDS = ("id", "article_id", "position", "start", "end", "text")
-ALTERNATE_FIELDS = ("source_path", "title", "publisher", "url", "published")
+ALTERNATE_FIELDS = ("source_path", "title", "publisher", "url", "published", "repeat")
 
 
 class CatalogMirror(CatalogCore):
@@ -50,7 +50,7 @@ class CatalogMirror(CatalogCore):
         sql = ("SELECT id FROM articles WHERE source_path IN ({marks}) "
                "UNION SELECT article_id FROM alternates WHERE source_path IN ({marks})")
         articles = {row[0] for row in self._rows_in(sql, paths, repeat=2)}
-        files = {row[0] for row in self.db.execute("SELECT path FROM files WHERE digest IS NULL")}
+        files = {row[0] for row in self.db.execute(f"SELECT path FROM files WHERE {TO_REREAD}")}
         return articles, files
 
     def replaced_by(self, ids: Iterable[str]) -> set[str]:

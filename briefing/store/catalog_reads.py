@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk
 from briefing.store.catalog_rows import (
+    ALTERNATE,
     ARTICLE_COLUMNS,
     CURRENT,
     CatalogCore,
@@ -87,7 +88,7 @@ class CatalogReads(CatalogCore):
         rows = self.db.execute(
             "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.updated, a.source_path, "
             "(SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id), "
-            "(SELECT COUNT(*) FROM alternates l WHERE l.article_id = a.id) "
+            f"(SELECT COUNT(*) FROM alternates l WHERE l.article_id = a.id AND {ALTERNATE}) "
             f"FROM articles a {where} ORDER BY a.published_ts IS NULL, a.published_ts, a.title",
             params,
         )
@@ -126,7 +127,7 @@ class CatalogReads(CatalogCore):
             "articles": one(f"SELECT COUNT(*) FROM articles a WHERE {CURRENT}"),
             "earlier_versions": one(f"SELECT COUNT(*) FROM articles a WHERE NOT {CURRENT}"),
             "chunks": one("SELECT COUNT(*) FROM chunks"),
-            "alternates": one("SELECT COUNT(*) FROM alternates"),
+            "alternates": one(f"SELECT COUNT(*) FROM alternates l WHERE {ALTERNATE}"),
             "publishers": one(f"SELECT COUNT(DISTINCT publisher) FROM articles a WHERE publisher IS NOT NULL AND {CURRENT}"),
             "undated": one(f"SELECT COUNT(*) FROM articles a WHERE published_ts IS NULL AND {CURRENT}"),
             "files": one("SELECT COUNT(*) FROM files"),

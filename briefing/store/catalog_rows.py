@@ -36,7 +36,8 @@ CREATE INDEX IF NOT EXISTS alternates_by_path ON alternates (source_path);
 
 # Columns added after the first release: (table, name, type). Old catalogs get them on open.
 ADDED_COLUMNS = (("articles", "updated", "TEXT"), ("articles", "story_url", "TEXT"), ("articles", "story_guid", "TEXT"),
-                 ("articles", "superseded_by", "TEXT"), ("files", "origin", "TEXT"))
+                 ("articles", "superseded_by", "TEXT"), ("files", "origin", "TEXT"), ("articles", "left_at", "TEXT"),
+                 ("alternates", "repeat", "INTEGER"))
 OWN_FILES = "(origin IS NULL OR origin = (SELECT value FROM meta WHERE key = 'origin'))"
 """Files this home ingested (a shared store's cache also lists other homes' files, which only they can read)."""
 LATER_INDEXES = """
@@ -45,6 +46,8 @@ CREATE INDEX IF NOT EXISTS articles_by_story_guid ON articles (story_guid);
 CREATE INDEX IF NOT EXISTS articles_by_successor ON articles (superseded_by);
 """
 CURRENT = "a.superseded_by IS NULL"  # an article no newer version has replaced
+ALTERNATE = "COALESCE(l.repeat, 0) = 0"
+"""An alternate source (``l``) that is another outlet's copy, not the same item seen again (a repeat)."""
 
 
 @dataclass
@@ -59,6 +62,13 @@ class FileRecord:
     content_hashes: dict[str, str] = field(default_factory=dict)
     stories: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     alternates: list[tuple[str, SourceRef]] = field(default_factory=list)
+    """(stored article id, this file's copy): another outlet's copy of a stored story."""
+    repeats: list[tuple[str, SourceRef]] = field(default_factory=list)
+    """(stored article id, this file's copy): the same item seen again (same outlet, same text): one
+    source, never counted as an alternate, but kept so the item survives its first file's removal."""
+    kept: set[str] = field(default_factory=set)
+    """Articles this file held before and holds no more (rolled off a feed, an edited file): they stay
+    in the store, marked as left, until ``--prune`` or the retention setting removes them."""
     history: dict[str, str] = field(default_factory=dict)
     """Articles of this file stored as earlier versions: id -> the id of the version that replaced it."""
     supersedes: list[tuple[str, str]] = field(default_factory=list)
@@ -71,10 +81,21 @@ class FileRecord:
         return len(self.alternates)
 
 
+REREAD = "reread:"
+"""Prefix of a file's digest while it must be read again (its earlier digest follows, if any)."""
+TO_REREAD = f"(digest IS NULL OR digest LIKE '{REREAD}%')"
+MARK_REREAD = f"digest = CASE WHEN {TO_REREAD} THEN digest ELSE '{REREAD}' || digest END"
+
+
 @dataclass
 class FileState:
     digest: str | None
     skipped: list[dict]
+
+    @property
+    def read_digest(self) -> str | None:
+        """The digest of the content last read, also while the file is marked to be read again."""
+        return (self.digest.removeprefix(REREAD) or None) if self.digest else None
 
 
 ARTICLE_COLUMNS = "a.id, a.key, a.title, a.publisher, a.url, a.published, a.text, a.source_path, a.source_id, a.updated"

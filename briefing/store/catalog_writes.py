@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from briefing.models import version_time
+from briefing.models import SourceRef, version_time
 from briefing.store.catalog_rows import (
+    ALTERNATE,
     ARTICLE_INSERT_COLUMNS,
     CURRENT,
+    MARK_REREAD,
     OWN_FILES,
+    TO_REREAD,
     CatalogCore,
     FileRecord,
     FileState,
@@ -43,6 +46,14 @@ class CatalogWrites(CatalogCore):
     def article_ids_of_file(self, path: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM articles WHERE source_path = ?", (path,))}
 
+    def sources_of_file(self, path: str) -> list[tuple[str, SourceRef, bool]]:
+        """(stored article id, the copy, whether it is a repeat) for every copy this file gave."""
+        rows = self.db.execute(
+            "SELECT article_id, title, publisher, url, published, COALESCE(repeat, 0) FROM alternates WHERE source_path = ?",
+            (path,))
+        return [(r[0], SourceRef(title=r[1], publisher=r[2], url=r[3], published=parse_iso(r[4]), source_path=path),
+                 bool(r[5])) for r in rows]
+
     def dedupe_entries(self) -> Iterator[tuple[str, str, np.ndarray | None, str]]:
         """(id, identity hash, MinHash signature or None for a short text, title) of current articles."""
         rows = self.db.execute(f"SELECT a.id, a.content_hash, a.minhash, a.title FROM articles a WHERE {CURRENT}")
@@ -60,12 +71,12 @@ class CatalogWrites(CatalogCore):
 
     def reset_digests(self) -> int:
         """Make every file count as changed, so the next ingest reads it again; returns how many."""
-        return self.db.execute(f"UPDATE files SET digest = NULL WHERE {OWN_FILES}").rowcount
+        return self.db.execute(f"UPDATE files SET {MARK_REREAD} WHERE {OWN_FILES}").rowcount
 
     def files_to_read(self) -> list[str]:
         """Files the manifest knows but must read again: their stories lost the article they were
         folded into or replaced by, or the store was upgraded."""
-        return [row[0] for row in self.db.execute(f"SELECT path FROM files WHERE digest IS NULL AND {OWN_FILES} ORDER BY path")]
+        return [row[0] for row in self.db.execute(f"SELECT path FROM files WHERE {TO_REREAD} AND {OWN_FILES} ORDER BY path")]
 
     def keys(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, id FROM articles"))
@@ -90,17 +101,19 @@ class CatalogWrites(CatalogCore):
             row = self.db.execute(
                 f"SELECT (SELECT COUNT(*) FROM articles a WHERE source_path IN ({marks}) AND {CURRENT}), "
                 f"(SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source_path IN ({marks})), "
-                f"(SELECT COUNT(*) FROM alternates WHERE source_path IN ({marks}))", batch * 3,
+                f"(SELECT COUNT(*) FROM alternates l WHERE source_path IN ({marks}) AND {ALTERNATE})", batch * 3,
             ).fetchone()
             totals = [t + r for t, r in zip(totals, row)]
         return totals[0], totals[1], totals[2]
 
     def write_files(self, records: list[FileRecord]) -> list[str]:
-        """Replace what each file contributed with its new content. Returns chunk ids now gone."""
+        """Replace what each file contributed with its new content, keeping (marked as left) the
+        articles of its earlier content it no longer holds. Returns chunk ids now gone."""
         with self._transaction():
             gone: set[str] = set()
             for record in records:
-                gone |= self._forget_file(record.path)
+                gone |= self._forget_file(record.path, keep=record.kept)
+                self._mark_left(record.kept)
                 self._insert(record)
                 gone |= self._supersede(record.supersedes)
             self._bump_revision()
@@ -119,8 +132,57 @@ class CatalogWrites(CatalogCore):
             self._bump_revision()
         return sorted(gone), articles
 
-    def _forget_file(self, path: str) -> set[str]:
-        owned = sorted(self.article_ids_of_file(path))
+    def remove_articles(self, article_ids: set[str]) -> list[str]:
+        """Drop these articles with their chunks and alternate sources; returns the chunk ids gone."""
+        with self._transaction():
+            gone = self._drop(sorted(article_ids), keep_path=None)
+            self._bump_revision()
+        return sorted(gone)
+
+    def left_article_ids(self) -> set[str]:
+        """Current articles no longer in the file that brought them, with the earlier versions they replaced."""
+        rows = self.db.execute(f"SELECT id FROM articles a WHERE left_at IS NOT NULL AND {CURRENT}")
+        return self._with_earlier_versions({row[0] for row in rows})
+
+    def left_already(self, article_ids: set[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in batches(sorted(article_ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT id FROM articles WHERE left_at IS NOT NULL AND id IN ({marks})", batch)
+            found |= {row[0] for row in rows}
+        return found
+
+    def published_before(self, cutoff: datetime) -> set[str]:
+        """Articles (current or earlier versions) published before ``cutoff``."""
+        rows = self.db.execute("SELECT id FROM articles WHERE published_ts < ?", (cutoff.timestamp(),))
+        return {row[0] for row in rows}
+
+    def _with_earlier_versions(self, ids: set[str]) -> set[str]:
+        found, waiting = set(ids), sorted(ids)
+        while waiting:
+            batch, waiting = waiting[:500], waiting[500:]
+            marks = ",".join("?" * len(batch))
+            new = {r[0] for r in self.db.execute(f"SELECT id FROM articles WHERE superseded_by IN ({marks})", batch)} - found
+            found |= new
+            waiting.extend(sorted(new))
+        return found
+
+    def _mark_left(self, article_ids: set[str]) -> None:
+        now = datetime.now(UTC).isoformat()
+        for batch in batches(sorted(article_ids), 500):
+            marks = ",".join("?" * len(batch))
+            self.db.execute(f"UPDATE articles SET left_at = ? WHERE left_at IS NULL AND id IN ({marks})", [now, *batch])
+
+    def _forget_file(self, path: str, keep: set[str] | None = None) -> set[str]:
+        owned = sorted(self.article_ids_of_file(path) - (keep or set()))
+        gone = self._drop(owned, keep_path=path)
+        self.db.execute("DELETE FROM alternates WHERE source_path = ?", (path,))
+        return gone
+
+    def _drop(self, owned: list[str], keep_path: str | None) -> set[str]:
+        """Delete articles with their chunks and alternates; files that had a story folded into, or
+        replaced by, one of them (other than ``keep_path``, being rewritten) are marked to be read
+        again, so that story comes back. Returns the chunk ids gone."""
         gone: set[str] = set()
         for batch in batches(owned, 500):
             marks = ",".join("?" * len(batch))
@@ -128,14 +190,13 @@ class CatalogWrites(CatalogCore):
             # Files that had a story folded into, or replaced by, a removed article must be read
             # again to keep it.
             self.db.execute(
-                f"UPDATE files SET digest = NULL WHERE path IN (SELECT source_path FROM alternates "
+                f"UPDATE files SET {MARK_REREAD} WHERE path IN (SELECT source_path FROM alternates "
                 f"WHERE article_id IN ({marks}) AND source_path != ? UNION SELECT source_path FROM articles "
                 f"WHERE superseded_by IN ({marks}) AND source_path != ?)",
-                [*batch, path, *batch, path],
+                [*batch, keep_path or "", *batch, keep_path or ""],
             )
             for table, column in (("chunks", "article_id"), ("alternates", "article_id"), ("articles", "id")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
-        self.db.execute("DELETE FROM alternates WHERE source_path = ?", (path,))
         return gone
 
     def _supersede(self, pairs: list[tuple[str, str]]) -> set[str]:
@@ -165,8 +226,9 @@ class CatalogWrites(CatalogCore):
             [(c.id, c.article_id, c.position, c.start, c.end, c.text) for c in record.chunks],
         )
         self.db.executemany(
-            "INSERT INTO alternates VALUES (?,?,?,?,?,?)",
-            [(aid, s.source_path, s.title, s.publisher, s.url, iso(s.published)) for aid, s in record.alternates],
+            "INSERT INTO alternates VALUES (?,?,?,?,?,?,?)",
+            [(aid, s.source_path, s.title, s.publisher, s.url, iso(s.published), repeat)
+             for repeat, pairs in ((0, record.alternates), (1, record.repeats)) for aid, s in pairs],
         )
         self.db.execute(
             "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?)",

@@ -22,13 +22,16 @@ from briefing.errors import StoreError
 from briefing.locking import exclusive_lock
 from briefing.models import Article, Chunk, RetrievalFilter, StoreStats
 from briefing.settings import Settings
-from briefing.store.catalog import Catalog, recorded_meta
+from briefing.store.catalog import Catalog, FileRecord, StoryEntry, recorded_meta
 from briefing.store.chroma import ChromaVectors, collection_embedder, mismatch
 from briefing.store.keyword import KeywordIndex
+from briefing.store.manifest import StoreManifest
 from briefing.store.record import ServerRecord, SyncProgress
 from briefing.store.side_files import SideFiles
 from briefing.store.vector_index import VectorIndex
 from briefing.store.writes import StoreWrites
+
+__all__ = ["Candidates", "FileRecord", "Store", "StoryEntry", "open_catalog", "recorded_embedder", "store_location"]
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ def recorded_embedder(settings: Settings) -> str | None:
     return collection_embedder(settings, store_location(settings))
 
 
-class Store(StoreWrites, AbstractContextManager):
+class Store(StoreWrites, StoreManifest, AbstractContextManager):
     """Open with ``Store(settings, embedder)``; the embedder's name is checked against the store's."""
 
     def __init__(self, settings: Settings, embedder: Embedder, progress: SyncProgress | None = None, writer: bool = False):

@@ -66,6 +66,22 @@ class StoreWrites:
         self.catalog.set_meta("vectors_pending", "0")
         return articles
 
+    def remove_articles(self, article_ids: set[str]) -> int:
+        """Remove these articles (``--prune``, retention) with their chunks; returns how many."""
+        if not article_ids:
+            return 0
+        self.catalog.set_meta("vectors_pending", "1")
+        self.side_files.track()
+        reread_before = self.catalog.touched_by_files(())[1]
+        self.catalog.set_meta(PUBLISH_PENDING, "1")
+        gone = self.catalog.remove_articles(article_ids)
+        self._delete_vectors(gone)
+        reread_after = self.catalog.touched_by_files(())[1]
+        self.record.publish(self.catalog, set(), set(article_ids), reread_after - reread_before, set())
+        self.catalog.set_meta(PUBLISH_PENDING, "0")
+        self.catalog.set_meta("vectors_pending", "0")
+        return len(article_ids)
+
     def _publish(self, before: tuple[set[str], set[str]], paths: set[str], gone_paths: set[str]) -> None:
         """Copy to the server what a write changed: the articles these files held or fed before and
         after it (theirs, those they are an alternate source of, versions they replaced), and the
