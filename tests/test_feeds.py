@@ -285,6 +285,15 @@ def test_retention_removes_old_articles_and_leaves_older_items_out(server):
     assert report.ingest.too_old == 2 and len(titles()) == 2
 
 
+def test_retention_set_later_removes_what_is_older_and_counts_it(tmp_path):
+    now = datetime.now(UTC)
+    items = synthetic_items(1, 2, now - timedelta(days=40)) + synthetic_items(2, 3, now - timedelta(hours=5))
+    (tmp_path / "feed.xml").write_bytes(rss_feed("Mixed ages (sample)", items))
+    assert ingest_inputs([str(tmp_path / "feed.xml")], components()).articles == 5
+    later = ingest_inputs([str(tmp_path / "feed.xml")], components(retention_days=30))
+    assert (later.expired, later.removed_articles) == (2, 2) and len(titles()) == 3
+
+
 def test_a_second_pull_waits_for_the_lock_of_the_first(server):
     server.serve("/f.xml", feed_bytes(1))
     subscribe(server, ["/f.xml"])
