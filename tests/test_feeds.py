@@ -121,7 +121,8 @@ def test_a_permanent_redirect_updates_the_subscription_and_a_temporary_one_does_
     assert [o.status for o in report.feeds] == ["new"] * 3
     urls = [feed.url for feed in load_feeds(Settings())]
     assert urls == [server.url("/new.xml"), server.url("/new-308.xml"), server.url("/temp.xml")]
-    assert any("moved permanently to" in note for note in report.feeds[0].notes)
+    assert report.feeds[0].notes == [f"moved permanently from {server.url('/old.xml')} to {server.url('/new.xml')}: "
+                                     "subscription updated"]
     assert load_feeds(Settings())[0].moved_from == [server.url("/old.xml")]
 
 
@@ -179,12 +180,16 @@ def test_a_gone_feed_is_marked_and_no_longer_fetched(server):
     server.fail("/410.xml", 410)
     server.fail("/404.xml", 404)
     subscribe(server, ["/410.xml", "/404.xml"])
-    for _ in range(4):
+    first = pull(components())
+    assert [o.status for o in first.feeds] == ["gone", "failed"]  # a 404 is gone only three pulls in a row
+    assert first.feeds[1].problem == "HTTP 404 Not Found (1 of 3 in a row mark it gone)"
+    for _ in range(3):
         report = pull(components())
     assert server.hits("/410.xml") == 1 and server.hits("/404.xml") == 3
     gone = {feed.url.rsplit("/", 1)[1]: feed.gone for feed in load_feeds(Settings())}
     assert gone == {"410.xml": True, "404.xml": True}
     assert report.skipped_gone == 2 and not report.feeds
+    assert [feed.status for feed in load_feeds(Settings())] == ["gone", "gone"]
 
 
 def test_feeds_add_checks_each_url_and_finds_a_page_s_feed(server):
@@ -192,10 +197,17 @@ def test_feeds_add_checks_each_url_and_finds_a_page_s_feed(server):
     server.serve("/site.html", b'<html><head><title>Site</title><link rel="alternate" type="application/atom+xml" '
                  b'href="feed.xml"></head><body></body></html>', content_type="text/html")
     server.serve("/plain.html", b"<html><body><p>No feed here.</p></body></html>", content_type="text/html")
-    lines = add_feeds(Settings(), [server.url("/site.html"), server.url("/feed.xml"), server.url("/plain.html")])
+    server.serve("/notes.txt", b"just some notes", content_type="text/plain")
+    server.fail("/gone.xml", 410)
+    asked = ["/site.html", "/feed.xml", "/plain.html", "/notes.txt", "/gone.xml"]
+    lines = add_feeds(Settings(), [server.url(path) for path in asked])
     assert lines[0] == f"{server.url('/feed.xml')}: added (the feed the page {server.url('/site.html')} names)"
     assert lines[1] == f"{server.url('/feed.xml')}: already subscribed"
     assert "an HTML page that names no feed: not added" in lines[2]
+    assert lines[3] == f"{server.url('/notes.txt')}: not a feed (content type 'text/plain'): not added"
+    assert lines[4] == f"{server.url('/gone.xml')}: not added: HTTP 410 Gone: the server says it is gone"
+    assert add_feeds(Settings(), [server.url("/feed.xml")], full_text=True) == [
+        f"{server.url('/feed.xml')}: already subscribed; full text turned on"]
     assert [feed.url for feed in load_feeds(Settings())] == [server.url("/feed.xml")]
     with pytest.raises(OptionError, match=re.escape("'ftp://example.org/x' is not an http or https URL")):
         add_feeds(Settings(), ["ftp://example.org/x"])
@@ -227,7 +239,7 @@ def test_ingest_url_takes_a_feed_or_a_page_once(server):
     report = ingest_inputs([server.url("/f.xml"), server.url("/story.html"), server.url("/missing.xml")], components())
     assert report.articles == 3
     assert [(s.path, s.reason) for s in report.skipped] == [
-        (server.url("/missing.xml"), "HTTP 404 Not Found: the server says it is gone")]
+        (server.url("/missing.xml"), "HTTP 404 Not Found")]
     assert "Harbour wall repaired" in titles()
     again = ingest_inputs([server.url("/f.xml")], components())
     assert again.unchanged_files == 1 and again.embedded == 0
@@ -353,3 +365,27 @@ def test_a_file_read_again_keeps_what_left_it_and_a_changed_marked_file_keeps_it
     report = ingest_inputs([str(work)], run)
     assert report.left_articles == 2 and report.removed_articles == 0
     assert sorted(titles()) == sorted({item.title for day in days for item in day})
+
+
+def test_a_correction_in_a_later_download_becomes_current_and_older_copies_stay_history(server):
+    """The outlet's item downloaded again with other text and no later time replaces what was read
+    before; two identical older copies of a stored story are one earlier version, not an error."""
+    def item(text: str, day: int) -> FeedItem:
+        return FeedItem(title="Floods displace valley residents", link="https://example.org/floods", guid="floods-1",
+                        text=f"Floods in the valley displaced {text} residents on Monday, officials said.",
+                        published=START + timedelta(days=day))
+    server.serve("/f.xml", rss_feed("Valley (sample)", [item("12,000", 1)]))
+    subscribe(server, ["/f.xml"])
+    pull(components())
+    server.serve("/f.xml", rss_feed("Valley (sample)", [item("14,500", 1)]))  # corrected, same pubDate
+    corrected = pull(components())
+    assert corrected.ingest.updates == 1
+    assert [w.text.split(": ")[-1] for w in corrected.ingest.warnings] == [
+        "'Floods displace valley residents' is current now; the earlier one stays in the catalog as history"]
+    catalog = open_catalog(Settings())
+    assert "14,500" in catalog.db.execute("SELECT text FROM articles WHERE superseded_by IS NULL").fetchone()[0]
+    server.serve("/old1.xml", rss_feed("Valley (sample)", [item("9,000", 0)]))
+    server.serve("/old2.xml", rss_feed("Valley (sample)", [item("9,000", 0)]))
+    report = ingest_inputs([server.url("/old1.xml"), server.url("/old2.xml")], components())
+    assert (report.updates, report.repeats) == (1, 1)
+    assert [len(a.earlier_versions) for a in open_catalog(Settings()).list_articles()] == [2]

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -93,10 +94,19 @@ def page_file(settings: Settings, url: str, hidden: bool) -> Path:
 def keep(path: Path, body: bytes) -> Path:
     """Write ``body`` gzip-compressed at ``path`` (atomically) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     temporary.write_bytes(gzip.compress(body, mtime=0))
     os.replace(temporary, path)
     return path
+
+
+def keep_snapshot(folder: Path, body: bytes, suffix: str) -> Path:
+    """Keep a feed's body in its folder as ``<UTC time>-<8 hex of its SHA-256><suffix>.gz``; the
+    same bytes kept before (a pull whose ingest did not finish) are that file again."""
+    same = sorted(folder.glob(f"*-{digest(body)[:8]}{suffix}.gz")) if folder.exists() else []
+    if same:
+        return same[0]
+    return keep(folder / snapshot_name(body, suffix), body)
 
 
 def snapshot_name(body: bytes, suffix: str, now: datetime | None = None) -> str:

@@ -4,7 +4,7 @@ One ``Fetcher`` serves a whole pull: requests run in parallel across hosts (``fe
 and at most ``fetch_per_host`` at a time to one host. Each request is conditional when a validator
 is known (ETag, Last-Modified), so an unchanged feed costs a 304; bodies may be gzip-compressed;
 redirects are followed by hand (at most ``MAX_REDIRECTS``) so a permanent one can update the
-subscription and a loop is named; connection errors, timeouts, 5xx, 429 and 503 are retried with
+subscription and a loop is named; connection errors, timeouts, 429, 500, 502, 503 and 504 are retried with
 backoff, waiting as long as ``Retry-After`` asks up to ``fetch_max_wait``; a body over
 ``max_file_mb`` is refused before it is read whole. Every outcome is one ``Fetched`` with a one-line
 ``problem`` when there is one.
@@ -50,8 +50,10 @@ class Fetched:
     """The outcome of one fetch.
 
     ``status``: ``ok`` (``body`` holds the decoded bytes), ``not-modified`` (304), ``gone`` (404 or
-    410: the feed or page is no more), ``failed`` (``problem`` says why). ``url`` is the URL the
-    body came from after redirects; ``moved_to`` is set when every redirect on the way was permanent.
+    410: the feed or page may be no more; a pull marks a feed gone at once on 410 only),
+    ``failed`` (``problem`` says why); one hop of ``fetch`` may also be ``redirect``, with the
+    target in ``moved_to``. ``url`` is the URL the body came from after redirects; ``moved_to`` is
+    set on the result when every redirect on the way was permanent and the new URL answered.
     """
 
     requested: str
@@ -112,16 +114,27 @@ class Fetcher:
             return list(pool.map(lambda item: self.fetch(*item), items))
 
     def fetch(self, url: str, validators: Validators | None = None) -> Fetched:
-        """Fetch ``url``, conditionally when ``validators`` are given, following redirects."""
+        """Fetch ``url``, conditionally when ``validators`` are given (sent on every hop, so a feed
+        behind a temporary redirect still answers 304), following redirects. Never raises."""
+        try:
+            return self._follow(url, _ascii_only(validators))
+        except Exception as exc:  # one feed's surprise must not stop a pull of all the others
+            return _failed(url, f"{type(exc).__name__}: {_reason(exc)}")
+
+    def _follow(self, url: str, validators: Validators | None) -> Fetched:
         current, permanent, seen = url, True, [url]
         for _ in range(MAX_REDIRECTS + 1):
-            result = self._with_retries(url, current, validators if current == url else None)
+            result = self._with_retries(url, current, validators)
             if result.status != "redirect":
                 if current != url:
                     result.url = current
-                    result.moved_to = current if permanent else None
+                    usable = result.status in ("ok", "not-modified")
+                    result.moved_to = current if permanent and usable else None
                 return result
-            target = result.moved_to or ""
+            target = result.moved_to
+            if target is None or urlsplit(target).scheme not in ("http", "https"):
+                return _failed(url, f"redirect {result.http_status} to {target or 'nowhere (no Location)'}: "
+                                    "not an http or https URL")
             permanent = permanent and result.http_status in PERMANENT
             if target in seen:
                 return _failed(url, f"redirect loop ({' -> '.join([*seen, target])})")
@@ -178,13 +191,13 @@ class Fetcher:
         if code in REDIRECTS:
             location = response.headers.get("location")
             result.status, result.moved_to = "redirect", urljoin(url, location) if location else None
-            result.problem = None if location else f"redirect {code} without a Location"
             return result
         if code == 304:
             result.status = "not-modified"
             return result
         if code in GONE:
-            result.status, result.problem = "gone", f"HTTP {code} {response.reason_phrase}: the server says it is gone"
+            said = ": the server says it is gone" if code == 410 else ""
+            result.status, result.problem = "gone", f"HTTP {code} {response.reason_phrase}{said}"
             return result
         if code >= 400:
             result.problem = f"HTTP {code} {response.reason_phrase}".strip()
@@ -206,7 +219,7 @@ class Fetcher:
         return result
 
     def _host(self, url: str) -> threading.Semaphore:
-        host = urlsplit(url).netloc.lower()
+        host = (urlsplit(url).hostname or "").removeprefix("www.")
         with self._lock:
             if host not in self._hosts:
                 self._hosts[host] = threading.Semaphore(self.settings.fetch_per_host)
@@ -232,6 +245,14 @@ def retry_after(value: str | None) -> float | None:
 def _too_big(size: int | None, limit: int) -> str:
     said = f"{size / 2**20:.1f} MB" if size is not None else "more than that"
     return f"response over the {limit / 2**20:g} MB limit ({said}; BRIEFING_MAX_FILE_MB): not read"
+
+
+def _ascii_only(validators: Validators | None) -> Validators | None:
+    """Validators that can be sent back in a header (a server's non-ASCII ETag cannot)."""
+    if validators is None:
+        return None
+    usable = [v if v is not None and v.isascii() else None for v in (validators.etag, validators.last_modified)]
+    return Validators(*usable)
 
 
 def _failed(url: str, problem: str) -> Fetched:

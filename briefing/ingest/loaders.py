@@ -63,10 +63,16 @@ def read_bytes(path: Path) -> bytes:
     try:
         if is_compressed(path):
             with gzip.open(path, "rb") as handle:
-                return handle.read()
+                data = handle.read(GZIP_LIMIT + 1)
+            if len(data) > GZIP_LIMIT:
+                raise InputError(str(path), f"decompresses to more than {GZIP_LIMIT // 2**20} MB; not read")
+            return data
         return path.read_bytes()
     except (OSError, EOFError) as exc:
         raise InputError(str(path), f"cannot read file ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+GZIP_LIMIT = 512 * 2**20  # bytes a .gz file is read to at most (a compressed bomb cannot fill memory)
 
 
 def is_compressed(path: Path) -> bool:
@@ -229,6 +235,9 @@ def load_html(path: Path) -> Loaded:
     return loaded
 
 
+EMPTY_FEED = "feed has no entries"
+
+
 def load_feed(path: Path) -> Loaded:
     """RSS or Atom by feedparser, from text we decoded (feedparser is told it is UTF-8)."""
     import feedparser
@@ -239,7 +248,7 @@ def load_feed(path: Path) -> Loaded:
                             response_headers={"content-type": "application/xml; charset=utf-8"})
     if not feed.entries:
         problem = getattr(feed, "bozo_exception", None)
-        reason = f"not an RSS or Atom feed ({problem})" if problem else "feed has no entries"
+        reason = f"not an RSS or Atom feed ({problem})" if problem else EMPTY_FEED
         raise InputError(str(path), reason.splitlines()[0])
     publisher = detail_text(feed.feed.get("title_detail"))
     problem = getattr(feed, "bozo_exception", None)

@@ -25,12 +25,14 @@ from briefing.ingest.feeds import (
     feed_folder,
     is_url,
     keep,
+    keep_snapshot,
     load_feeds,
     page_file,
     save_feeds,
     snapshot_name,
 )
 from briefing.ingest.fetch import Fetched, Fetcher, Validators
+from briefing.ingest.loaders import EMPTY_FEED
 from briefing.ingest.run import ProgressCallback, StoreSource, ingest_files
 from briefing.locking import exclusive_lock
 from briefing.models import Feed, FeedOutcome, IngestReport, PullReport, Skipped
@@ -38,9 +40,10 @@ from briefing.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf", b"<channel")
-HTML_MARKERS = (b"<!doctype html", b"<html")
-SNIFF_BYTES = 2048
+FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf", "channel"}
+SNIFF_BYTES = 4096
+_PROLOG = re.compile(rb"\s*(<\?xml[^>]*\?>|<!--.*?-->|<!doctype\s+(?!html)[^>]*>|\s)*", re.IGNORECASE | re.DOTALL)
+_ROOT = re.compile(rb"<(!doctype\s+html|[a-z][\w:.-]*)", re.IGNORECASE)
 
 FetcherFactory = Callable[[Settings], Fetcher]
 
@@ -51,18 +54,19 @@ FetcherFactory = Callable[[Settings], Fetcher]
 def sniff(body: bytes, content_type: str = "") -> str:
     """What a fetched body is: ``feed`` (RSS, Atom, RDF, or XML that may be one), ``json``
     (a JSON Feed or news-API response), ``html`` (a web page) or ``other``."""
-    head = body[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    head = body[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     kind = content_type.split(";")[0].strip().lower()
     if head.startswith((b"{", b"[")):
         return "json"
-    if any(marker in head for marker in HTML_MARKERS):
-        return "html"
-    if any(marker in head for marker in FEED_MARKERS) or head.startswith(b"<?xml"):
+    prolog = _PROLOG.match(head)
+    root = _ROOT.match(head, prolog.end() if prolog else 0)  # the first element, after declaration and comments
+    name = root.group(1).decode("ascii", "replace").lower() if root else ""
+    if name in FEED_ROOTS:
         return "feed"
-    if kind == "text/html":
+    if name.startswith("!doctype") or name == "html" or (kind == "text/html" and not name):
         return "html"
-    if "xml" in kind or "rss" in kind or "atom" in kind:
-        return "feed"
+    if name or "xml" in kind or "rss" in kind or "atom" in kind:
+        return "feed"  # XML of another root (or none readable): the feed reader says what is wrong
     return "other"
 
 
@@ -102,35 +106,42 @@ def add_feeds(settings: Settings, urls: list[str], full_text: bool = False,
     feed subscribes to that feed. Returns one line per URL; raises OptionError for a URL that is
     not http(s) (before anything is added)."""
     urls = [check_url(url) for url in urls]
+    once = settings.model_copy(update={"fetch_retries": 0})  # a check: say at once what fails, pull retries
+    with fetcher_factory(once) as fetcher:
+        results = fetcher.fetch_all((url, None) for url in urls)
     lines = []
-    with _lock(settings), fetcher_factory(settings) as fetcher:
+    with _lock(settings):
         feeds = load_feeds(settings)
-        for url, result in zip(urls, fetcher.fetch_all((url, None) for url in urls)):
+        for url, result in zip(urls, results):
             lines.append(_add_one(feeds, url, result, full_text))
         save_feeds(settings, feeds)
     return lines
 
 
 def _add_one(feeds: list[Feed], url: str, result: Fetched, full_text: bool) -> str:
-    target, note = url, ""
-    if result.status == "ok" and sniff(result.body, result.content_type) == "html":
+    """Add what ``result`` shows is a feed to ``feeds``; the line to print."""
+    if result.status != "ok":
+        return f"{url}: not added: {result.problem or result.status}"
+    kind = sniff(result.body, result.content_type)
+    target, note, title = result.moved_to or url, f" (moved permanently from {url})" if result.moved_to else "", None
+    if kind == "html":
         links = feed_links(result.body, result.url)
         if not links:
             return f"{url}: an HTML page that names no feed: not added (`briefing ingest URL` reads one page)"
         target, note = links[0], f" (the feed the page {url} names)"
-    elif result.moved_to:
-        target, note = result.moved_to, f" (moved permanently from {url})"
+    elif kind == "other":
+        return f"{url}: not a feed (content type '{result.content_type or 'none'}'): not added"
+    else:
+        title = _feed_title(result.body)
     known = next((f for f in feeds if f.url == target), None)
     if known is not None and not known.gone:
+        turned_on = full_text and not known.full_text
         known.full_text = known.full_text or full_text
-        return f"{target}: already subscribed"
+        return f"{target}: already subscribed" + ("; full text turned on" if turned_on else "")
     if known is not None:
         feeds.remove(known)
-    title = _feed_title(result.body) if result.status == "ok" and target == result.url else None
     feeds.append(Feed(url=target, full_text=full_text, title=title, added=datetime.now(UTC)))
-    if result.status in ("ok", "not-modified"):
-        return f"{target}: added{note}" + (f": {title}" if title else "")
-    return f"{target}: added{note}, but it cannot be fetched now ({result.problem}); `briefing pull` tries again"
+    return f"{target}: added{note}" + (f": {title}" if title else "")
 
 
 def _feed_title(body: bytes) -> str | None:
@@ -217,12 +228,15 @@ def pull(components: StoreSource, *, fetcher_factory: FetcherFactory = Fetcher,
                 if outcome.snapshot:
                     files.append(Path(outcome.snapshot))
                 report.feeds.append(outcome)
-        save_feeds(settings, feeds)
         report.ingest.files = len(files)
         if files or settings.retention_days is not None:  # else nothing to write: the store stays closed
             with components.open_store(writer=True) as store:
                 ingest_files(store, settings, files, report.ingest, on_progress=on_progress)
-    _note_unreadable(report)
+        _note_unreadable(report)
+        _name_by_url(report.ingest, {o.snapshot: o.url for o in report.feeds if o.snapshot})
+        for feed, outcome in zip(active, report.feeds):
+            feed.status, feed.problem = outcome.status, outcome.problem
+        save_feeds(settings, feeds)  # only now: a pull whose ingest failed fetches the same bodies again
     report.seconds = round(time.perf_counter() - started, 3)
     report.ingest.seconds = round(report.seconds - report.fetch_seconds, 3)
     return report
@@ -233,14 +247,15 @@ def _apply(settings: Settings, feed: Feed, result: Fetched) -> FeedOutcome:
     outcome = FeedOutcome(url=feed.url, status=result.status, notes=list(result.notes), problem=result.problem)
     feed.last_pulled = datetime.now(UTC)
     if result.moved_to and result.moved_to != feed.url:
-        outcome.notes.append(f"moved permanently to {result.moved_to}: subscription updated")
+        outcome.notes.append(f"moved permanently from {feed.url} to {result.moved_to}: subscription updated")
         feed.moved_from.append(feed.url)
         feed.url = outcome.url = result.moved_to
     if result.status == "gone":
         feed.misses += 1
         feed.gone = result.http_status == 410 or feed.misses >= GONE_AFTER
+        outcome.status = "gone" if feed.gone else "failed"
         outcome.problem = (result.problem or "gone") + ("; marked gone: later pulls skip it (`briefing feeds add` to try again)"
-                                            if feed.gone else f" ({feed.misses} of {GONE_AFTER} before it is marked gone)")
+                                            if feed.gone else f" ({feed.misses} of {GONE_AFTER} in a row mark it gone)")
     elif result.status == "ok":
         _keep_body(settings, feed, result, outcome)
     if result.status != "gone":
@@ -269,10 +284,17 @@ def _keep_body(settings: Settings, feed: Feed, result: Fetched, outcome: FeedOut
         outcome.notes.append(f"the server says charset {header}, the feed declares {document}: read by what its "
                              "bytes are (the declaration first, checked)")
     folder = feed_folder(settings, feed.url)
-    folder = folder / ".raw" if feed.full_text else folder
-    path = keep(folder / snapshot_name(result.body, SUFFIXES[kind]), result.body)
+    path = keep_snapshot(folder / ".raw" if feed.full_text else folder, result.body, SUFFIXES[kind])
     feed.digest = body_digest
     outcome.status, outcome.snapshot = "new", str(path)
+
+
+def _name_by_url(report: IngestReport, sources: dict[str, str]) -> None:
+    """Warnings and skips about a fetched file name the URL it came from, not the archive file."""
+    by_path = {**sources, **{str(Path(path).resolve()): url for path, url in sources.items()}}
+    for item in [*report.warnings, *report.skipped]:
+        if item.path in by_path:
+            item.path = by_path[item.path]
 
 
 def _codec(name: str) -> str:
@@ -287,14 +309,18 @@ def _codec(name: str) -> str:
 def _note_unreadable(report: PullReport) -> None:
     """A new snapshot the ingest could not read at all makes its feed's outcome a failure; one it
     read in part (malformed XML) keeps what it read and says so."""
-    whole = {item.path: item.reason for item in report.ingest.skipped if item.line is None and ": " not in item.reason[:12]}
+    whole = {item.path: item.reason for item in report.ingest.skipped
+             if item.line is None and not item.reason.startswith("entry ")}  # entries are labelled by ``Loaded.add``
     malformed = {w.path: w.text for w in report.ingest.warnings if w.text.startswith("malformed XML")}
     for outcome in report.feeds:
         if not outcome.snapshot:
             continue
         keys = (outcome.snapshot, str(Path(outcome.snapshot).resolve()))
         if reason := next((whole[k] for k in keys if k in whole), None):
-            outcome.status, outcome.problem = "failed", reason
+            if reason == EMPTY_FEED:
+                outcome.notes.append("the feed lists no items now")
+            else:
+                outcome.status, outcome.problem = "failed", reason
         elif text := next((malformed[k] for k in keys if k in malformed), None):
             outcome.problem = text
 
@@ -356,10 +382,11 @@ def _page_text(settings: Settings, url: str | None, feed_text: str, outcome: Fee
 
 
 def fetch_inputs(settings: Settings, urls: list[str], fetcher_factory: FetcherFactory = Fetcher
-                 ) -> tuple[list[Path], list[Skipped]]:
+                 ) -> tuple[dict[Path, str], list[Skipped]]:
     """Fetch each URL once and keep its body in the archive: a feed (or JSON) as a snapshot of its
-    feed, a page as the page. Returns the files to ingest and one ``Skipped`` per URL that failed."""
-    paths: list[Path] = []
+    feed, a page as the page. Returns the files to ingest (with the URL each came from) and one
+    ``Skipped`` per URL that failed."""
+    paths: dict[Path, str] = {}
     skipped: list[Skipped] = []
     with fetcher_factory(settings) as fetcher:
         for result in fetcher.fetch_all((check_url(url), None) for url in urls):
@@ -372,11 +399,9 @@ def fetch_inputs(settings: Settings, urls: list[str], fetcher_factory: FetcherFa
                     f"not a feed or a page (content type '{result.content_type or 'none'}')")))
                 continue
             if kind == "html":
-                paths.append(keep(page_file(settings, result.url, hidden=False), result.body))
+                paths[keep(page_file(settings, result.url, hidden=False), result.body)] = result.requested
                 continue
-            folder = feed_folder(settings, result.url)
-            same = sorted(folder.glob(f"*-{digest(result.body)[:8]}{SUFFIXES[kind]}.gz")) if folder.exists() else []
-            paths.append(same[0] if same else keep(folder / snapshot_name(result.body, SUFFIXES[kind]), result.body))
+            paths[keep_snapshot(feed_folder(settings, result.url), result.body, SUFFIXES[kind])] = result.requested
     return paths, skipped
 
 
@@ -391,9 +416,10 @@ def ingest_inputs(inputs: list[str], components: StoreSource, *, prune: bool = F
     urls = [check_url(item) for item in inputs if is_url(item)]
     paths = [Path(item) for item in inputs if not is_url(item)]
     check_inputs(paths)
-    fetched, failed = fetch_inputs(components.settings, urls, fetcher_factory) if urls else ([], [])
-    report = ingest(paths + fetched, components, prune=prune, on_progress=on_progress)
+    fetched, failed = fetch_inputs(components.settings, urls, fetcher_factory) if urls else ({}, [])
+    report = ingest(paths + list(fetched), components, prune=prune, on_progress=on_progress)
     report.skipped[:0] = failed
+    _name_by_url(report, {str(path): url for path, url in fetched.items()})
     return report
 
 

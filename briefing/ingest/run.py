@@ -1,7 +1,8 @@
 """Ingest: files → cleaned, deduplicated articles → sentence-aware chunks → the store.
 
-Files whose content hash matches the manifest are not read again; a changed file replaces what it
-contributed, and only chunks whose text changed are embedded again.
+Files whose content hash matches the manifest are not read again. A changed file is read again:
+what it still holds replaces what it held, what it no longer holds stays (marked as left) until
+``--prune`` or retention removes it, and only chunks whose text changed are embedded again.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ class StoreSource(Protocol):
 ProgressCallback = Callable[[Path | None, IngestReport], None]
 """Called with the file just done (None after an embedding batch or at the start) and the report so far."""
 
-INGEST_FORMAT = "3"
+INGEST_FORMAT = "4"
 """Version of the ingest rules a store was made under; a store of another version reads its files
 again on the next ingest. 2: the headline is part of an article's identity, stories have versions,
 encodings and page metadata are decided as in ``briefing.ingest.decoding`` and ``briefing.ingest.pages``.
 3: an article's text begins with its headline (``text.citable_text``), so headlines can be cited;
-Chinese, Japanese and Thai are keyword-indexed as character pairs."""
+Chinese, Japanese and Thai are keyword-indexed as character pairs. 4: a guid or link several
+unrelated items of a file share is no story key, and the same item seen again is a repeat, not an
+alternate source."""
 
 EMBED_BATCH = 128  # chunks gathered, across files or within one, before they are embedded and upserted
 COMMIT_FILES = 64  # files gathered before one catalog transaction
@@ -145,9 +148,13 @@ class _IngestRun:
         for entry in store.story_entries():
             self._index(entry)
         self.keys = store.citation_keys()
+        self.stored = set(self.keys.values())  # every article id in the store or added by this run
         self.cutoff = retention_cutoff(settings)
         self.earlier: set[str] = set()  # articles the file being read held before and holds no more
         self.shared: set[str] = set()  # story keys several items of the file being read share
+        self.removed: set[str] = set()  # articles pruned or expired in this run
+        self.expired: set[str] = set()
+        self.added: set[str] = set()  # articles stored by this run
         self.shared_keys: set[tuple[str, str]] = set()  # (file, story key) already warned about
         self.seen: set[str] = set()  # files looked at in this run
         self.unreadable: set[str] = set()  # files of this run that could not be loaded
@@ -193,23 +200,25 @@ class _IngestRun:
         store = self.store
         gone = [path for path in store.file_paths() if not Path(path).exists()]
         if gone:
-            self._forget(set().union(*(store.article_ids_of_file(path) for path in gone)))
-            self.report.removed_articles += self.store.remove_files(gone)
+            ids = set().union(*(store.article_ids_of_file(path) for path in gone))
+            self._forget(ids)
+            self.removed |= ids
+            self.store.remove_files(gone)
             self.report.removed_files = len(gone)
         self._remove(store.left_article_ids())
 
     def expire(self) -> None:
         """Remove what was published before the retention window (``BRIEFING_RETENTION_DAYS``)."""
         if self.cutoff is not None:
-            self.report.expired += self._remove(self.store.published_before(self.cutoff))
+            ids = self.store.published_before(self.cutoff)
+            self.expired |= ids
+            self._remove(ids)
 
-    def _remove(self, article_ids: set[str]) -> int:
-        if not article_ids:
-            return 0
-        self._forget(article_ids)
-        removed = self.store.remove_articles(article_ids)
-        self.report.removed_articles += removed
-        return removed
+    def _remove(self, article_ids: set[str]) -> None:
+        if article_ids:
+            self._forget(article_ids)
+            self.removed |= article_ids
+            self.store.remove_articles(article_ids)
 
     def read_again(self) -> None:
         """Read the known files that must be read again (see ``ingest``), until none is left.
@@ -231,9 +240,13 @@ class _IngestRun:
         self.report.skipped.extend(Skipped(**item) for item in state.skipped)
 
     def count_totals(self) -> None:
-        """What the files of this run hold in the store now: current articles, their chunks, copies."""
+        """What the files of this run hold in the store now (current articles, their chunks,
+        copies), and what was removed and is not back (another file still holding it is read again)."""
         totals = self.store.file_totals(self.seen)
         self.report.articles, self.report.chunks, self.report.duplicates = totals
+        back = self.store.existing_article_ids(self.removed)
+        self.report.removed_articles = len(self.removed - back)
+        self.report.expired = len(self.expired - back)
 
     def _add_loaded(self, key: str, digest: str, loaded: Loaded, changed: bool) -> None:
         """Store what a file holds. Its articles the file no longer holds stay in the store (marked
@@ -249,6 +262,7 @@ class _IngestRun:
         self.shared = _shared_keys(prepared)
         replaced = old_ids - self.earlier
         self._forget(replaced)
+        self.added -= replaced
         previous = _Previous(store.indexed_chunks(replaced))
         record = FileRecord(path=key, digest=digest, kept=self.earlier)
         skipped = loaded.skipped
@@ -257,8 +271,9 @@ class _IngestRun:
             if problem:
                 skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
             self.report.warnings.extend(Notice(path=raw.source_path, line=raw.line, text=w) for w in raw.warnings)
-        self._carry_sources(key, record, [raw for raw, _ in items])
-        self.report.left_articles += len(self.earlier - left_before)
+        self._carry_sources(key, record, [(item.title, raw.url) for raw, item in items if isinstance(item, _Prepared)])
+        replaced = {earlier for earlier, _ in record.supersedes}
+        self.report.left_articles += len(self.earlier - left_before - replaced)
         self.report.warnings.extend(loaded.warnings)
         self._note_undated(loaded.articles)
         record.skipped = [item.model_dump() for item in skipped]
@@ -267,12 +282,11 @@ class _IngestRun:
         if len(self.pending) >= COMMIT_FILES:
             self.flush()
 
-    def _carry_sources(self, key: str, record: FileRecord, raws: list[RawArticle]) -> None:
+    def _carry_sources(self, key: str, record: FileRecord, present: list[tuple[str, str | None]]) -> None:
         """Copies of stored stories that the file's earlier content gave and its new content does
-        not (rolled off): kept as they were."""
-        present = {(raw.title, raw.url) for raw in raws}
+        not (rolled off): kept as they were. ``present``: (headline, URL) of the new content's items."""
         for article_id, source, repeat in self.store.sources_of_file(key):
-            if (source.title, source.url) not in present:
+            if (source.title, source.url) not in set(present):
                 (record.repeats if repeat else record.alternates).append((article_id, source))
 
     def _note_undated(self, raws: list[RawArticle]) -> None:
@@ -287,6 +301,7 @@ class _IngestRun:
         """Drop articles about to be replaced by their file's new content from the run's indexes."""
         self.duplicates.remove(article_ids)
         self.keys = {k: a for k, a in self.keys.items() if a not in article_ids}
+        self.stored -= article_ids
         self.stories = {k: a for k, a in self.stories.items() if a not in article_ids}
         for article_id in article_ids:
             self.current.pop(article_id, None)
@@ -306,6 +321,10 @@ class _IngestRun:
         source = SourceRef(title=title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key)
         if original := self.duplicates.exact(identity):
             self._add_copy(original, raw, source, record)
+            return None
+        if identity[:16] in self.stored:  # an earlier version of a story, seen again
+            record.repeats.append((identity[:16], source))
+            self.report.repeats += 1
             return None
         url_key, guid_key = item.url_key, item.guid_key
         near = self.duplicates.near(signature, title) if signature is not None else None
@@ -331,6 +350,7 @@ class _IngestRun:
         if known is not None:
             self._supersede(known, article, record)
         self.duplicates.add(article.id, identity, signature, title)
+        self.added.add(article.id)
         self._index(StoryEntry(article.id, url_key, guid_key, raw.version_time, raw.publisher, title))
         self._add_chunks(article, record, previous)
         return None
@@ -362,7 +382,8 @@ class _IngestRun:
         Two different guids from one publisher are two stories even at one URL (feeds that link
         every item to the front page). A guid or URL that several items of one file share is
         trusted only between articles of related headline or text: shared by unrelated ones, it is a
-        placeholder ("N/A", the feed's own URL), not a story, said once per file."""
+        placeholder ("N/A", the feed's own URL), not a story, said once per file. A file's earlier
+        content, and a one-article file rewritten, are versions only of a related story too."""
         for story_key in (guid_key, url_key):
             article_id = self.stories.get(story_key) if story_key else None
             if article_id is None or story_key is None:
@@ -370,7 +391,8 @@ class _IngestRun:
             entry = self.current[article_id]
             if story_key == url_key and guid_key and entry.guid_key and entry.guid_key != guid_key:
                 continue
-            if story_key in self.shared and not self._related(entry, title, signature):
+            suspect = story_key in self.shared or article_id in self.earlier or story_key.endswith("\x1f")
+            if suspect and not self._related(entry, title, signature):
                 self._warn_shared(path, story_key, entry.title, title)
                 continue
             return entry
@@ -397,7 +419,7 @@ class _IngestRun:
         """A near duplicate from the same publisher, or from this file's earlier content, is a
         revised version of its story, not a copy."""
         entry = self.current.get(article_id)
-        if entry is not None and (article_id in self.earlier or (raw.publisher and entry.publisher == raw.publisher)):
+        if entry is not None and (article_id in self.earlier or (raw.publisher and _same_name(entry.publisher, raw.publisher))):
             return entry
         return None
 
@@ -407,8 +429,9 @@ class _IngestRun:
         mine, theirs = raw.version_time, known.version_time
         if mine is not None and theirs is not None and mine != theirs:
             return mine > theirs
-        if known.article_id in self.earlier:
-            return True  # the file's new content replaces its earlier content
+        if known.article_id in self.earlier or (known.article_id not in self.added and known.publisher
+                                                and _same_name(known.publisher, raw.publisher)):
+            return True  # a file's new content, or the outlet's item downloaded again later, replaces what was read before
         self.report.warnings.append(Notice(path=raw.source_path, line=raw.line, text=(
             f"same story as the stored '{known.title}' (same URL or guid, or the same publisher's near copy) "
             "with other text and no later publish or update time: the stored version stays current, this "
@@ -461,6 +484,7 @@ class _IngestRun:
             key = article_id[:length]
             if self.keys.get(key, article_id) == article_id:
                 self.keys[key] = article_id
+                self.stored.add(article_id)
                 return key
         raise AssertionError("16-hex article ids are unique")
 

@@ -105,18 +105,25 @@ def print_ingest_report(report: IngestReport) -> None:
     if report.repeats:
         rows.insert(5, ("seen again", f"{report.repeats} (the same items from the same outlet: one source each)"))
     if report.left_articles:
-        rows.append(("no longer in their files", f"{report.left_articles} articles, kept (`--prune` removes them)"))
+        rows.append(("no longer in their files", f"{_articles(report.left_articles)}, kept (`--prune` removes them)"))
     if report.too_old:
         rows.append(("older than retention", f"{report.too_old} items not stored (BRIEFING_RETENTION_DAYS)"))
     if report.removed_articles:
         what = [f"{report.removed_files} gone files"] if report.removed_files else []
         what += [f"{report.expired} expired"] if report.expired else []
-        rows.append(("removed", f"{report.removed_articles} articles" + (f" ({', '.join(what)})" if what else "")))
+        rows.append(("removed", _articles(report.removed_articles) + (f" ({', '.join(what)})" if what else "")))
     _print_fields("Ingest summary", rows)
+
+
+def _articles(count: int) -> str:
+    return f"{count} article" + ("" if count == 1 else "s")
 
 
 def print_pull_report(report: PullReport) -> None:
     """One line per feed that failed, is gone or noted something (stderr), then the summary."""
+    if not report.feeds and not report.skipped_gone:
+        _console().print("no feeds to pull: `briefing feeds add URL` or `briefing feeds import FILE.opml` first")
+        return
     err = _console(err=True)
     for outcome in report.feeds:
         for note in outcome.notes:

@@ -94,13 +94,15 @@ class CatalogWrites(CatalogCore):
         return out
 
     def file_totals(self, paths: Iterable[str]) -> tuple[int, int, int]:
-        """Current articles, their chunks, and alternate sources that these files hold."""
+        """Current articles these files hold (not those that left them), their chunks, and the
+        alternate sources they hold."""
         totals = [0, 0, 0]
         for batch in batches(sorted(paths), 500):
             marks = ",".join("?" * len(batch))
             row = self.db.execute(
-                f"SELECT (SELECT COUNT(*) FROM articles a WHERE source_path IN ({marks}) AND {CURRENT}), "
-                f"(SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source_path IN ({marks})), "
+                f"SELECT (SELECT COUNT(*) FROM articles a WHERE source_path IN ({marks}) AND {CURRENT} AND left_at IS NULL), "
+                f"(SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.source_path IN ({marks}) "
+                f"AND a.left_at IS NULL), "
                 f"(SELECT COUNT(*) FROM alternates l WHERE source_path IN ({marks}) AND {ALTERNATE})", batch * 3,
             ).fetchone()
             totals = [t + r for t, r in zip(totals, row)]
@@ -140,9 +142,13 @@ class CatalogWrites(CatalogCore):
         return sorted(gone)
 
     def left_article_ids(self) -> set[str]:
-        """Current articles no longer in the file that brought them, with the earlier versions they replaced."""
+        """Current articles no longer in the file that brought them, with those of the earlier
+        versions they replaced that are no longer in their files either (an earlier version another
+        file still holds stays, and becomes current again when that file is read again)."""
         rows = self.db.execute(f"SELECT id FROM articles a WHERE left_at IS NOT NULL AND {CURRENT}")
-        return self._with_earlier_versions({row[0] for row in rows})
+        current = {row[0] for row in rows}
+        earlier = self._with_earlier_versions(current) - current
+        return current | (earlier & self.left_already(earlier))
 
     def left_already(self, article_ids: set[str]) -> set[str]:
         found: set[str] = set()

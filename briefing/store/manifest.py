@@ -92,6 +92,10 @@ class StoreManifest:
         away), with the earlier versions they replaced: what ``--prune`` removes besides gone files."""
         return self.catalog.left_article_ids()
 
+    def existing_article_ids(self, article_ids: set[str]) -> set[str]:
+        """Those of these articles the store holds."""
+        return self.catalog.existing_article_ids(article_ids)
+
     def left_already(self, article_ids: set[str]) -> set[str]:
         """Those of these articles already marked as no longer in their file."""
         return self.catalog.left_already(article_ids)
