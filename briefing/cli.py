@@ -119,6 +119,29 @@ def _components(provider: str | None = None, judge: str | None = None):
         progress.close()
 
 
+class _LazySource:
+    """The settings at once and the run's Components (the embedder, the store) only when a store is
+    opened: a pull with nothing new imports no model or store code, so it stays quick."""
+
+    def __init__(self, settings, stack):
+        self.settings = settings
+        self._stack = stack
+        self._components = None
+
+    def open_store(self, writer: bool = False):
+        if self._components is None:
+            self._components = self._stack.enter_context(_components())
+        return self._components.open_store(writer)
+
+
+@contextmanager
+def _components_when_needed():
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield _LazySource(_settings(), stack)
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -187,8 +210,8 @@ def pull(
     from briefing.ingest.pull import pull as run_pull
     from briefing.output.console import IngestProgress, print_pull_report, print_skipped, print_warnings
 
-    with IngestProgress(enabled=not as_json) as progress, _components() as components:
-        report = run_pull(components, on_progress=progress.update)
+    with IngestProgress(enabled=not as_json) as progress, _components_when_needed() as source:
+        report = run_pull(source, on_progress=progress.update)
     if as_json:
         _print_json(report.model_dump(mode="json"))
     else:

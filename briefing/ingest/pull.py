@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefing.errors import InputError, OptionError
 from briefing.ingest.feeds import (
@@ -32,11 +33,12 @@ from briefing.ingest.feeds import (
     snapshot_name,
 )
 from briefing.ingest.fetch import Fetched, Fetcher, Validators
-from briefing.ingest.loaders import EMPTY_FEED
-from briefing.ingest.run import ProgressCallback, StoreSource, ingest_files
 from briefing.locking import exclusive_lock
 from briefing.models import Feed, FeedOutcome, IngestReport, PullReport, Skipped
 from briefing.settings import Settings
+
+if TYPE_CHECKING:  # ingest.run (numpy, the loaders) is imported only when there is something to ingest
+    from briefing.ingest.run import ProgressCallback, StoreSource
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +232,8 @@ def pull(components: StoreSource, *, fetcher_factory: FetcherFactory = Fetcher,
                 report.feeds.append(outcome)
         report.ingest.files = len(files)
         if files or settings.retention_days is not None:  # else nothing to write: the store stays closed
+            from briefing.ingest.run import ingest_files
+
             with components.open_store(writer=True) as store:
                 ingest_files(store, settings, files, report.ingest, on_progress=on_progress)
         _note_unreadable(report)
@@ -309,6 +313,10 @@ def _codec(name: str) -> str:
 def _note_unreadable(report: PullReport) -> None:
     """A new snapshot the ingest could not read at all makes its feed's outcome a failure; one it
     read in part (malformed XML) keeps what it read and says so."""
+    if not report.ingest.skipped and not report.ingest.warnings:
+        return
+    from briefing.ingest.loaders import EMPTY_FEED
+
     whole = {item.path: item.reason for item in report.ingest.skipped
              if item.line is None and not item.reason.startswith("entry ")}  # entries are labelled by ``Loaded.add``
     malformed = {w.path: w.text for w in report.ingest.warnings if w.text.startswith("malformed XML")}
