@@ -3,9 +3,10 @@
 Each case's steps are copied, in order, into one working folder that is ingested after each step
 (a later step's file overwrites the earlier one at its path, as a re-downloaded feed does); the
 expectations of ``case.json`` are then checked on the store's listing. The split is frozen in
-``split.json``: tune on ``tuning``, report ``holdout`` too, never read its misses.
+``split.json``: tune on ``tuning``, report ``holdout`` too, never read its misses. ``tuning-2`` is
+``blind-2/``, a second blind set written after the first round of fixes (read once before tuning on it).
 
-    python evals/feeds/run.py --half tuning|holdout|both [--show misses]
+    python evals/feeds/run.py --half tuning|holdout|both|tuning-2 [--show misses]
 
 Needs no network and no model: articles are embedded by the packaged MiniLM (ONNX).
 """
@@ -72,7 +73,7 @@ def _check(expect: dict, listed, counts: dict) -> tuple[int, int, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=["tuning", "holdout", "both"], default="tuning")
+    parser.add_argument("--half", choices=["tuning", "holdout", "both", "tuning-2"], default="tuning")
     parser.add_argument("--show", choices=["misses"], help="print what failed in each case (tuning half only)")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE.parents[1]))
@@ -81,6 +82,7 @@ def main() -> None:
 
     embedder = make_embedder(Settings())
     split = json.loads((HERE / "split.json").read_text())
+    split["tuning-2"] = sorted(f"../blind-2/{p.name}" for p in (HERE / "blind-2").iterdir() if p.is_dir())
     halves = ["tuning", "holdout"] if args.half == "both" else [args.half]
     for half in halves:
         by_kind: dict[str, list[int]] = {}
@@ -90,7 +92,7 @@ def main() -> None:
             tally = by_kind.setdefault(kind, [0, 0])
             tally[0] += met == total
             tally[1] += 1
-            if failed and args.show and half == "tuning":
+            if failed and args.show and half != "holdout":
                 print(f"  {name}: {'; '.join(failed)}")
         cases = sum(t[1] for t in by_kind.values())
         passed = sum(t[0] for t in by_kind.values())
