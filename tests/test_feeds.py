@@ -389,3 +389,22 @@ def test_a_correction_in_a_later_download_becomes_current_and_older_copies_stay_
     report = ingest_inputs([server.url("/old1.xml"), server.url("/old2.xml")], components())
     assert (report.updates, report.repeats) == (1, 1)
     assert [len(a.earlier_versions) for a in open_catalog(Settings()).list_articles()] == [2]
+
+
+def test_a_copy_is_a_repeat_of_its_outlet_even_renamed_and_another_outlet_counts_once(tmp_path):
+    """The same items under a renamed channel title are the site's own items again (same links); a
+    second outlet's copy of a story is one alternate however often that outlet is saved."""
+    wire = FeedItem(title="Ferry fares rise in spring", link="https://wire.example.org/ferry", published=START,
+                    text="Ferry fares on the Saltmere crossing will rise by five percent from April, the operator said.")
+    own = synthetic_items(7, 2, START)
+    days = [("Harbour Post (sample)", "Harbour Post - Latest (sample)"), ("Coast Daily (sample)", "Coast Daily (sample)")]
+    for day, (first, second) in enumerate(zip(*days)):
+        folder = tmp_path / f"2024-03-0{day + 1}"
+        folder.mkdir()
+        (folder / "post.xml").write_bytes(rss_feed(first, [*own, wire]))
+        relinked = FeedItem(title=wire.title, link="https://coast.example.net/ferry", text=wire.text, published=START)
+        (folder / "coast.xml").write_bytes(rss_feed(second, [relinked]))
+    report = ingest_inputs([str(tmp_path)], components())
+    listed = open_catalog(Settings()).list_articles()
+    assert len(listed) == 3 and report.duplicates == 1 and report.repeats == 4
+    assert {a.title: a.alternates for a in listed}[wire.title] == 1

@@ -155,6 +155,7 @@ class _IngestRun:
         self.removed: set[str] = set()  # articles pruned or expired in this run
         self.expired: set[str] = set()
         self.added: set[str] = set()  # articles stored by this run
+        self.outlets: dict[str, list[_Outlet]] = {}  # article id -> where its copies came from (``_add_copy``)
         self.shared_keys: set[tuple[str, str]] = set()  # (file, story key) already warned about
         self.seen: set[str] = set()  # files looked at in this run
         self.unreadable: set[str] = set()  # files of this run that could not be loaded
@@ -320,7 +321,7 @@ class _IngestRun:
         signature = minhash(text) if substantive(text) else None
         source = SourceRef(title=title, publisher=raw.publisher, url=raw.url, published=raw.published, source_path=key)
         if original := self.duplicates.exact(identity):
-            self._add_copy(original, raw, source, record)
+            self._add_copy(original, item, source, record)
             return None
         if identity[:16] in self.stored:  # an earlier version of a story, seen again
             record.repeats.append((identity[:16], source))
@@ -355,19 +356,30 @@ class _IngestRun:
         self._add_chunks(article, record, previous)
         return None
 
-    def _add_copy(self, original: str, raw: RawArticle, source: SourceRef, record: FileRecord) -> None:
-        """An exact copy of a stored article: the same item seen again (same outlet, or the same
-        URL where neither names one) is one source, a repeat; another outlet's copy is an alternate."""
-        entry = self.current.get(original)
-        same_outlet = entry is not None and (
-            _same_name(entry.publisher, raw.publisher) if (entry.publisher or raw.publisher)
-            else story_keys(raw.url, None, None, "")[0] == entry.url_key)
-        if same_outlet:
+    def _add_copy(self, original: str, item: _Prepared, source: SourceRef, record: FileRecord) -> None:
+        """An exact copy of a stored article: the same item seen again is one source, a repeat;
+        another outlet's copy is an alternate. It is the same item when it comes from the article's
+        own outlet or from an outlet already listed as its alternate: the same publisher name, or the
+        same URL or guid (a site that renamed its feed is still that site)."""
+        outlets = self._outlets(original)
+        mine = _Outlet(_name_key(source.publisher), item.url_key, item.guid_key)
+        if any(mine.same_as(known) for known in outlets):
             record.repeats.append((original, source))
             self.report.repeats += 1
         else:
+            outlets.append(mine)
             record.alternates.append((original, source))
             self.report.exact_duplicates += 1
+
+    def _outlets(self, article_id: str) -> list[_Outlet]:
+        """Where a stored article's copies came from: itself, then each alternate source."""
+        if article_id not in self.outlets:
+            entry = self.current.get(article_id)
+            own = [_Outlet(_name_key(entry.publisher), entry.url_key, entry.guid_key)] if entry else []
+            others = [_Outlet(_name_key(s.publisher), story_keys(s.url, None, None, "")[0], None)
+                      for s in self.store.copies_of(article_id)]
+            self.outlets[article_id] = own + others
+        return self.outlets[article_id]
 
     def _index(self, entry: StoryEntry) -> None:
         self.current[entry.article_id] = entry
@@ -551,7 +563,25 @@ def _shared_keys(items: list[_Prepared]) -> set[str]:
 
 
 def _same_name(first: str | None, second: str | None) -> bool:
-    return (first or "").casefold().strip() == (second or "").casefold().strip()
+    return _name_key(first) == _name_key(second)
+
+
+def _name_key(name: str | None) -> str:
+    return (name or "").casefold().strip()
+
+
+@dataclass(frozen=True)
+class _Outlet:
+    """Where a copy of an article came from: publisher (casefolded), URL key and guid key."""
+
+    publisher: str
+    url_key: str | None
+    guid_key: str | None
+
+    def same_as(self, other: _Outlet) -> bool:
+        same_url = bool(self.url_key) and self.url_key == other.url_key
+        same_guid = bool(self.guid_key) and self.guid_key == other.guid_key
+        return same_url or same_guid or (bool(self.publisher) and self.publisher == other.publisher)
 
 
 def retention_cutoff(settings: Settings) -> datetime | None:

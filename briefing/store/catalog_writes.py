@@ -46,6 +46,11 @@ class CatalogWrites(CatalogCore):
     def article_ids_of_file(self, path: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT id FROM articles WHERE source_path = ?", (path,))}
 
+    def copies_of(self, article_id: str) -> list[SourceRef]:
+        rows = self.db.execute("SELECT title, publisher, url, published, source_path FROM alternates WHERE article_id = ?",
+                               (article_id,))
+        return [SourceRef(title=r[0], publisher=r[1], url=r[2], published=parse_iso(r[3]), source_path=r[4]) for r in rows]
+
     def sources_of_file(self, path: str) -> list[tuple[str, SourceRef, bool]]:
         """(stored article id, the copy, whether it is a repeat) for every copy this file gave."""
         rows = self.db.execute(

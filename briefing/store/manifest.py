@@ -71,6 +71,10 @@ class StoreManifest:
         """(stored article id, the file's copy, whether the copy is a repeat of the same item)."""
         return self.catalog.sources_of_file(path)
 
+    def copies_of(self, article_id: str) -> list[SourceRef]:
+        """Where the copies of a stored article came from (alternates and repeats)."""
+        return self.catalog.copies_of(article_id)
+
     def dedupe_entries(self) -> Iterator[tuple[str, str, np.ndarray | None, str]]:
         return self.catalog.dedupe_entries()
 
