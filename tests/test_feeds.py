@@ -408,3 +408,16 @@ def test_a_copy_is_a_repeat_of_its_outlet_even_renamed_and_another_outlet_counts
     listed = open_catalog(Settings()).list_articles()
     assert len(listed) == 3 and report.duplicates == 1 and report.repeats == 4
     assert {a.title: a.alternates for a in listed}[wire.title] == 1
+
+
+def test_a_file_read_again_keeps_the_alternate_it_gives(tmp_path):
+    """Another outlet's copy stays an alternate when its file changes and is read again."""
+    story = FeedItem(title="Ferry fares rise in spring", link="https://post.example.org/ferry", published=START,
+                     text="Ferry fares on the Saltmere crossing will rise by five percent from April, the operator said.")
+    (tmp_path / "1-post.xml").write_bytes(rss_feed("Harbour Post (sample)", [story]))
+    copy = FeedItem(title=story.title, link="https://coast.example.net/ferry", text=story.text, published=START)
+    (tmp_path / "2-coast.xml").write_bytes(rss_feed("Coast Daily (sample)", [copy]))
+    assert ingest_inputs([str(tmp_path)], components()).duplicates == 1
+    (tmp_path / "2-coast.xml").write_bytes(rss_feed("Coast Daily (sample)", [copy, *synthetic_items(3, 1, START)]))
+    ingest_inputs([str(tmp_path)], components())
+    assert {a.title: a.alternates for a in open_catalog(Settings()).list_articles()}[story.title] == 1

@@ -273,8 +273,8 @@ class _IngestRun:
                 skipped.append(Skipped(path=raw.source_path, line=raw.line, reason=problem))
             self.report.warnings.extend(Notice(path=raw.source_path, line=raw.line, text=w) for w in raw.warnings)
         self._carry_sources(key, record, [(item.title, raw.url) for raw, item in items if isinstance(item, _Prepared)])
-        replaced = {earlier for earlier, _ in record.supersedes}
-        self.report.left_articles += len(self.earlier - left_before - replaced)
+        superseded = {earlier for earlier, _ in record.supersedes}
+        self.report.left_articles += len(self.earlier - left_before - superseded)
         self.report.warnings.extend(loaded.warnings)
         self._note_undated(loaded.articles)
         record.skipped = [item.model_dump() for item in skipped]
@@ -362,8 +362,9 @@ class _IngestRun:
         own outlet or from an outlet already listed as its alternate: the same publisher name, or the
         same URL or guid (a site that renamed its feed is still that site)."""
         outlets = self._outlets(original)
-        mine = _Outlet(_name_key(source.publisher), item.url_key, item.guid_key)
-        if any(mine.same_as(known) for known in outlets):
+        mine = _Outlet(_name_key(source.publisher), item.url_key, item.guid_key, record.path)
+        # the file's own earlier copies are being replaced by this reading: they do not count
+        if any(mine.same_as(known) for known in outlets if not (known.stored and known.path == record.path)):
             record.repeats.append((original, source))
             self.report.repeats += 1
         else:
@@ -375,8 +376,8 @@ class _IngestRun:
         """Where a stored article's copies came from: itself, then each alternate source."""
         if article_id not in self.outlets:
             entry = self.current.get(article_id)
-            own = [_Outlet(_name_key(entry.publisher), entry.url_key, entry.guid_key)] if entry else []
-            others = [_Outlet(_name_key(s.publisher), story_keys(s.url, None, None, "")[0], None)
+            own = [_Outlet(_name_key(entry.publisher), entry.url_key, entry.guid_key, "")] if entry else []
+            others = [_Outlet(_name_key(s.publisher), story_keys(s.url, None, None, "")[0], None, s.source_path, stored=True)
                       for s in self.store.copies_of(article_id)]
             self.outlets[article_id] = own + others
         return self.outlets[article_id]
@@ -572,11 +573,14 @@ def _name_key(name: str | None) -> str:
 
 @dataclass(frozen=True)
 class _Outlet:
-    """Where a copy of an article came from: publisher (casefolded), URL key and guid key."""
+    """Where a copy of an article came from: publisher (casefolded), URL key and guid key, and the
+    file that gave it (``stored``: a copy the store already held before this run)."""
 
     publisher: str
     url_key: str | None
     guid_key: str | None
+    path: str
+    stored: bool = False
 
     def same_as(self, other: _Outlet) -> bool:
         same_url = bool(self.url_key) and self.url_key == other.url_key
