@@ -170,7 +170,8 @@ class PullReport(BaseModel):
     feeds: list[FeedOutcome] = Field(default_factory=list)
     skipped_gone: int = Field(0, description="Subscribed feeds marked gone, not fetched.")
     ingest: IngestReport
-    fetch_seconds: float = Field(0.0, description="Seconds spent fetching, pages of full-text items excluded.")
+    fetch_seconds: float = Field(0.0, description="Seconds spent fetching the feeds (after any wait for another run's lock; "
+                                 "pages of full-text items count in ingest.seconds).")
     seconds: float = 0.0
 
     def count(self, status: str) -> int:

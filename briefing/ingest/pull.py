@@ -216,13 +216,14 @@ def pull(components: StoreSource, *, fetcher_factory: FetcherFactory = Fetcher,
     settings = components.settings
     report = PullReport(ingest=IngestReport())
     with _lock(settings):
+        locked = time.perf_counter()  # what came before was waiting for another run
         feeds = load_feeds(settings)
         active = [feed for feed in feeds if not feed.gone]
         report.skipped_gone = len(feeds) - len(active)
         files: list[Path] = []
         with fetcher_factory(settings) as fetcher:
             results = fetcher.fetch_all((f.url, Validators(f.etag, f.last_modified)) for f in active)
-            report.fetch_seconds = round(time.perf_counter() - started, 3)
+            report.fetch_seconds = round(time.perf_counter() - locked, 3)
             for feed, result in zip(active, results):
                 outcome = _apply(settings, feed, result)
                 if outcome.snapshot and feed.full_text:
@@ -242,7 +243,7 @@ def pull(components: StoreSource, *, fetcher_factory: FetcherFactory = Fetcher,
             feed.status, feed.problem = outcome.status, outcome.problem
         save_feeds(settings, feeds)  # only now: a pull whose ingest failed fetches the same bodies again
     report.seconds = round(time.perf_counter() - started, 3)
-    report.ingest.seconds = round(report.seconds - report.fetch_seconds, 3)
+    report.ingest.seconds = round(time.perf_counter() - locked - report.fetch_seconds, 3)
     return report
 
 
@@ -271,11 +272,7 @@ def _apply(settings: Settings, feed: Feed, result: Fetched) -> FeedOutcome:
 def _keep_body(settings: Settings, feed: Feed, result: Fetched, outcome: FeedOutcome) -> None:
     kind = sniff(result.body, result.content_type)
     if kind in ("html", "other"):
-        links = feed_links(result.body, result.url) if kind == "html" else []
-        outcome.status = "failed"
-        outcome.problem = ("an HTML page, not a feed" + (f" (the page names the feed {links[0]}: `briefing feeds add` it)"
-                                                         if links else "")) if kind == "html" else \
-            f"not a feed (content type '{result.content_type or 'none'}')"
+        outcome.status, outcome.problem = "failed", _not_a_feed(kind, result)
         return
     feed.etag, feed.last_modified = result.validators.etag, result.validators.last_modified
     outcome.bytes = len(result.body)
@@ -291,6 +288,13 @@ def _keep_body(settings: Settings, feed: Feed, result: Fetched, outcome: FeedOut
     path = keep_snapshot(folder / ".raw" if feed.full_text else folder, result.body, SUFFIXES[kind])
     feed.digest = body_digest
     outcome.status, outcome.snapshot = "new", str(path)
+
+
+def _not_a_feed(kind: str, result: Fetched) -> str:
+    if kind != "html":
+        return f"not a feed (content type '{result.content_type or 'none'}')"
+    links = feed_links(result.body, result.url)
+    return "an HTML page, not a feed" + (f" (the page names the feed {links[0]}: `briefing feeds add` it)" if links else "")
 
 
 def _name_by_url(report: IngestReport, sources: dict[str, str]) -> None:
