@@ -286,10 +286,11 @@ def sources(since: SinceOption = None, until: UntilOption = None, source: Source
     from briefing.output.console import CacheProgress, print_sources
     from briefing.store import open_catalog
 
-    window = retrieval_filter(since, until, source=source)
+    settings = _settings()
+    window = retrieval_filter(since, until, source=source, zone=settings.zone)
     progress = CacheProgress()
     try:
-        catalog = open_catalog(_settings(), progress)
+        catalog = open_catalog(settings, progress)
     finally:
         progress.close()
     window = resolve_source(window, catalog.publishers() if catalog else [])
@@ -402,7 +403,8 @@ def _run_and_emit(kind: str, text: str, since, until, source, k, length, provide
     from briefing.options import check_output, make_request, output_format
     from briefing.output.render import render
 
-    request = make_request(kind, text, since=since, until=until, source=source, k=k, length=length)
+    request = make_request(kind, text, since=since, until=until, source=source, k=k, length=length,
+                           zone=_settings().zone)
     check_output(output)
     chosen = output_format(fmt, output)
     with _components(provider, judge) as components:

@@ -103,7 +103,8 @@ def run_daily(components: Components, *, day: str | None = None, topics: Path | 
     BRIEFING_TIMEZONE), ``topics`` a TOML file (default: BRIEFING_HOME/briefs.toml, else the
     example, said through ``notify``), ``out`` the briefs folder (default: BRIEFING_HOME/briefs)."""
     settings = components.settings
-    when, window = _day(day, settings), retrieval_filter(since, until)  # options first: a usage error says nothing else
+    when = _day(day, settings)  # options first: a usage error says nothing else
+    window = retrieval_filter(since, until, zone=settings.zone)
     topics_file = _topics_file(topics, settings, notify)
     out_dir = out or settings.home / "briefs"
     topics_list = with_store_publishers(load_topics(topics_file), components.store.publishers(), topics_file)

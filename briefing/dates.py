@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 
 from briefing.errors import OptionError
@@ -61,9 +61,17 @@ _ZONES = {
     "SGT": 28800, "AWST": 28800, "ACST": 34200, "AEST": 36000, "AEDT": 39600, "NZST": 43200,
     "NZDT": 46800,
 }
+# Abbreviations with several meanings, each reading in seconds east of UTC, the most common in news
+# first: a time is kept (in the first reading) when every reading puts it on the same UTC day.
+_AMBIGUOUS_ZONES = {
+    "IST": (19800, 3600, 7200),  # India, Irish summer, Israel
+}
+# An explicit offset followed by a redundant zone name ("2020-09-26T12:07:40+02:00CET"): the offset wins.
+_OFFSET_THEN_NAME = re.compile(r"([+-]\d{2}:?\d{2})\s*[A-Z]{2,5}$")
 
 
 def _parse_string(text: str) -> datetime:
+    text = _OFFSET_THEN_NAME.sub(r"\1", text)
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -123,6 +131,8 @@ def _by_dateutil(text: str) -> datetime:
             other_order = parser.parse(text, default=readings[0], dayfirst=not day_first, tzinfos=_ZONES)
         except UnknownTimezoneWarning as warning:
             zone = str(warning).split("tzname ")[-1].split(" ")[0]
+            if zone in _AMBIGUOUS_ZONES:
+                return _ambiguous(text, zone, day_first)
             raise DateError(f"unknown time zone {zone}", text) from None
         except (ValueError, OverflowError, parser.ParserError):
             raise _Unreadable from None
@@ -130,6 +140,18 @@ def _by_dateutil(text: str) -> datetime:
         raise DateError("not a complete date (no day or month)", text)
     if other_order != readings[0] and not day_first and "/" in text:
         raise DateError(f"day and month order unknown: {readings[0]:%Y-%m-%d} or {other_order:%Y-%m-%d}", text)
+    return readings[0]
+
+
+def _ambiguous(text: str, zone: str, day_first: bool) -> datetime:
+    """A time in a zone abbreviation of several meanings: its first reading when every reading
+    falls on one UTC day (the day is certain), else an error naming the readings."""
+    from dateutil import parser
+
+    readings = [parser.parse(text, dayfirst=day_first, tzinfos={zone: offset}) for offset in _AMBIGUOUS_ZONES[zone]]
+    if len({reading.astimezone(UTC).date() for reading in readings}) > 1:
+        hours = ", ".join(f"{offset / 3600:+g}h" for offset in _AMBIGUOUS_ZONES[zone])
+        raise DateError(f"time zone {zone} is ambiguous ({hours}) and the UTC day differs", text)
     return readings[0]
 
 
@@ -146,10 +168,12 @@ def _by_dateparser(text: str) -> datetime | None:
     return dateparser.parse(text, settings=settings)
 
 
-def parse_bound(value: str | date | None, *, now: datetime | None = None, end: bool = False) -> datetime | None:
+def parse_bound(value: str | date | None, *, now: datetime | None = None, end: bool = False,
+                zone: tzinfo = UTC) -> datetime | None:
     """A window bound: ``2024-11-01``, a full ISO timestamp, ``24h``/``7d`` before now, or a date
-    or datetime (naive ones are UTC). A bare date used as an upper bound (``end=True``) covers that
-    whole day. Raises ValueError naming the value."""
+    or datetime. A date, or a time without an offset, is in ``zone`` (``BRIEFING_TIMEZONE`` for
+    the command line, as `daily` reads its day). A bare date used as an upper bound (``end=True``)
+    covers that whole day. Raises ValueError naming the value."""
     if value is None:
         return None
     match = _RELATIVE.match(value) if isinstance(value, str) else None
@@ -158,7 +182,10 @@ def parse_bound(value: str | date | None, *, now: datetime | None = None, end: b
         return (now or datetime.now(UTC)) - timedelta(**{unit: amount})
     try:
         # A bound is ISO 8601 only: the lenient readers of article dates would take 2024-13-01 as 13 January.
-        parsed = parse_datetime(datetime.fromisoformat(value.strip()) if isinstance(value, str) else value)
+        given = datetime.fromisoformat(value.strip()) if isinstance(value, str) else value
+        if not isinstance(given, datetime):
+            given = datetime.combine(given, time())
+        parsed = parse_datetime(given if given.tzinfo else given.replace(tzinfo=zone))
     except ValueError:
         raise ValueError(f"invalid date {value!r}: use YYYY-MM-DD, an ISO timestamp, or 24h / 7d") from None
     whole_day = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) if isinstance(value, str) else not isinstance(value, datetime)
@@ -169,15 +196,15 @@ def parse_bound(value: str | date | None, *, now: datetime | None = None, end: b
 
 def retrieval_filter(since: str | date | None = None, until: str | date | None = None, *, source: str | None = None,
                      publishers: list[str] | None = None, keywords: list[str] | None = None,
-                     names: tuple[str, str] = ("--since", "--until")) -> RetrievalFilter:
+                     names: tuple[str, str] = ("--since", "--until"), zone: tzinfo = UTC) -> RetrievalFilter:
     """The one constructor of a ``RetrievalFilter`` from window bounds as users give them
-    (``parse_bound``: ``--since``/``--until``, topic and eval-case dates). Raises OptionError,
-    naming the bound by ``names``, for a bound that is not a date or a window that ends before it
-    starts."""
+    (``parse_bound``: ``--since``/``--until`` in ``zone``, topic and eval-case dates). Raises
+    OptionError, naming the bound by ``names``, for a bound that is not a date or a window that
+    ends before it starts."""
     bounds = []
     for name, value, end in ((names[0], since, False), (names[1], until, True)):
         try:
-            bounds.append(parse_bound(value, end=end))
+            bounds.append(parse_bound(value, end=end, zone=zone))
         except ValueError as exc:
             raise OptionError(f"{name}: {exc}") from None
     start, stop = bounds

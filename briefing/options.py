@@ -10,6 +10,7 @@ store's publisher names.
 from __future__ import annotations
 
 import re
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from briefing.dates import retrieval_filter
@@ -21,11 +22,13 @@ CLOSEST_PUBLISHERS = 3
 
 
 def make_request(kind: str, text: str, *, since: str | None = None, until: str | None = None,
-                 source: str | None = None, k: int | None = None, length: int | None = None) -> Request:
+                 source: str | None = None, k: int | None = None, length: int | None = None,
+                 zone: tzinfo = UTC) -> Request:
     """A ``Request`` from command-line values. ``kind`` is "brief" (the argument is QUERY) or
-    "answer" (QUESTION). Raises OptionError for an empty query, ``-k`` outside 1..``MAX_K``,
-    ``--length`` outside 1..``MAX_LENGTH`` (or given to an answer), a date
-    that is not one, or a window that ends before it starts."""
+    "answer" (QUESTION); dates of ``--since``/``--until`` are days in ``zone`` (BRIEFING_TIMEZONE).
+    Raises OptionError for an empty query, ``-k`` outside 1..``MAX_K``, ``--length`` outside
+    1..``MAX_LENGTH`` (or given to an answer), a date that is not one, or a window that ends before
+    it starts."""
     argument = "the query" if kind == "brief" else "the question"
     if not text.strip():
         raise OptionError(f"{argument} is empty: say what the {'brief is about' if kind == 'brief' else 'question is'}")
@@ -36,7 +39,7 @@ def make_request(kind: str, text: str, *, since: str | None = None, until: str |
         raise OptionError(f"--length must be between 1 and {MAX_LENGTH} stories, got {length}")
     if source is not None and not source.strip():
         raise OptionError("--source is empty: name a publisher (`briefing sources` lists them)")
-    filters = retrieval_filter(since, until, source=source.strip() if source else None)
+    filters = retrieval_filter(since, until, source=source.strip() if source else None, zone=zone)
     return Request(kind=kind, query=" ".join(text.split()), filters=filters, k=k, length=length)  # one line, as shown
 
 

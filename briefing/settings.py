@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import tzinfo
 from pathlib import Path
 from typing import Literal
 
@@ -242,6 +243,13 @@ class Settings(BaseSettings):
         from platformdirs import user_cache_path
 
         return user_cache_path("briefing", appauthor=False) / "models"
+
+    @property
+    def zone(self) -> tzinfo:
+        """``timezone`` as a time zone (checked when the settings are read)."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
 
     @property
     def store_dir(self) -> Path:

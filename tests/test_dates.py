@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from briefing.dates import parse_bound, parse_datetime
+from briefing.dates import parse_bound, parse_datetime, retrieval_filter
 
 UTC = UTC
 
@@ -40,13 +40,30 @@ def test_dates_in_the_formats_feeds_and_pages_use(value, expected):
         ("Nov 2024", "no day or month"),
         ("the day after tomorrow", "no year"),
         ("04/05/2024", "day and month order unknown"),
-        ("12 Nov 2024 10:00 IST", "unknown time zone"),  # India, Ireland or Israel
+        ("12 Nov 2024 03:00 IST", "IST is ambiguous"),  # India: 11 Nov in UTC; Ireland or Israel: 12 Nov
+        ("12 Nov 2024 10:00 XYZT", "unknown time zone"),
         ("not a date 2024", "not a date"),
     ],
 )
 def test_incomplete_or_ambiguous_dates_are_refused_not_completed(value, why):
     with pytest.raises(ValueError, match=why):
         parse_datetime(value)
+
+
+def test_an_ambiguous_zone_is_read_when_every_reading_gives_one_day():
+    """"IST" is India (+05:30), Irish summer (+01:00) or Israel (+02:00): 16:25 falls on 8 April in
+    UTC under each, so the time is kept in the first reading; an explicit offset beats a zone name
+    written after it."""
+    assert parse_datetime("04:25:06 PM IST Apr 08, 2020") == datetime(2020, 4, 8, 10, 55, 6, tzinfo=UTC)
+    assert parse_datetime("2020-09-26T12:07:40+02:00CET") == datetime(2020, 9, 26, 10, 7, 40, tzinfo=UTC)
+
+
+def test_window_bounds_are_days_in_the_configured_zone():
+    from zoneinfo import ZoneInfo
+
+    window = retrieval_filter("2020-02-15", "2020-02-15", zone=ZoneInfo("Asia/Tokyo"))
+    assert window.since == datetime(2020, 2, 14, 15, 0, tzinfo=UTC)
+    assert window.until == datetime(2020, 2, 15, 14, 59, 59, 999999, tzinfo=UTC)
 
 
 def test_a_year_or_month_is_never_taken_from_today(monkeypatch):

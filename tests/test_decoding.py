@@ -107,10 +107,18 @@ def test_real_writing_is_not_garbled(text):
     assert garbled(text) is None
 
 
-def test_a_file_of_mojibake_is_skipped_naming_it(tmp_path):
+def test_mojibake_a_utf8_file_holds_itself_is_repaired_with_a_warning(tmp_path):
     path = tmp_path / "scraped.md"
     path.write_text("---\ntitle: Budget\n---\n\nLe conseil a votÃ© le budget, selon le maire. Les travaux commencent lâ€™Ã©tÃ©.\n")
-    with pytest.raises(InputError, match=r"scraped\.md: mojibake .*; not stored"):
+    article = load_file(path).articles[0]
+    assert article.text == "Le conseil a voté le budget, selon le maire. Les travaux commencent l’été."
+    assert article.warnings == ["mojibake in the file itself ('Ã©' for 'é') repaired"]
+
+
+def test_a_file_of_mojibake_ftfy_cannot_undo_is_skipped_naming_it(tmp_path):
+    path = tmp_path / "scraped.txt"
+    path.write_bytes("Budget\n\nThe council cut the budget \u009d the mayor said.\n".encode("utf-8"))
+    with pytest.raises(InputError, match=r"scraped\.txt: (mojibake|control character).*; not stored"):
         load_file(path)
 
 

@@ -339,3 +339,32 @@ def test_f22_the_same_item_in_dated_snapshots_is_one_source(tmp_path):
     assert len(articles) == expect["articles"]
     assert sum(a.alternates for a in articles) == expect["alternates"] and report.duplicates == 0
     assert report.repeats == 1
+
+
+def test_f27_valid_utf8_chinese_is_not_refused_as_a_wrong_code_page(tmp_path):
+    name = "F27-traditional-chinese-refused"
+    expect = case(name)["expect"]
+    report, articles, _ = ingest_case(name, tmp_path)
+    assert not report.skipped and len(articles) == expect["articles"]
+    assert (articles[0].title, articles[0].publisher) == (expect["title"], expect["publisher"])
+    assert articles[0].published == instant(expect["published"])
+
+
+def test_f28_an_ambiguous_ist_time_is_kept_when_its_day_is_certain(tmp_path):
+    name = "F28-ist-time-zone"
+    _, articles, _ = ingest_case(name, tmp_path)
+    assert articles[0].published == instant(case(name)["expect"]["published"])
+
+
+def test_f29_since_and_until_are_days_in_the_configured_zone(tmp_path, monkeypatch):
+    name = "F29-since-until-time-zone"
+    monkeypatch.setenv("BRIEFING_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.setattr("briefing.pipeline.make_embedder", lambda *args: HashingEmbedder())
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(CASES / name / "2020-02-15-minatogawa-library.md")]).exit_code == 0
+    window = ["--since", "2020-02-15", "--until", "2020-02-15"]
+    listed = json.loads(runner.invoke(app, ["sources", *window, "--json"]).stdout)
+    assert len(listed) == case(name)["expect"]["sources_in_window"]
+    brief = runner.invoke(app, ["brief", "湊川市 新図書館", *window, "--provider", "extractive", "-f", "json"])
+    assert brief.exit_code == 0, brief.output
+    assert json.loads(brief.stdout)["evidence"]

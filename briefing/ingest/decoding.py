@@ -141,22 +141,39 @@ def mojibake(text: str) -> str | None:
     return None
 
 
-def garbled(text: str) -> str | None:
+def garbled(text: str, unicode_source: bool = False) -> str | None:
     """Why article text looks garbled, or None when it looks like real writing.
 
     ``mojibake`` plus charset-normalizer's mess ratio, which sees letters of unrelated scripts and
     cases mixed in words (KOI8-R read as Windows-1251: "рБТПНЩ ОБ ПЪЕТЕ"), and runs of half-width
-    katakana, which modern text hardly uses. Meant for extracted text, not raw markup.
+    katakana, which modern text hardly uses. Those two are marks of a code page guessed wrong, so
+    they are not looked for in text from a Unicode source (``unicode_source``: valid UTF-8, or a
+    BOM): there no code page was guessed, and mixed scripts (Chinese with Latin names, Japanese
+    with half-width forms) are the writer's own. Meant for extracted text, not raw markup.
     """
     from charset_normalizer.md import mess_ratio
 
     if reason := mojibake(text):
         return reason
+    if unicode_source:
+        return None
     if _HALFWIDTH_KATAKANA.search(text) and len(_HALFWIDTH_KATAKANA.findall(text)) > 3:
         return "half-width katakana (a single-byte code page read as Shift_JIS)"
     if not text.isascii() and mess_ratio(text, _MESS_LIMIT) >= _MESS_LIMIT:
         return "letters of mixed scripts or cases in words (text read with the wrong code page)"
     return None
+
+
+UNICODE_CODECS = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
+
+
+def repaired(text: str) -> str | None:
+    """``text`` with mojibake undone by ftfy (a page whose own bytes hold "CafÃ©" for "Café"),
+    or None when ftfy cannot make it clean."""
+    from ftfy import fix_encoding
+
+    fixed = fix_encoding(text)
+    return fixed if fixed != text and mojibake(fixed) is None else None
 
 
 def _attempt(data: bytes, codec: str, how: str, problems: list[str]) -> Decoded | None:

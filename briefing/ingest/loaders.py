@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from briefing.errors import InputError, OptionError
-from briefing.ingest.decoding import Decoded, decode
+from briefing.ingest.decoding import UNICODE_CODECS, Decoded, decode
 from briefing.ingest.pages import fragment_text, page_record
 from briefing.ingest.records import record_to_article
 from briefing.models import Notice, RawArticle, Skipped
@@ -32,12 +32,13 @@ class Loaded:
     articles: list[RawArticle] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
+    unicode: bool = False  # the text was decoded from UTF-8 (or a BOM), not from a code page
 
     def add(self, record: Any, path: str, line: int | None = None, *, markup: bool | None = None,
             label: str | None = None) -> None:
         """Map one record; a record that cannot be used becomes a ``Skipped`` (``label`` prefixes its reason)."""
         try:
-            self.articles.append(record_to_article(record, path, line, markup=markup))
+            self.articles.append(record_to_article(record, path, line, markup=markup, unicode_source=self.unicode))
         except InputError as exc:
             reason = f"{label}: {exc.reason}" if label else exc.reason
             self.skipped.append(Skipped(path=path, line=line, reason=reason))
@@ -49,6 +50,7 @@ class Loaded:
 def read_text(path: Path, loaded: Loaded, markup: bool = False) -> str:
     """The decoded text of ``path``; a guessed encoding is noted in ``loaded.warnings``."""
     decoded = _decode_file(path, markup)
+    loaded.unicode = decoded.encoding in UNICODE_CODECS
     if decoded.warning:
         loaded.warnings.append(Notice(path=str(path), text=decoded.warning))
     return decoded.text
@@ -96,10 +98,11 @@ def load_jsonl(path: Path) -> Loaded:
     with handle:
         for number, raw in enumerate(handle, start=1):
             try:
-                line = decode(raw, f"{path}:{number}").text.strip()
+                decoded = decode(raw, f"{path}:{number}")
             except InputError as exc:
                 loaded.skipped.append(Skipped(path=str(path), line=number, reason=exc.reason))
                 continue
+            line, loaded.unicode = decoded.text.strip(), decoded.encoding in UNICODE_CODECS
             if not line:
                 continue
             try:
@@ -231,7 +234,8 @@ def load_html(path: Path) -> Loaded:
     record = page_record(read_text(path, loaded, markup=True), str(path))
     record["title"] = record.get("title") or _title_from_name(path)
     warnings = record.pop("warnings")
-    loaded.articles.append(record_to_article(record, str(path), markup=False, warnings=warnings))
+    loaded.articles.append(record_to_article(record, str(path), markup=False, warnings=warnings,
+                                             unicode_source=loaded.unicode))
     return loaded
 
 
@@ -313,7 +317,7 @@ def _title_from_name(path: Path) -> str:
 
 
 def _single(loaded: Loaded, record: dict[str, Any], path: Path, markup: bool | None) -> Loaded:
-    loaded.articles.append(record_to_article(record, str(path), markup=markup))
+    loaded.articles.append(record_to_article(record, str(path), markup=markup, unicode_source=loaded.unicode))
     return loaded
 
 

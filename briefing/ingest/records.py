@@ -14,7 +14,7 @@ from typing import Any
 
 from briefing.dates import parse_datetime
 from briefing.errors import InputError
-from briefing.ingest.decoding import garbled
+from briefing.ingest.decoding import garbled, mojibake, repaired
 from briefing.ingest.pages import fragment_text, plain_text
 from briefing.models import RawArticle
 from briefing.text import text_key, word_count
@@ -57,14 +57,16 @@ _WALL_TAIL = 300  # characters at the end of a page's text where a paywall or co
 
 
 def record_to_article(
-    record: Any, path: str, line: int | None = None, *, markup: bool | None = None, warnings: list[str] | None = None
+    record: Any, path: str, line: int | None = None, *, markup: bool | None = None, warnings: list[str] | None = None,
+    unicode_source: bool = False,
 ) -> RawArticle:
     """Map a record with common field names onto a RawArticle.
 
     ``markup``: True when the text is HTML, False when it is plain text to keep literally, None to
     tell from the text itself (JSON). ``warnings``: what the loader was already unsure of. Raises
     InputError, naming the path (and line), for a record with no text, a placeholder page, or
-    garbled text.
+    garbled text. ``unicode_source``: the file was valid UTF-8 (or had a BOM), so mojibake in it is
+    its own and is repaired where ftfy can, and mixed scripts are no sign of a wrong code page.
     """
     where = path if line is None else f"{path}:{line}"
     if not isinstance(record, dict):
@@ -72,7 +74,12 @@ def record_to_article(
     warnings = list(warnings or [])
     text = _body(record, markup, where)
     title = _plain(_as_text(_first(record, TITLE_FIELDS)), markup)
-    problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}")
+    if unicode_source and mojibake(f"{title or ''}\n{text}"):
+        fixed_text, fixed_title = repaired(text) or text, (repaired(title) if title else None) or title
+        if not mojibake(f"{fixed_title or ''}\n{fixed_text}"):
+            text, title = fixed_text, fixed_title
+            warnings.append("mojibake in the file itself ('Ã©' for 'é') repaired")
+    problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}", unicode_source)
     if problem:
         raise InputError(where, f"{problem}; not stored")
     return RawArticle(
