@@ -31,10 +31,12 @@ PAGES = ROOT.parent / "shared" / "data" / "pages"
 OFFSETS = [timedelta(minutes=m) for m in range(-12 * 60, 14 * 60 + 1, 15)]
 BOILERPLATE = re.compile(
     r"©|\bcopyright\b|all rights reserved|may not be (re)?published|rewritten or redistributed|privacy policy|"
-    r"terms of (use|service)|\bphoto(graph)?\s*/|photo credit|getty images|subscribe|sign up|newsletter|"
+    r"terms of (use|service)|\bphoto(graph)?\s*/|photo credit|getty images|\bsubscribe\b|\bsign up\b|newsletter|"
     r"comments? (are|is) (welcome|closed)|community (rules|guidelines)|follow us|share this|read more|"
-    r"click here|advertisement|cookies?\b", re.IGNORECASE)
-"""What a boilerplate line looks like, for counting only (the measurement, not the package's rules)."""
+    r"click here|advertisement|\bcookies\b", re.IGNORECASE)
+BOILERPLATE_WORDS = 40
+"""What a boilerplate line looks like, for counting only (the measurement, not the package's rules):
+a line of at most ``BOILERPLATE_WORDS`` words with one of these marks, which the expected body lacks."""
 
 
 def read(path: Path):
@@ -110,8 +112,8 @@ def newspaper(folder: Path, show: str | None) -> dict:
         if show == "low" and similarity < 0.8:
             print(f"  {similarity:.2f} {html.name}: stored {len(words(text))} words, expected {len(words(expected))}")
         expected_key = " ".join(words(expected))
-        left = [line for line in text.splitlines()
-                if line.strip() and BOILERPLATE.search(line) and " ".join(words(line)) not in expected_key]
+        left = [line for line in text.splitlines() if line.strip() and len(words(line)) <= BOILERPLATE_WORDS
+                and BOILERPLATE.search(line) and " ".join(words(line)) not in expected_key]
         boilerplate += len(left)
         if show == "boilerplate":
             for line in left:

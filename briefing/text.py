@@ -28,7 +28,15 @@ _BOILERPLATE = re.compile(
       | share\s+(this|on)\b.*
       | follow\s+us\b.*
       | all\s+rights\s+reserved\.?
-      | ©.*
+      | ©.* | copyright\s+(\(c\)\s*|©\s*)?(19|20)\d\d\b.*
+      | this\s+material\s+may\s+not\s+be\s+published.* | learn\s+more\s+about\s+our\s+privacy\s+policy.*
+      | (subscribe|sign\s+up)(\s+(now|today))?(\s+to\s+[^.!?]{1,60})?[.!]?
+      | [^/]{1,60}/\s*(getty\s+images|uncredited|afp|ap|reuters|epa|shutterstock|pool
+                      |(contributed|staff|file|handout)(\s+(image|photo))?)
+      | [^/]{0,40}\bphoto\s*/\s*[^/]{1,40}
+      | comments?\s+(are|is)\s+(welcome|closed|moderated)\b.* | stay\s+on\s+topic\b.*
+      | by\s+(posting|submitting)\s+a\s+comment\b.*
+      | (please\s+)?(read|follow)\s+our\s+(community|comment(ing)?)\s+(rules|guidelines|policy).*
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -52,9 +60,24 @@ def is_boilerplate(line: str) -> bool:
 
 def clean(text: str) -> str:
     """Normalize text and drop boilerplate lines (photo credits, "Continue reading...") and lines
-    with no letter or digit ("…", "* * *")."""
+    with no letter or digit ("…", "* * *"), then boilerplate sentences at the very end (a
+    copyright notice run into the last paragraph: "… © 2016 Outlet. All rights reserved.")."""
     kept = [line for line in normalize(text).split("\n") if not is_boilerplate(line) and (not line or _HAS_WORD.search(line))]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return _without_closing_boilerplate(re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip())
+
+
+_COPYRIGHT_TAIL = re.compile(r"\s*(©|\(c\)|copyright\b)\s*(\(c\)\s*)?(19|20)\d\d\b[^\n]{0,150}$", re.IGNORECASE)
+"""A copyright notice closing the text, run into its last sentence (no capital after the full stop to split at)."""
+
+
+def _without_closing_boilerplate(text: str) -> str:
+    while text:
+        text = _COPYRIGHT_TAIL.sub("", text)
+        spans = sentence_spans(text)
+        if len(spans) < 2 or not is_boilerplate(text[spans[-1][0]:spans[-1][1]]):
+            return text
+        text = text[: spans[-1][0]].rstrip()
+    return text
 
 
 def text_key(text: str) -> str:

@@ -368,3 +368,25 @@ def test_f29_since_and_until_are_days_in_the_configured_zone(tmp_path, monkeypat
     brief = runner.invoke(app, ["brief", "湊川市 新図書館", *window, "--provider", "extractive", "-f", "json"])
     assert brief.exit_code == 0, brief.output
     assert json.loads(brief.stdout)["evidence"]
+
+
+@pytest.mark.slow
+def test_f23_the_story_not_the_comment_policy_is_stored(tmp_path, real_embedder):
+    name = "F23-comment-policy-as-body"
+    expect = case(name)["expect"]
+    _, articles, texts = ingest_case(name, tmp_path, real_embedder)
+    text = texts[articles[0].title]
+    assert all(part in text for part in expect["text_contains"])
+    assert "Community Rules" not in text and "Stay on topic" not in text
+    assert expect["answer_contains"] in answer_text(question_of(name), real_embedder)
+
+
+def test_f24_a_wire_page_keeps_the_story_s_headline_and_outlet_and_drops_its_notices(tmp_path):
+    name = "F24-wire-page-wrapper-title"
+    expect = case(name)["expect"]
+    _, articles, texts = ingest_case(name, tmp_path)
+    assert (articles[0].title, articles[0].publisher) == (expect["title"], expect["publisher"])
+    text = texts[expect["title"]]
+    assert expect["text_contains"] in text
+    for notice in ("MP Photo/Uncredited", "All rights reserved", "may not be published", "Privacy Policy", "©"):
+        assert notice not in text

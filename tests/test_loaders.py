@@ -6,6 +6,7 @@ import pytest
 
 from briefing.errors import InputError
 from briefing.ingest.loaders import discover, load_file
+from briefing.text import clean
 from tests.conftest import FIXTURES
 
 FORMATS = FIXTURES / "formats"
@@ -366,3 +367,34 @@ def test_a_gzipped_file_is_read_as_its_inner_format(tmp_path):
                                    b"as the feed it holds.</description></item></channel></rss>"))
     loaded = load_file(path)
     assert [(a.title, a.publisher) for a in loaded.articles] == [("Packed item", "Gz (sample)")]
+
+
+def test_a_byline_date_is_found_by_the_extensive_search_with_a_warning(tmp_path):
+    byline = "<p>By Ana Lind | 17 April 2020</p>"  # a date htmldate finds only by its extensive search
+    body = byline + PARAGRAPHS + "<p>The law of 14 March 2019 set the depth limit for the channel and the quays.</p>"
+    (article,) = load_file(write(tmp_path, "page.html", page("<title>Dredging</title>", body))).articles
+    assert article.published is not None and article.published.date().isoformat() == "2020-04-17"
+    assert article.warnings == ["publish date 2020-04-17 found only in the page's text (htmldate's extensive search)"]
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [("Copyright (c) Harbourside Media 2015", "Harbourside Media"), ("2015", None), ("© 2016", None),
+     ("Dredging to start next month", None), ("https://port.example.org", None), ("Port News Network", "Port News Network")],
+)
+def test_a_publisher_is_an_outlet_s_name_not_a_year_a_notice_or_the_headline(candidate, expected):
+    from briefing.ingest.pages import outlet_name
+
+    assert outlet_name(candidate, "Dredging to start next month") == expected
+
+
+def test_a_page_whose_precise_extract_is_only_boilerplate_is_read_again_for_the_story(tmp_path):
+    """trafilatura's precision mode can keep a comment policy and drop an oddly marked-up story;
+    when what it keeps is boilerplate, the recall mode reads the page again."""
+    story = "".join(f"<div>The county fire service said the barn fire on Monday destroyed hay and two tractors, item {n}.</div>"
+                    for n in range(6))
+    policy = ('<div class="comments"><p>Comments are welcome, but you must follow our Community Rules</p>'
+              "<p>Stay on topic and be respectful. No insults, slurs, threats or personal attacks of any kind.</p></div>")
+    html = f"<html><head><title>Barn fire</title></head><body><table><tr><td>{story}</td></tr></table>{policy}</body></html>"
+    (article,) = load_file(write(tmp_path, "page.html", html)).articles
+    assert "destroyed hay and two tractors" in article.text and "Community Rules" not in clean(article.text)

@@ -136,3 +136,11 @@ def test_sentences_that_lean_on_the_one_before(sentence):
 ])
 def test_sentences_that_stand_alone(sentence):
     assert not leans_on_previous(sentence)
+
+
+def test_notices_closing_a_text_and_credit_and_subscribe_lines_are_dropped():
+    text = ("Harbor officials said the quay would reopen in June.\nChip Lindqvist/Getty Images\nSubscribe to Harbor Weekly\n"
+            "MP Photo/Uncredited\nThe board meets again on Friday, a spokeswoman said. © 2016 Meridian Press (sample). "
+            "All rights reserved. This material may not be published, broadcast, rewritten or redistributed.")
+    assert clean(text) == ("Harbor officials said the quay would reopen in June.\n"
+                           "The board meets again on Friday, a spokeswoman said.")

@@ -3,8 +3,10 @@
 Which metadata wins. Publish time: the JSON-LD article's ``datePublished``, then the
 ``article:published_time`` meta tag (the two a page declares as its publish time), then htmldate's
 original date from the page (never a modified time), then trafilatura's (htmldate given the URL,
-whose date has no time of day). htmldate's extensive search is off: it guesses dates from the body
-text ("the law of 14 March 2019"). Update time: JSON-LD ``dateModified``, then
+whose date has no time of day), and only when none of those is found, htmldate's extensive search
+over the page without its story paragraphs (those over ``BYLINE_WORDS`` words), so it reads
+bylines, datelines and sidebars but not a date the story mentions ("the law of 14 March 2019"):
+its result comes with a warning, and a 1 January from it is taken for a year alone and refused. Update time: JSON-LD ``dateModified``, then
 ``article:modified_time`` or ``og:updated_time``. Publisher: the JSON-LD article's
 ``publisher.name``, then trafilatura's site name (JSON-LD, then ``og:site_name``). URL:
 trafilatura's (canonical link, ``og:url``), then the JSON-LD article's ``url``.
@@ -19,10 +21,12 @@ from typing import Any
 
 from briefing.dates import parse_datetime
 from briefing.errors import InputError
-from briefing.text import word_count
+from briefing.text import clean, word_count
 
 MIN_PAGE_WORDS = 20
 """A page with less visible text than this is a caption or a script-rendered shell, not an article."""
+BYLINE_WORDS = 12
+"""A paragraph of more words is story text, where a date is what the story mentions, not when it was published."""
 
 _DATE_CONFIG: dict[str, Any] = {"original_date": True, "extensive_search": False, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -42,19 +46,20 @@ def page_record(html: str, path: str) -> dict[str, Any]:
 
     meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
     page = _Declared.read(html)
-    title = meta.title if meta else None
+    title = page.hnews.get("entry-title") or (meta.title if meta else None)
+    warnings: list[str] = []
     text = _main_text(html, title)
     body = page.article_body()
     if body and (_words(text) < MIN_PAGE_WORDS or _words(body) >= 3 * _words(text)):
         text = body
     if _words(text) < MIN_PAGE_WORDS:
         raise InputError(path, f"too little text ({_words(text)} words), not an article page")
-    warnings: list[str] = []
     published = page.article("datePublished") or page.meta("article:published_time") or _page_date(html) \
-        or (meta.date if meta else None)
+        or (meta.date if meta else None) or _searched_date(html, warnings)
     return {
         "title": title,
-        "publisher": page.publisher() or (meta.sitename if meta else None),
+        "publisher": outlet_name(page.publisher(), title) or outlet_name(page.hnews.get("source-org"), title)
+        or outlet_name(meta.sitename if meta else None, title),
         "url": (meta.url if meta else None) or page.article_url(),
         "text": text,
         "published": _time(published, "publish date", warnings, missing="no publish date found in the page"),
@@ -71,6 +76,30 @@ def _page_date(html: str) -> str | None:
     return find_date(html, **_DATE_CONFIG)
 
 
+def _searched_date(html: str, warnings: list[str]) -> str | None:
+    """htmldate's extensive search, the last resort (see the module docstring)."""
+    from htmldate import find_date
+
+    found = find_date(_without_story_paragraphs(html), **{**_DATE_CONFIG, "extensive_search": True, "outputformat": "%Y-%m-%d"})
+    if not found or found.endswith("-01-01"):  # htmldate completes a year alone with 1 January
+        return None
+    warnings.append(f"publish date {found} found only in the page's text (htmldate's extensive search)")
+    return found
+
+
+def _without_story_paragraphs(html: str) -> str:
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(html)
+    except Exception:  # lxml raises several unrelated types on junk input
+        return ""
+    for block in root.xpath("//p|//blockquote|//li"):
+        if len(block.text_content().split()) > BYLINE_WORDS:
+            block.drop_tree()
+    return lxml.html.tostring(root, encoding="unicode")
+
+
 def _time(value: Any, what: str, warnings: list[str], missing: str | None = None):
     """A datetime from a page's value; a missing or unreadable one is None, with a warning where it matters."""
     if not value:
@@ -85,12 +114,31 @@ def _time(value: Any, what: str, warnings: list[str], missing: str | None = None
         return None
 
 
+HNEWS_CLASSES = ("entry-title", "source-org")
+_COPYRIGHT = re.compile(r"\bcopyright\b|\(c\)|©|\ball rights reserved\b|\b(19|20)\d\d\b", re.IGNORECASE)
+
+
+def outlet_name(candidate: str | None, title: str | None) -> str | None:
+    """A page's publisher candidate as an outlet's name: a copyright line keeps only the name
+    ("Copyright (c) CondéNet 2015" is CondéNet); a bare year, the headline itself or a URL is none."""
+    if not candidate:
+        return None
+    name = " ".join(_COPYRIGHT.sub(" ", candidate).split()).strip(" .,;:-|") if _COPYRIGHT.search(candidate) else candidate.strip()
+    if not name or not re.search(r"[^\W\d_]", name) or name.startswith(("http://", "https://")):
+        return None
+    if title and name.casefold() == title.strip().casefold():
+        return None
+    return name
+
+
 class _Declared:
     """What a page declares about itself: its JSON-LD blocks and its meta tags."""
 
-    def __init__(self, blocks: list[Any], metas: dict[str, str]):
+    def __init__(self, blocks: list[Any], metas: dict[str, str], hnews: dict[str, str] | None = None):
         self.blocks = blocks
         self.metas = metas
+        self.hnews = hnews or {}
+        """The hNews microformat's headline (``entry-title``) and outlet (``source-org``), as wire pages mark them."""
 
     @classmethod
     def read(cls, html: str) -> _Declared:
@@ -110,7 +158,13 @@ class _Declared:
         for tag in root.xpath("//meta[@content]"):
             name = (tag.get("property") or tag.get("name") or "").strip().lower()
             metas.setdefault(name, tag.get("content").strip())
-        return cls(blocks, metas)
+        hnews = {}
+        for name in HNEWS_CLASSES:
+            found = root.xpath(f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]")
+            text = " ".join(found[0].text_content().split()) if found else ""
+            if text:
+                hnews[name] = text
+        return cls(blocks, metas, hnews)
 
     def meta(self, *names: str) -> str | None:
         return next((self.metas[n] for n in names if self.metas.get(n)), None)
@@ -160,15 +214,22 @@ def _objects(data: Any):
 
 
 def _main_text(html: str, title: str | None) -> str:
-    import trafilatura
 
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=True, include_images=False, favor_precision=True
-    ) or ""
+    text = _extract(html, precision=True)
+    if word_count(clean(text)) < MIN_PAGE_WORDS:  # precision kept no story (a short item, unusual markup)
+        text = _extract(html, precision=False)
     first, _, rest = text.partition("\n")
     if title and first.strip().casefold() == title.strip().casefold():
         text = rest  # trafilatura repeats the headline as the first line
     return table_rows_as_text(text)
+
+
+def _extract(html: str, precision: bool) -> str:
+    """trafilatura's main text, favouring precision (less boilerplate) or recall (less lost)."""
+    import trafilatura
+
+    return trafilatura.extract(html, include_comments=False, include_tables=True, include_images=False,
+                               favor_precision=precision, favor_recall=not precision) or ""
 
 
 def table_rows_as_text(text: str) -> str:

@@ -52,6 +52,7 @@ _PLACEHOLDER = re.compile(
       | consent\s+to\s+(the\s+use\s+of\s+)?(cookies|your\s+data)""",
     re.IGNORECASE | re.VERBOSE,
 )
+LOST = "\ufffd"  # the replacement character: a letter some earlier program could not decode
 _PLACEHOLDER_WORDS = 80
 _WALL_TAIL = 300  # characters at the end of a page's text where a paywall or consent prompt sits
 
@@ -79,7 +80,11 @@ def record_to_article(
         if not mojibake(f"{fixed_title or ''}\n{fixed_text}"):
             text, title = fixed_text, fixed_title
             warnings.append("mojibake in the file itself ('Ã©' for 'é') repaired")
-    problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}", unicode_source)
+        elif not mojibake(f"{title or ''}\n{text}".replace(LOST, "")):
+            warnings.append(f"the file itself holds {text.count(LOST)} replacement characters ({LOST}) where its "
+                            "letters were lost; stored as it is")
+    problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}".replace(LOST, "") if unicode_source
+                                                  else f"{title or ''}\n{text}", unicode_source)
     if problem:
         raise InputError(where, f"{problem}; not stored")
     return RawArticle(
