@@ -390,3 +390,25 @@ def test_f24_a_wire_page_keeps_the_story_s_headline_and_outlet_and_drops_its_not
     assert expect["text_contains"] in text
     for notice in ("MP Photo/Uncredited", "All rights reserved", "may not be published", "Privacy Policy", "©"):
         assert notice not in text
+
+
+def test_f25_a_news_api_item_whose_description_is_a_headline_list_keeps_no_markup(tmp_path):
+    name = "F25-html-list-in-api-description"
+    expect = case(name)["expect"]
+    _, articles, texts = ingest_case(name, tmp_path)
+    assert [a.publisher for a in articles] == [expect["publisher"]]
+    text = texts[articles[0].title]
+    assert expect["text_contains"] in text
+    assert not any(mark in text + articles[0].title for mark in ("<ol>", "<li>", "</li>", "<…", "<..."))
+
+
+def test_f26_an_aggregator_item_is_its_own_outlet_s_headline_only(tmp_path):
+    name = "F26-google-news-cluster"
+    expect = case(name)["expect"]
+    _, articles, texts = ingest_case(name, tmp_path)
+    assert sorted(a.title for a in articles) == sorted(expect["title"])
+    assert sorted(a.publisher for a in articles) == sorted(expect["publisher"])
+    for article in articles:
+        text = texts[article.title]
+        assert "Ledger Mint" not in text and "Metro Herald" not in text
+        assert not text.rstrip().endswith(article.publisher)

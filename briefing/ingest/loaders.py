@@ -21,7 +21,7 @@ import yaml
 from briefing.errors import InputError, OptionError
 from briefing.ingest.decoding import UNICODE_CODECS, Decoded, decode
 from briefing.ingest.pages import fragment_text, page_record
-from briefing.ingest.records import record_to_article
+from briefing.ingest.records import CLUSTER_FIELD, headline_cluster, record_to_article
 from briefing.models import Notice, RawArticle, Skipped
 
 
@@ -282,7 +282,9 @@ def feed_entry_record(entry: Any, publisher: str | None) -> dict[str, Any]:
     inline = [c for c in entry.get("content") or [] if c.get("value") and not c.get("src")]
     body = inline[0] if inline else entry.get("summary_detail")
     source = entry.get("source", {}) or {}
+    html = body.get("value") if body and body.get("type") in ("text/html", "application/xhtml+xml") else None
     return {
+        CLUSTER_FIELD: headline_cluster(html),
         "id": entry.get("id"),
         "title": detail_text(entry.get("title_detail")),
         "url": entry.get("link"),

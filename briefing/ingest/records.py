@@ -73,8 +73,18 @@ def record_to_article(
     if not isinstance(record, dict):
         raise InputError(where, f"expected a JSON object, got {type(record).__name__}")
     warnings = list(warnings or [])
-    text = _body(record, markup, where)
     title = _plain(_as_text(_first(record, TITLE_FIELDS)), markup)
+    publisher = _plain(_as_text(_first(record, PUBLISHER_FIELDS)), markup)
+    cluster = record.get(CLUSTER_FIELD) or headline_cluster(_as_text(_first(record, TEXT_FIELDS))) \
+        or headline_cluster(_as_text(record.get("description")))
+    if cluster and title:  # an aggregator's item: its outlet's headline, and a list of other outlets' headlines
+        title, outlet = outlet_suffix(title, [publisher, cluster[0]])
+        text, publisher = title, outlet or publisher
+    else:
+        text = _body(record, markup, where)
+        title = outlet_suffix(title, [publisher])[0] if title else title
+        if title and publisher and text.endswith(publisher) and text[: -len(publisher)].strip() == title:
+            text = title  # the body is the headline and the outlet's name, as aggregators write an item
     if unicode_source and mojibake(f"{title or ''}\n{text}"):
         fixed_text, fixed_title = repaired(text) or text, (repaired(title) if title else None) or title
         if not mojibake(f"{fixed_title or ''}\n{fixed_text}"):
@@ -89,7 +99,7 @@ def record_to_article(
         raise InputError(where, f"{problem}; not stored")
     return RawArticle(
         title=title,
-        publisher=_plain(_as_text(_first(record, PUBLISHER_FIELDS)), markup),
+        publisher=publisher,
         url=_as_text(_first(record, URL_FIELDS)),
         published=_date(record, DATE_FIELDS, "publish date", "stored undated", warnings),
         updated=_date(record, UPDATED_FIELDS, "update time", "ignored", warnings),
@@ -99,6 +109,37 @@ def record_to_article(
         line=line,
         warnings=warnings,
     )
+
+
+CLUSTER_FIELD = "headline_cluster"
+"""Set by a loader that found an item's body to be a list of headlines (``headline_cluster``)."""
+_LIST_START = re.compile(r"^\s*<(ol|ul)\b[^>]*>\s*<li\b", re.IGNORECASE)
+_OUTLET_SUFFIX = re.compile(r"^(?P<headline>.+?)\s+[-–—|]\s+(?P<outlet>[^-–—|]{2,80})$")
+
+
+def headline_cluster(body: str | None) -> list[str] | None:
+    """The items of a body that is only an HTML list of headlines (a news aggregator's cluster:
+    one story as several outlets headlined it), as plain text; None for any other body. Such a
+    list is no article text, and only its first item is the item's own outlet's."""
+    if not body or not _LIST_START.match(body):
+        return None
+    items = [fragment_text(part) for part in re.split(r"<li\b[^>]*>", body, flags=re.IGNORECASE)[1:]]
+    items = [" ".join(re.sub(r"<[^>]*$", "", item).split()) for item in items]  # a cut tail: "</li><…"
+    return [item for item in items if item] or None
+
+
+def outlet_suffix(title: str, outlets: list[str | None]) -> tuple[str, str | None]:
+    """``title`` without a trailing " - Outlet" (or " | Outlet") when that outlet is one of
+    ``outlets`` or ends one of them (an aggregator's list item "Headline  Outlet"), and the outlet;
+    the title as it is and None otherwise."""
+    match = _OUTLET_SUFFIX.match(title.strip())
+    if not match:
+        return title, None
+    outlet = match.group("outlet").strip()
+    known = [o.strip().casefold() for o in outlets if o]
+    if any(o == outlet.casefold() or o.endswith(outlet.casefold()) for o in known):
+        return match.group("headline").strip(), outlet
+    return title, None
 
 
 def walled(text: str) -> str | None:
