@@ -58,6 +58,7 @@ bench: $(DEV)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.retrieval
 	$(BIN)/python -m bench.feeds
+	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.embedder
 	$(BIN)/python -m bench.retrieval_recall
 	$(BIN)/python -m bench.judge_throughput

@@ -303,6 +303,30 @@ def sources(since: SinceOption = None, until: UntilOption = None, source: Source
 
 @app.command()
 @reports_errors
+def show(
+    ref: Annotated[str, typer.Argument(help="An article id, its citation key (as `briefing sources` lists it), a chunk "
+                                       "key such as 3fa2b1c0-1, or the start of an id.", metavar="ID_OR_KEY")],
+    as_json: JsonOption = False,
+) -> None:
+    """Print one stored article: metadata, the text exactly as stored, its copies and earlier versions."""
+    from briefing.output.console import print_article
+    from briefing.store import open_catalog
+
+    catalog = open_catalog(_settings())
+    found = catalog.find_articles(ref) if catalog else []
+    if catalog is None or not found:
+        raise OptionError(f"no stored article has the id or key '{ref}' (`briefing sources --json` lists ids and keys)")
+    if len(found) > 1:
+        raise OptionError(f"'{ref}' starts {len(found)} article ids ({', '.join(found[:5])}...): give more of it")
+    detail = catalog.article_detail(found[0])
+    if as_json:
+        _print_json(detail.model_dump(mode="json"))
+    else:
+        print_article(detail)
+
+
+@app.command()
+@reports_errors
 def stats(as_json: JsonOption = False) -> None:
     """Counts, date range, size and embedder of the store."""
     from briefing.output.console import print_stats

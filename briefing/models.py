@@ -206,6 +206,39 @@ class ArticleInfo(BaseModel):
     )
 
 
+class StoredVersion(BaseModel):
+    """An earlier version of a story with the text the catalog keeps of it."""
+
+    id: str
+    title: str
+    published: AwareDatetime | None
+    updated: AwareDatetime | None = None
+    source_path: str
+    text: str
+
+
+class ArticleDetail(BaseModel):
+    """What `briefing show` prints: one stored article as the store keeps it."""
+
+    id: str
+    key: str = Field(description="Citation key prefix: chunk keys are `<key>-<n>`.")
+    title: str
+    publisher: str | None
+    url: str | None
+    published: AwareDatetime | None
+    updated: AwareDatetime | None = None
+    source_path: str
+    source_id: str | None = Field(None, description="The input's own id (a feed guid).")
+    current: bool = Field(description="False for an earlier version a newer one replaced.")
+    superseded_by: str | None = None
+    left_file: AwareDatetime | None = Field(None, description="When it was found no longer in its file (kept until --prune).")
+    chunks: int
+    text: str = Field(description="The text exactly as stored (the headline first).")
+    alternates: list[SourceRef] = Field(default_factory=list, description="Other outlets' copies.")
+    repeats: list[SourceRef] = Field(default_factory=list, description="The same item seen again (other downloads).")
+    earlier_versions: list[StoredVersion] = Field(default_factory=list, description="Versions this one replaced, oldest first.")
+
+
 class StoreStats(BaseModel):
     """What `briefing stats` reports."""
 

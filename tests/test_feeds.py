@@ -421,3 +421,4 @@ def test_a_file_read_again_keeps_the_alternate_it_gives(tmp_path):
     (tmp_path / "2-coast.xml").write_bytes(rss_feed("Coast Daily (sample)", [copy, *synthetic_items(3, 1, START)]))
     ingest_inputs([str(tmp_path)], components())
     assert {a.title: a.alternates for a in open_catalog(Settings()).list_articles()}[story.title] == 1
+

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from briefing.models import ArticleInfo, Feed, IngestReport, Notice, PullReport, Skipped, StoreStats
+from briefing.models import ArticleDetail, ArticleInfo, Feed, IngestReport, Notice, PullReport, Skipped, StoreStats
 
 PIPE_WIDTH = 160  # tables written to a pipe or file are not wrapped at 80 columns
 
@@ -288,3 +288,28 @@ def print_settings(values: dict[str, object], variables: dict[str, str]) -> None
     for name, value in values.items():
         table.add_row(variables[name], "unset" if value is None else str(value))
     _console().print(table)
+
+
+def print_article(article: ArticleDetail) -> None:
+    """Metadata rows, then the stored text as it is, then copies and earlier versions."""
+    when = lambda value: value.isoformat() if value else "undated"  # noqa: E731
+    state = "current" if article.current else f"an earlier version, replaced by {article.superseded_by}"
+    if article.left_file:
+        state += f"; no longer in its file since {article.left_file:%Y-%m-%d} (kept until --prune)"
+    rows = [("id", article.id), ("key", f"{article.key} (chunks {article.key}-0 … {article.key}-{max(article.chunks - 1, 0)})"),
+            ("title", article.title), ("publisher", article.publisher or "?"), ("url", article.url or ""),
+            ("published", when(article.published)), ("updated", when(article.updated) if article.updated else ""),
+            ("file", article.source_path), ("source id", article.source_id or ""), ("state", state)]
+    _print_fields("Article", [(name, value) for name, value in rows if value])
+    out = _console()
+    out.rule("text as stored")
+    out.print(article.text, markup=False, highlight=False, soft_wrap=True)
+    for label, copies in (("also in", article.alternates), ("seen again", article.repeats)):
+        if copies:
+            out.rule(f"{label} ({len(copies)})")
+            for copy in copies:
+                out.print(f"{when(copy.published)}  {copy.publisher or '?'}  {copy.title or ''}  {copy.url or ''}  "
+                          f"({copy.source_path})", markup=False, highlight=False, soft_wrap=True)
+    for version in article.earlier_versions:
+        out.rule(f"earlier version {version.id}, {when(version.published)}")
+        out.print(version.text, markup=False, highlight=False, soft_wrap=True)

@@ -3,10 +3,11 @@ for `stats`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from briefing.models import Article, ArticleInfo, ArticleVersion, Chunk
+from briefing.models import Article, ArticleDetail, ArticleInfo, ArticleVersion, Chunk, SourceRef, StoredVersion
 from briefing.store.catalog_rows import (
     ALTERNATE,
     ARTICLE_COLUMNS,
@@ -75,6 +76,40 @@ class CatalogReads(CatalogCore):
             (ref, suffix, ref, suffix, ref),
         )
         return {row[0] for row in rows}
+
+    def find_articles(self, ref: str) -> list[str]:
+        """Ids of the stored articles ``ref`` names: an id, a citation key, a chunk key
+        (``<key>-<n>``), or the start of an id (every match, so a caller can say it is ambiguous)."""
+        ref = ref.strip()
+        chunk = re.fullmatch(r"([0-9a-f]{8,16})-\d+", ref)
+        key = chunk.group(1) if chunk else ref
+        rows = self.db.execute("SELECT id FROM articles WHERE id = ? OR key = ?", (key, key)).fetchall()
+        if not rows and re.fullmatch(r"[0-9a-f]{4,16}", key):
+            rows = self.db.execute("SELECT id FROM articles WHERE id LIKE ? ORDER BY id", (f"{key}%",)).fetchall()
+        return [row[0] for row in rows]
+
+    def article_detail(self, article_id: str) -> ArticleDetail:
+        """The article with its text as stored, its copies and its earlier versions (with their text)."""
+        row = self.db.execute(
+            "SELECT a.id, a.key, a.title, a.publisher, a.url, a.published, a.updated, a.source_path, a.source_id, "
+            "a.superseded_by, a.left_at, a.text, (SELECT COUNT(*) FROM chunks c WHERE c.article_id = a.id) "
+            "FROM articles a WHERE a.id = ?", (article_id,)).fetchone()
+        copies = self.db.execute(
+            "SELECT title, publisher, url, published, source_path, COALESCE(repeat, 0) FROM alternates WHERE article_id = ?",
+            (article_id,)).fetchall()
+        refs = [(SourceRef(title=c[0], publisher=c[1], url=c[2], published=parse_iso(c[3]), source_path=c[4]), bool(c[5]))
+                for c in copies]
+        versions = earlier_versions(article_id, self._history())
+        texts = dict(self.db.execute(
+            f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(versions))})", [v.id for v in versions]
+        ).fetchall()) if versions else {}
+        return ArticleDetail(
+            id=row[0], key=row[1], title=row[2], publisher=row[3], url=row[4], published=parse_iso(row[5]),
+            updated=parse_iso(row[6]), source_path=row[7], source_id=row[8], current=row[9] is None,
+            superseded_by=row[9], left_file=parse_iso(row[10]), text=row[11], chunks=row[12],
+            alternates=[ref for ref, repeat in refs if not repeat], repeats=[ref for ref, repeat in refs if repeat],
+            earlier_versions=[StoredVersion(**v.model_dump(), text=texts.get(v.id, "")) for v in versions],
+        )
 
     def undated_count(self) -> int:
         return self.db.execute(f"SELECT COUNT(*) FROM articles a WHERE published_ts IS NULL AND {CURRENT}").fetchone()[0]
