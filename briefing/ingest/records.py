@@ -75,26 +75,11 @@ def record_to_article(
     warnings = list(warnings or [])
     title = _plain(_as_text(_first(record, TITLE_FIELDS)), markup)
     publisher = _plain(_as_text(_first(record, PUBLISHER_FIELDS)), markup)
-    cluster = record.get(CLUSTER_FIELD) or headline_cluster(_as_text(_first(record, TEXT_FIELDS))) \
-        or headline_cluster(_as_text(record.get("description")))
-    if cluster and title:  # an aggregator's item: its outlet's headline, and a list of other outlets' headlines
-        title, outlet = outlet_suffix(title, [publisher, cluster[0]])
-        text, publisher = title, outlet or publisher
-    else:
-        text = _body(record, markup, where)
-        title = outlet_suffix(title, [publisher])[0] if title else title
-        if title and publisher and text.endswith(publisher) and text[: -len(publisher)].strip() == title:
-            text = title  # the body is the headline and the outlet's name, as aggregators write an item
-    if unicode_source and mojibake(f"{title or ''}\n{text}"):
-        fixed_text, fixed_title = repaired(text) or text, (repaired(title) if title else None) or title
-        if not mojibake(f"{fixed_title or ''}\n{fixed_text}"):
-            text, title = fixed_text, fixed_title
-            warnings.append("mojibake in the file itself ('Ã©' for 'é') repaired")
-        elif not mojibake(f"{title or ''}\n{text}".replace(LOST, "")):
-            warnings.append(f"the file itself holds {text.count(LOST)} replacement characters ({LOST}) where its "
-                            "letters were lost; stored as it is")
-    problem = placeholder(title, text) or garbled(f"{title or ''}\n{text}".replace(LOST, "") if unicode_source
-                                                  else f"{title or ''}\n{text}", unicode_source)
+    title, text, publisher = _headline_text_outlet(record, title, publisher, markup, where)
+    if unicode_source:
+        title, text = _mended(title, text, warnings)
+    both = f"{title or ''}\n{text}"
+    problem = placeholder(title, text) or garbled(both.replace(LOST, "") if unicode_source else both, unicode_source)
     if problem:
         raise InputError(where, f"{problem}; not stored")
     return RawArticle(
@@ -109,6 +94,38 @@ def record_to_article(
         line=line,
         warnings=warnings,
     )
+
+
+def _headline_text_outlet(record: dict[str, Any], title: str | None, publisher: str | None, markup: bool | None,
+                          where: str) -> tuple[str | None, str, str | None]:
+    """Headline, text and outlet of a record. An aggregator's item (its body a list of outlets'
+    headlines) is its own outlet's headline alone; a " - Outlet" suffix naming the publisher is
+    dropped from the headline, and a body that is only headline and outlet is the headline."""
+    cluster = record.get(CLUSTER_FIELD) or headline_cluster(_as_text(_first(record, TEXT_FIELDS))) \
+        or headline_cluster(_as_text(record.get("description")))
+    if cluster and title:
+        title, outlet = outlet_suffix(title, [publisher, cluster[0]])
+        return title, title, outlet or publisher
+    text = _body(record, markup, where)
+    title = outlet_suffix(title, [publisher])[0] if title else title
+    if title and publisher and text.endswith(publisher) and text[: -len(publisher)].strip() == title:
+        text = title
+    return title, text, publisher
+
+
+def _mended(title: str | None, text: str, warnings: list[str]) -> tuple[str | None, str]:
+    """Title and text of a Unicode source with the mojibake it holds itself repaired by ftfy where
+    it can be (said in ``warnings``), and its replacement characters noted."""
+    if not mojibake(f"{title or ''}\n{text}"):
+        return title, text
+    fixed_text, fixed_title = repaired(text) or text, (repaired(title) if title else None) or title
+    if not mojibake(f"{fixed_title or ''}\n{fixed_text}"):
+        warnings.append("mojibake in the file itself ('Ã©' for 'é') repaired")
+        return fixed_title, fixed_text
+    if not mojibake(f"{title or ''}\n{text}".replace(LOST, "")):
+        warnings.append(f"the file itself holds {text.count(LOST)} replacement characters ({LOST}) where its "
+                        "letters were lost; stored as it is")
+    return title, text
 
 
 CLUSTER_FIELD = "headline_cluster"
