@@ -65,6 +65,7 @@ _ZONES = {
 # first: a time is kept (in the first reading) when every reading puts it on the same UTC day.
 _AMBIGUOUS_ZONES = {
     "IST": (19800, 3600, 7200),  # India, Irish summer, Israel
+    "ET": (-18000, -14400), "CT": (-21600, -18000), "MT": (-25200, -21600), "PT": (-28800, -25200),  # US, winter or summer
 }
 # An explicit offset followed by a redundant zone name ("2020-09-26T12:07:40+02:00CET"): the offset wins.
 _OFFSET_THEN_NAME = re.compile(r"([+-]\d{2}:?\d{2})\s*[A-Z]{2,5}$")

@@ -31,9 +31,11 @@ _BOILERPLATE = re.compile(
       | ©.* | copyright\s+(\(c\)\s*|©\s*)?(19|20)\d\d\b.*
       | this\s+material\s+may\s+not\s+be\s+published.* | learn\s+more\s+about\s+our\s+privacy\s+policy.*
       | (subscribe|sign\s+up)(\s+(now|today))?(\s+to\s+[^.!?]{1,60})?[.!]?
+      | .{0,80}\bdelivered\s+to\s+your\s+inbox\b.* | sign(ing)?\s+up\s+is\s+free\b.* | support\s+(local\s+)?journalism\b.*
+      | questions\s+about\s+your\s+(newsletters?|subscription|account|delivery)\b.*
       | [^/]{1,60}/\s*(getty\s+images|uncredited|afp|ap|reuters|epa|shutterstock|pool
                       |(contributed|staff|file|handout)(\s+(image|photo))?)
-      | [^/]{0,40}\bphoto\s*/\s*[^/]{1,40}
+      | [^/]{0,40}\bphoto\s*/\s*[^/]{1,40} | (photo|image)s?\s+courtesy\s+of\b.* | not\s+for\s+resale\.?
       | comments?\s+(are|is)\s+(welcome|closed|moderated)\b.* | stay\s+on\s+topic\b.*
       | by\s+(posting|submitting)\s+a\s+comment\b.*
       | (please\s+)?(read|follow)\s+our\s+(community|comment(ing)?)\s+(rules|guidelines|policy).*

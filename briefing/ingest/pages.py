@@ -25,6 +25,12 @@ from briefing.text import clean, word_count
 
 MIN_PAGE_WORDS = 20
 """A page with less visible text than this is a caption or a script-rendered shell, not an article."""
+HEADLINE_WORD_LETTERS = 5
+"""Headline words this long carry its subject ("bridge", "closes"), not its grammar, in the check of
+``_about``."""
+HEADLINE_SHARE = 0.5
+"""Share of the headline's content words a story's text holds; a block with less (a newsletter box
+naming only the town) is not the story. A story restates its headline's subject."""
 BYLINE_WORDS = 12
 """A paragraph of more words is story text, where a date is what the story mentions, not when it was published."""
 
@@ -46,7 +52,7 @@ def page_record(html: str, path: str) -> dict[str, Any]:
 
     meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
     page = _Declared.read(html)
-    title = page.hnews.get("entry-title") or (meta.title if meta else None)
+    title = page.marked.get("headline") or _as_written(meta.title if meta else None, page.meta("og:title", "twitter:title"))
     warnings: list[str] = []
     text = _main_text(html, title)
     body = page.article_body()
@@ -58,8 +64,8 @@ def page_record(html: str, path: str) -> dict[str, Any]:
         or (meta.date if meta else None) or _searched_date(html, warnings)
     return {
         "title": title,
-        "publisher": outlet_name(page.publisher(), title) or outlet_name(page.hnews.get("source-org"), title)
-        or outlet_name(meta.sitename if meta else None, title),
+        "publisher": outlet_name(page.publisher(), title) or outlet_name(page.marked.get("outlet"), title)
+        or outlet_name(_as_written(meta.sitename if meta else None, page.meta("og:site_name")), title),
         "url": (meta.url if meta else None) or page.article_url(),
         "text": text,
         "published": _time(published, "publish date", warnings, missing="no publish date found in the page"),
@@ -114,7 +120,34 @@ def _time(value: Any, what: str, warnings: list[str], missing: str | None = None
         return None
 
 
-HNEWS_CLASSES = ("entry-title", "source-org")
+def _as_written(value: str | None, declared: str | None) -> str | None:
+    """trafilatura's ``value`` as the page declares it, when the two are the same text but for case
+    and invisible format characters (trafilatura title-cases a site name in a caseless script and
+    drops the zero-width non-joiners Persian writes inside words)."""
+    if value and declared and _same_text(value, declared):
+        return declared.strip()
+    return value
+
+
+def _same_text(first: str, second: str) -> bool:
+    import unicodedata
+
+    def key(text: str) -> str:
+        return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Cf").casefold().split())
+
+    return key(first) == key(second)
+
+
+def _has_class(name: str) -> str:
+    return f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+
+
+MARKED = {
+    "headline": (_has_class("entry-title"), "//*[@itemprop='headline']"),  # hNews / hAtom, schema.org microdata
+    "outlet": (_has_class("source-org"), "//*[@itemprop='publisher']//*[@itemprop='name']"),
+}
+"""Where a page marks its story's headline and outlet in its body: the hNews microformat and
+schema.org microdata, each a published standard for news pages."""
 _COPYRIGHT = re.compile(r"\bcopyright\b|\(c\)|©|\ball rights reserved\b|\b(19|20)\d\d\b", re.IGNORECASE)
 
 
@@ -134,11 +167,12 @@ def outlet_name(candidate: str | None, title: str | None) -> str | None:
 class _Declared:
     """What a page declares about itself: its JSON-LD blocks and its meta tags."""
 
-    def __init__(self, blocks: list[Any], metas: dict[str, str], hnews: dict[str, str] | None = None):
+    def __init__(self, blocks: list[Any], metas: dict[str, str], marked: dict[str, str] | None = None):
         self.blocks = blocks
         self.metas = metas
-        self.hnews = hnews or {}
-        """The hNews microformat's headline (``entry-title``) and outlet (``source-org``), as wire pages mark them."""
+        self.marked = marked or {}
+        """The headline and outlet the page marks in its body (``MARKED``): a wire page's real headline
+        under a site-wide <title>."""
 
     @classmethod
     def read(cls, html: str) -> _Declared:
@@ -158,13 +192,13 @@ class _Declared:
         for tag in root.xpath("//meta[@content]"):
             name = (tag.get("property") or tag.get("name") or "").strip().lower()
             metas.setdefault(name, tag.get("content").strip())
-        hnews = {}
-        for name in HNEWS_CLASSES:
-            found = root.xpath(f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]")
-            text = " ".join(found[0].text_content().split()) if found else ""
+        marked = {}
+        for field, paths in MARKED.items():
+            found = next((hit for path in paths for hit in root.xpath(path)), None)
+            text = " ".join(found.text_content().split()) if found is not None else ""
             if text:
-                hnews[name] = text
-        return cls(blocks, metas, hnews)
+                marked[field] = text
+        return cls(blocks, metas, marked)
 
     def meta(self, *names: str) -> str | None:
         return next((self.metas[n] for n in names if self.metas.get(n)), None)
@@ -214,14 +248,28 @@ def _objects(data: Any):
 
 
 def _main_text(html: str, title: str | None) -> str:
-
+    """The page's story: trafilatura favouring precision, read again favouring recall when what
+    precision kept is no story: too short once boilerplate is dropped, or a block (a newsletter
+    box, a comment policy) that shares none of the headline's words while recall's text does."""
     text = _extract(html, precision=True)
-    if word_count(clean(text)) < MIN_PAGE_WORDS:  # precision kept no story (a short item, unusual markup)
-        text = _extract(html, precision=False)
+    if word_count(clean(text)) < MIN_PAGE_WORDS or not _about(text, title):
+        recalled = _extract(html, precision=False)
+        if word_count(clean(text)) < MIN_PAGE_WORDS or _about(recalled, title):
+            text = recalled
     first, _, rest = text.partition("\n")
     if title and first.strip().casefold() == title.strip().casefold():
         text = rest  # trafilatura repeats the headline as the first line
     return table_rows_as_text(text)
+
+
+def _about(text: str, title: str | None) -> bool:
+    """Whether ``text`` holds at least ``HEADLINE_SHARE`` of the headline's content words (words of
+    ``HEADLINE_WORD_LETTERS`` letters or more); True when the headline has too few such words to
+    tell (or none, in a script written without spaces)."""
+    words = {w for w in re.findall(r"[^\W\d_]+", (title or "").casefold()) if len(w) >= HEADLINE_WORD_LETTERS}
+    if len(words) < 3:
+        return True
+    return len(words & set(re.findall(r"[^\W\d_]+", text.casefold()))) >= HEADLINE_SHARE * len(words)
 
 
 def _extract(html: str, precision: bool) -> str:

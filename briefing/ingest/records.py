@@ -131,7 +131,7 @@ def _mended(title: str | None, text: str, warnings: list[str]) -> tuple[str | No
 CLUSTER_FIELD = "headline_cluster"
 """Set by a loader that found an item's body to be a list of headlines (``headline_cluster``)."""
 _LIST_START = re.compile(r"^\s*<(ol|ul)\b[^>]*>\s*<li\b", re.IGNORECASE)
-_OUTLET_SUFFIX = re.compile(r"^(?P<headline>.+?)\s+[-–—|]\s+(?P<outlet>[^-–—|]{2,80})$")
+_SEPARATOR = re.compile(r"\s+[-–—|]\s+")  # between a headline and the outlet an aggregator appends
 
 
 def headline_cluster(body: str | None) -> list[str] | None:
@@ -148,14 +148,14 @@ def headline_cluster(body: str | None) -> list[str] | None:
 def outlet_suffix(title: str, outlets: list[str | None]) -> tuple[str, str | None]:
     """``title`` without a trailing " - Outlet" (or " | Outlet") when that outlet is one of
     ``outlets`` or ends one of them (an aggregator's list item "Headline  Outlet"), and the outlet;
-    the title as it is and None otherwise."""
-    match = _OUTLET_SUFFIX.match(title.strip())
-    if not match:
-        return title, None
-    outlet = match.group("outlet").strip()
-    known = [o.strip().casefold() for o in outlets if o]
-    if any(o == outlet.casefold() or o.endswith(outlet.casefold()) for o in known):
-        return match.group("headline").strip(), outlet
+    the title as it is and None otherwise. The longest such suffix wins, so an outlet whose name
+    holds " - " itself is cut whole, and a headline holding " - " keeps its own part."""
+    known = [" ".join(o.split()).casefold() for o in outlets if o]
+    for separator in _SEPARATOR.finditer(title):
+        outlet = title[separator.end():].strip()
+        key = " ".join(outlet.split()).casefold()
+        if key and any(o == key or o.endswith(" " + key) for o in known):
+            return title[: separator.start()].strip(), outlet
     return title, None
 
 
