@@ -56,6 +56,7 @@ def test_an_ambiguous_zone_is_read_when_every_reading_gives_one_day():
     written after it."""
     assert parse_datetime("04:25:06 PM IST Apr 08, 2020") == datetime(2020, 4, 8, 10, 55, 6, tzinfo=UTC)
     assert parse_datetime("2020-09-26T12:07:40+02:00CET") == datetime(2020, 9, 26, 10, 7, 40, tzinfo=UTC)
+    assert parse_datetime("Nov 2, 2020 9:05 PM ET").astimezone(UTC).date().isoformat() == "2020-11-03"  # EST or EDT: one UTC day
 
 
 def test_window_bounds_are_days_in_the_configured_zone():

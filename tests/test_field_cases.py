@@ -412,3 +412,17 @@ def test_f26_an_aggregator_item_is_its_own_outlet_s_headline_only(tmp_path):
         text = texts[article.title]
         assert "Ledger Mint" not in text and "Metro Herald" not in text
         assert not text.rstrip().endswith(article.publisher)
+
+
+@pytest.mark.parametrize(
+    ("title", "outlets", "expected"),
+    [("Ferry trial approved - what riders need to know - Tri-County Ledger", ["Tri-County Ledger"],
+      ("Ferry trial approved - what riders need to know", "Tri-County Ledger")),
+     ("Budget vote delayed - Lakes - Valley News", ["Lakes - Valley News"], ("Budget vote delayed", "Lakes - Valley News")),
+     ("Live updates - Day 3", ["Harbour Post"], ("Live updates - Day 3", None)),
+     ("Bridge closes | Coast Daily", ["Bridge closes  Coast Daily"], ("Bridge closes", "Coast Daily"))],
+)
+def test_an_outlet_suffix_is_cut_only_where_it_names_the_outlet(title, outlets, expected):
+    from briefing.ingest.records import outlet_suffix
+
+    assert outlet_suffix(title, outlets) == expected

@@ -398,3 +398,28 @@ def test_a_page_whose_precise_extract_is_only_boilerplate_is_read_again_for_the_
     html = f"<html><head><title>Barn fire</title></head><body><table><tr><td>{story}</td></tr></table>{policy}</body></html>"
     (article,) = load_file(write(tmp_path, "page.html", html)).articles
     assert "destroyed hay and two tractors" in article.text and "Community Rules" not in clean(article.text)
+
+
+def test_a_block_that_is_not_about_the_headline_is_not_the_story(tmp_path):
+    """A big newsletter box can win trafilatura's precise extract; an extract holding too few of the
+    headline's words is read again favouring recall, and the promotion lines are dropped."""
+    promo = ("<div class='promo'><p>Get the Valley Record delivered to your inbox every weekday at 6 a.m. Our editors "
+             "pick the stories you need to start your day, from schools and sports to weather alerts and the best "
+             "things to do this weekend across the valley, with dining notes and restaurant openings on Fridays.</p>"
+             "<p>Signing up is free and takes less than a minute of your time, and you can leave whenever you like.</p></div>")
+    story = "".join(f"<div>The Kettle Lane bridge will close for fourteen weeks of repairs, item {n}, the roads office said.</div>"
+                    for n in range(5))
+    html = (f"<html><head><title>Kettle Lane bridge to close for repairs</title></head><body>{promo}"
+            f"<section><span>{story}</span></section></body></html>")
+    (article,) = load_file(write(tmp_path, "page.html", html)).articles
+    assert "fourteen weeks of repairs" in article.text and "delivered to your inbox" not in clean(article.text)
+
+
+def test_a_microdata_headline_wins_over_a_site_title_and_the_declared_title_keeps_its_letters(tmp_path):
+    body = '<h1 itemprop="headline">Warehouse fire burns for eleven hours</h1>' + PARAGRAPHS
+    (article,) = load_file(write(tmp_path, "a.html", page("<title>Regional News Service - Latest</title>", body))).articles
+    assert article.title == "Warehouse fire burns for eleven hours"
+    persian = "نیروگاه خورشیدی دشت\u200cآباد افتتاح شد"
+    head = f'<title>{persian}</title><meta property="og:title" content="{persian}">'
+    (article,) = load_file(write(tmp_path, "b.html", page(head, PARAGRAPHS))).articles
+    assert article.title == persian  # with its zero-width non-joiner
