@@ -3,9 +3,10 @@
 Each case's ``input/`` is ingested into a fresh home; the expectations of its ``case.json`` are
 checked on what the store then holds. The split is frozen in ``split.json`` (odd-numbered cases of
 each kind tune, even-numbered ones are the holdout): tune on ``tuning``, report ``holdout`` too,
-never read its misses.
+never read its misses. ``tuning-2`` is ``blind-2/``, a second blind set of the metadata and
+feed-mapping kinds written after the first round (read once before tuning on it).
 
-    python evals/pages/run.py --half tuning|holdout|both [--show misses]
+    python evals/pages/run.py --half tuning|holdout|both|tuning-2 [--show misses]
 
 Needs no network and no model download: articles are embedded by the packaged MiniLM (ONNX).
 """
@@ -80,7 +81,7 @@ def check(expect: dict, articles: list[dict]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=["tuning", "holdout", "both"], default="tuning")
+    parser.add_argument("--half", choices=["tuning", "holdout", "both", "tuning-2"], default="tuning")
     parser.add_argument("--show", choices=["misses"], help="print what failed in each case (tuning half only)")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE.parents[1]))
@@ -89,6 +90,7 @@ def main() -> None:
 
     embedder = make_embedder(Settings())
     split = json.loads((HERE / "split.json").read_text())
+    split["tuning-2"] = sorted(f"../blind-2/{p.name}" for p in (HERE / "blind-2").iterdir() if p.is_dir())
     for half in (["tuning", "holdout"] if args.half == "both" else [args.half]):
         by_kind: dict[str, list[int]] = {}
         for name in split[half]:
@@ -97,7 +99,7 @@ def main() -> None:
             tally = by_kind.setdefault(case["kind"], [0, 0])
             tally[0] += not failed
             tally[1] += 1
-            if failed and args.show and half == "tuning":
+            if failed and args.show and half != "holdout":
                 print(f"  {name}: {'; '.join(failed)[:400]}")
         passed, total = sum(t[0] for t in by_kind.values()), sum(t[1] for t in by_kind.values())
         kinds = ", ".join(f"{kind} {t[0]}/{t[1]}" for kind, t in sorted(by_kind.items()))
