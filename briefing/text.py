@@ -29,7 +29,8 @@ _BOILERPLATE = re.compile(
       | follow\s+us\b.*
       | all\s+rights\s+reserved\.?
       | ©.* | copyright\s+(\(c\)\s*|©\s*)?(19|20)\d\d\b.*
-      | this\s+material\s+may\s+not\s+be\s+published.* | learn\s+more\s+about\s+our\s+privacy\s+policy.*
+      | this\s+(material|article|story|content)\s+may\s+not\s+be\s+(published|reproduced|republished|redistributed).*
+      | learn\s+more\s+about\s+our\s+privacy\s+policy.*
       | (subscribe|sign\s+up)(\s+(now|today))?(\s+to\s+[^.!?]{1,60})?[.!]?
       | .{0,80}\bdelivered\s+to\s+your\s+inbox\b.* | sign(ing)?\s+up\s+is\s+free\b.* | support\s+(local\s+)?journalism\b.*
       | questions\s+about\s+your\s+(newsletters?|subscription|account|delivery)\b.*

@@ -423,3 +423,22 @@ def test_a_microdata_headline_wins_over_a_site_title_and_the_declared_title_keep
     head = f'<title>{persian}</title><meta property="og:title" content="{persian}">'
     (article,) = load_file(write(tmp_path, "b.html", page(head, PARAGRAPHS))).articles
     assert article.title == persian  # with its zero-width non-joiner
+
+
+def test_a_site_wide_title_gives_way_to_the_page_s_own_headline(tmp_path):
+    head = '<title>Harbour Post (sample) - Home</title><meta property="og:site_name" content="Harbour Post (sample)">'
+    body = "<h1>Ferry operator orders two electric boats for the crossing</h1>" + PARAGRAPHS
+    (article,) = load_file(write(tmp_path, "page.html", page(head, body))).articles
+    assert article.title == "Ferry operator orders two electric boats for the crossing"
+
+
+def test_a_google_reader_api_export_is_read(tmp_path):
+    """Feedly, Inoreader, FreshRSS and Miniflux export streams as the Google Reader API's JSON."""
+    export = {"items": [{"title": "Harbour sauna opens", "published": 1651838400000,
+                         "origin": {"title": "Greywater Chronicle (sample)", "htmlUrl": "https://gc.example.com"},
+                         "alternate": [{"href": "https://gc.example.com/sauna", "type": "text/html"}],
+                         "summary": {"content": "<p>The wood-fired sauna on the harbour wall can take twelve bathers.</p>"}}]}
+    (article,) = load_file(write(tmp_path, "export.json", json.dumps(export))).articles
+    assert (article.publisher, article.url) == ("Greywater Chronicle (sample)", "https://gc.example.com/sauna")
+    assert article.text == "The wood-fired sauna on the harbour wall can take twelve bathers."
+    assert article.published == datetime(2022, 5, 6, 12, 0, tzinfo=UTC)

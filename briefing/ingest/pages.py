@@ -31,6 +31,9 @@ HEADLINE_WORD_LETTERS = 5
 HEADLINE_SHARE = 0.5
 """Share of the headline's content words a story's text holds; a block with less (a newsletter box
 naming only the town) is not the story. A story restates its headline's subject."""
+WRAPPER_WORDS = 3
+"""Words a site-wide <title> holds besides the site's name ("Home", "Latest news", "News, Sport,
+Weather"); a title with more is taken for the story's own."""
 BYLINE_WORDS = 12
 """A paragraph of more words is story text, where a date is what the story mentions, not when it was published."""
 
@@ -52,7 +55,9 @@ def page_record(html: str, path: str) -> dict[str, Any]:
 
     meta = trafilatura.extract_metadata(html, date_config=_DATE_CONFIG)
     page = _Declared.read(html)
-    title = page.marked.get("headline") or _as_written(meta.title if meta else None, page.meta("og:title", "twitter:title"))
+    title = page.marked.get("headline") or _string(page.article("headline")) \
+        or _as_written(meta.title if meta else None, page.meta("og:title", "twitter:title"))
+    title = _unwrapped(title, page, meta.sitename if meta else None)
     warnings: list[str] = []
     text = _main_text(html, title)
     body = page.article_body()
@@ -120,6 +125,26 @@ def _time(value: Any, what: str, warnings: list[str], missing: str | None = None
         return None
 
 
+def _string(value: Any) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _unwrapped(title: str | None, page: _Declared, sitename: str | None) -> str | None:
+    """The story's headline where ``title`` is a host's wrapper ("Host - Home", "Latest news |
+    Host"): once the site's name is taken out, at most ``WRAPPER_WORDS`` words are left, and the
+    page names a longer headline in ``<meta name="title">`` or its first ``<h1>``."""
+    site = page.meta("og:site_name") or page.publisher() or sitename
+    if not title or not site or site.casefold() not in title.casefold():
+        return title
+    rest = re.sub(re.escape(site), " ", title, flags=re.IGNORECASE)
+    if len(re.findall(r"\w+", rest)) > WRAPPER_WORDS:
+        return title
+    for candidate in (page.meta("title"), page.marked.get("h1")):
+        if candidate and site.casefold() not in candidate.casefold() and len(candidate.split()) > WRAPPER_WORDS:
+            return candidate
+    return title
+
+
 def _as_written(value: str | None, declared: str | None) -> str | None:
     """trafilatura's ``value`` as the page declares it, when the two are the same text but for case
     and invisible format characters (trafilatura title-cases a site name in a caseless script and
@@ -145,6 +170,7 @@ def _has_class(name: str) -> str:
 MARKED = {
     "headline": (_has_class("entry-title"), "//*[@itemprop='headline']"),  # hNews / hAtom, schema.org microdata
     "outlet": (_has_class("source-org"), "//*[@itemprop='publisher']//*[@itemprop='name']"),
+    "h1": ("//h1",),  # the page's first top heading, for a wrapper <title> (``_unwrapped``)
 }
 """Where a page marks its story's headline and outlet in its body: the hNews microformat and
 schema.org microdata, each a published standard for news pages."""

@@ -21,13 +21,15 @@ from briefing.text import text_key, word_count
 
 TEXT_FIELDS = ("text", "content", "body", "description", "summary", "article", "content_text", "content_html", "articleBody")
 TITLE_FIELDS = ("title", "headline", "name")
-URL_FIELDS = ("url", "link", "href", "permalink", "external_url")
+URL_FIELDS = ("url", "link", "href", "permalink", "external_url", "canonical", "alternate")
 DATE_FIELDS = (
     "published", "date", "date_published", "datePublished", "published_at", "publishedAt", "pubDate",
     "pub_date", "datetime", "created_at",
 )
 UPDATED_FIELDS = ("updated", "date_modified", "dateModified", "modified", "updated_at", "updatedAt")
-PUBLISHER_FIELDS = ("publisher", "source", "outlet", "site_name", "site", "feed_title")
+PUBLISHER_FIELDS = ("publisher", "source", "outlet", "site_name", "site", "feed_title", "origin")
+# "origin", "alternate"/"canonical" and {"content": ...} bodies: the Google Reader API's JSON, as Feedly,
+# Inoreader, FreshRSS and Miniflux export a stream.
 ID_FIELDS = ("id", "guid", "uuid")
 
 # News APIs cut `content` at about 200 characters and append "… [+1210 chars]".
@@ -85,7 +87,7 @@ def record_to_article(
     return RawArticle(
         title=title,
         publisher=publisher,
-        url=_as_text(_first(record, URL_FIELDS)),
+        url=_first_url(_first(record, URL_FIELDS)),
         published=_date(record, DATE_FIELDS, "publish date", "stored undated", warnings),
         updated=_date(record, UPDATED_FIELDS, "update time", "ignored", warnings),
         text=text,
@@ -107,10 +109,17 @@ def _headline_text_outlet(record: dict[str, Any], title: str | None, publisher: 
         title, outlet = outlet_suffix(title, [publisher, cluster[0]])
         return title, title, outlet or publisher
     text = _body(record, markup, where)
-    title = outlet_suffix(title, [publisher])[0] if title else title
-    if title and publisher and text.endswith(publisher) and text[: -len(publisher)].strip() == title:
-        text = title
-    return title, text, publisher
+    if not title:
+        return title, text, publisher
+    headline, outlet = outlet_suffix(title, [publisher])
+    if outlet is None:  # the body repeats the headline and names the outlet: an aggregator's item
+        headline, outlet = outlet_suffix(title, [text])
+        if outlet is not None and " ".join(text.split())[: -len(outlet)].strip() == headline:
+            return headline, headline, outlet
+        headline = title
+    if publisher and text.endswith(publisher) and text[: -len(publisher)].strip() == headline:
+        text = headline
+    return headline, text, publisher
 
 
 def _mended(title: str | None, text: str, warnings: list[str]) -> tuple[str | None, str]:
@@ -228,12 +237,17 @@ def _first(record: dict[str, Any], names: tuple[str, ...]) -> Any:
     return None
 
 
+def _first_url(value: Any) -> str | None:
+    """A URL field's value; of a list of links (``[{"href": ...}]``), the first."""
+    return _as_text(value[0] if isinstance(value, list) and value else value)
+
+
 def _as_text(value: Any) -> str | None:
     """A string from a field that may hold a string, a {name|title|value: ...} object or a list."""
     if value is None:
         return None
     if isinstance(value, dict):
-        return _as_text(_first(value, ("name", "title", "value", "href", "url")))
+        return _as_text(_first(value, ("name", "title", "value", "content", "href", "url")))
     if isinstance(value, list):
         parts = [t for v in value if (t := _as_text(v))]
         return "\n\n".join(parts) or None
