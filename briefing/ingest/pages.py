@@ -6,10 +6,13 @@ original date from the page (never a modified time), then trafilatura's (htmldat
 whose date has no time of day), and only when none of those is found, htmldate's extensive search
 over the page without its story paragraphs (those over ``BYLINE_WORDS`` words), so it reads
 bylines, datelines and sidebars but not a date the story mentions ("the law of 14 March 2019"):
-its result comes with a warning, and a 1 January from it is taken for a year alone and refused. Update time: JSON-LD ``dateModified``, then
-``article:modified_time`` or ``og:updated_time``. Publisher: the JSON-LD article's
-``publisher.name``, then trafilatura's site name (JSON-LD, then ``og:site_name``). URL:
-trafilatura's (canonical link, ``og:url``), then the JSON-LD article's ``url``.
+its result comes with a warning, and a 1 January from it is taken for a year alone and refused.
+Update time: JSON-LD ``dateModified``, then ``article:modified_time`` or ``og:updated_time``.
+Headline: the one the page marks in its body (``MARKED``), the JSON-LD article's ``headline``, then
+trafilatura's title as the page declares it; a site-wide <title> gives way (``_unwrapped``).
+Publisher: the JSON-LD article's ``publisher.name``, the marked outlet, then trafilatura's site name
+(JSON-LD, then ``og:site_name``), each an outlet's name only (``outlet_name``). URL: trafilatura's
+(canonical link, ``og:url``), then the JSON-LD article's ``url``.
 """
 
 from __future__ import annotations
@@ -276,7 +279,8 @@ def _objects(data: Any):
 def _main_text(html: str, title: str | None) -> str:
     """The page's story: trafilatura favouring precision, read again favouring recall when what
     precision kept is no story: too short once boilerplate is dropped, or a block (a newsletter
-    box, a comment policy) that shares none of the headline's words while recall's text does."""
+    box, a comment policy) holding too few of the headline's words (``_about``) while recall's text
+    holds enough."""
     text = _extract(html, precision=True)
     if word_count(clean(text)) < MIN_PAGE_WORDS or not _about(text, title):
         recalled = _extract(html, precision=False)
