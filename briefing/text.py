@@ -13,36 +13,15 @@ from dataclasses import dataclass
 
 from briefing.terms import UNSPACED
 
-_BOILERPLATE = re.compile(
-    r"""^(
-        (photo|image|picture|video|graphic|illustration)s?(\s+credits?)?\s*[:/|].*
-      | (photo|image)\s+by\s+.*
-      | credit\s*:.*
-      | (continue|keep)\s+reading.*
-      | read\s+(more|the\s+full\s+(story|article)).*
-      | (\d+\s+)?comments?(\s*\(\d+\))?\.? | (view|show|add|post)\s+(all\s+)?comments?.* | discuss(ion)?
-      | (article|comments)\s+url\s*:.* | points\s*:\s*\d+ | \#\s*comments\s*:\s*\d+
-      | click\s+here.*
-      | (sign\s+up|subscribe)\b.*(newsletter|updates|free).*
-      | advertisement | sponsored(\s+content)?
-      | share\s+(this|on)\b.*
-      | follow\s+us\b.*
-      | all\s+rights\s+reserved\.?
-      | ©.* | copyright\s+(\(c\)\s*|©\s*)?(19|20)\d\d\b.*
-      | this\s+(material|article|story|content)\s+may\s+not\s+be\s+(published|reproduced|republished|redistributed).*
-      | learn\s+more\s+about\s+our\s+privacy\s+policy.*
-      | (subscribe|sign\s+up)(\s+(now|today))?(\s+to\s+[^.!?]{1,60})?[.!]?
-      | .{0,80}\bdelivered\s+to\s+your\s+inbox\b.* | sign(ing)?\s+up\s+is\s+free\b.* | support\s+(local\s+)?journalism\b.*
-      | questions\s+about\s+your\s+(newsletters?|subscription|account|delivery)\b.*
-      | [^/]{1,60}/\s*(getty\s+images|uncredited|afp|ap|reuters|epa|shutterstock|pool
-                      |(contributed|staff|file|handout)(\s+(image|photo))?)
-      | [^/]{0,40}\bphoto\s*/\s*[^/]{1,40} | (photo|image)s?\s+courtesy\s+of\b.* | not\s+for\s+resale\.?
-      | comments?\s+(are|is)\s+(welcome|closed|moderated)\b.* | stay\s+on\s+topic\b.*
-      | by\s+(posting|submitting)\s+a\s+comment\b.*
-      | (please\s+)?(read|follow)\s+our\s+(community|comment(ing)?)\s+(rules|guidelines|policy).*
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
-)
+
+@functools.cache
+def _boilerplate() -> re.Pattern[str]:
+    """A whole line that is not the story (``lexicon/pages.toml``, ``[boilerplate]``)."""
+    from briefing import lexicon
+
+    lines = lexicon.pages()["boilerplate"]["lines"]
+    return re.compile("^(" + "|".join(f"(?:{line})" for line in lines) + ")$", re.IGNORECASE)
+
 
 _HAS_WORD = re.compile(r"\w")
 _SPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -58,7 +37,7 @@ def normalize(text: str) -> str:
 
 
 def is_boilerplate(line: str) -> bool:
-    return bool(_BOILERPLATE.match(line.strip()))
+    return bool(_boilerplate().match(line.strip()))
 
 
 def clean(text: str) -> str:

@@ -1,7 +1,7 @@
 """The language knowledge verification reads (briefing/lexicon): every list is shown here for
 review, and the table of states behaves as general knowledge, not as a corpus's vocabulary.
 
-``tests/snapshots/lexicon.txt`` is every entry of english.toml, thresholds.toml and questions.toml,
+``tests/snapshots/lexicon.txt`` is every entry of english.toml, thresholds.toml, questions.toml and pages.toml,
 one list a line: a change to a word list shows up in review as a change to that file (rewrite it with
 ``UPDATE_SNAPSHOTS=1``)."""
 
@@ -30,6 +30,8 @@ def listing() -> str:
             lines += [f"questions.{name}.{key}: {entry!r}" for key, entry in value.items()]
         else:
             lines.append(f"questions.{name}: {value!r}")
+    for section, values in lexicon.pages().items():
+        lines += [f"pages.{section}.{name}: {entry!r}" for name, entries in values.items() for entry in entries]
     return "\n".join(lines) + "\n"
 
 
@@ -72,3 +74,14 @@ def test_thresholds_are_numbers_in_their_ranges():
     assert 0 < lexicon.threshold("lexical", "coverage") <= 1
     assert 0 < lexicon.threshold("alignment", "min_cover") < 1
     assert 50 <= lexicon.threshold("verify", "quote_match") <= 100
+
+
+def test_every_page_pattern_compiles_and_none_matches_an_ordinary_sentence():
+    import re
+
+    ordinary = "The council approved the harbour budget on Tuesday, the mayor said."
+    for section, values in lexicon.pages().items():
+        for name, patterns in values.items():
+            for pattern in patterns:
+                assert not re.fullmatch(pattern, ordinary, re.IGNORECASE), (section, name, pattern)
+                assert not re.search(pattern, ordinary, re.IGNORECASE) or section == "boilerplate", pattern

@@ -8,6 +8,7 @@ article: it is stored undated, with a warning.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC
 from typing import Any
@@ -36,24 +37,15 @@ ID_FIELDS = ("id", "guid", "uuid")
 _TRUNCATION = re.compile(r"\s*(…|\.\.\.)?\s*\[\+\d+\s*char(acter)?s?\]\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)")
 
-# Pages a bot check, a paywall or a cookie-consent wall serves instead of the article. Only short texts are tested, so
-# an article that reports on captchas is not mistaken for one.
-_PLACEHOLDER = re.compile(
-    r"""not\s+a\s+robot | are\s+you\s+a\s+(robot|human) | verify\s+(that\s+)?you\s+are\s+(a\s+)?human
-      | prove\s+you('re|\s+are)\s+(a\s+)?human | complete\s+the\s+security\s+check | captcha
-      | checking\s+(if\s+the\s+site\s+connection\s+is\s+secure|your\s+browser)
-      | (enable|turn\s+on|allow)\s+(javascript|js|cookies)\b | disable\s+(any|your|the)\s+ad[\s-]?blockers?
-      | javascript\s+is\s+(disabled|required) | access\s+(to\s+this\s+page\s+has\s+been\s+)?denied
-      | unusual\s+traffic\s+from\s+your | press\s+(&|and)\s+hold | just\s+a\s+moment\.\.\.
-      | attention\s+required | subscribe\s+(now\s+)?to\s+(continue|keep)?\s*read
-      | (article|content|story)\s+is\s+(only\s+)?(available\s+)?(for|to)\s+(subscribers|members)
-      | reached\s+your\s+(limit|maximum)\s+of\s+free\s+(articles|stories)
-      | (log|sign)\s+in\s+to\s+(continue|keep)\s+reading | to\s+continue\s+reading,?\s+(please\s+)?(subscribe|log\s+in|sign\s+in)
-      | already\s+a\s+subscriber\? | we\s+value\s+your\s+privacy | (accept|agree\s+to|reject)\s+(all\s+)?cookies
-      | (manage|change)\s+(your\s+)?(cookie|privacy|consent)\s+(settings|preferences|choices)
-      | consent\s+to\s+(the\s+use\s+of\s+)?(cookies|your\s+data)""",
-    re.IGNORECASE | re.VERBOSE,
-)
+@functools.cache
+def _placeholder() -> re.Pattern[str]:
+    """A phrase of a bot-check, paywall or cookie-consent page (``lexicon/pages.toml``, ``[placeholder]``).
+    Only short texts are tested, so an article that reports on captchas is not mistaken for one."""
+    from briefing import lexicon
+
+    return re.compile("|".join(f"(?:{phrase})" for phrase in lexicon.pages()["placeholder"]["phrases"]), re.IGNORECASE)
+
+
 LOST = "\ufffd"  # the replacement character: a letter some earlier program could not decode
 _PLACEHOLDER_WORDS = 80
 _WALL_TAIL = 300  # characters at the end of a page's text where a paywall or consent prompt sits
@@ -171,7 +163,7 @@ def outlet_suffix(title: str, outlets: list[str | None]) -> tuple[str, str | Non
 def walled(text: str) -> str | None:
     """Why a page's text stops at a paywall or consent wall (a wall phrase in its last
     ``_WALL_TAIL`` characters, however long the teaser before it), or None."""
-    match = _PLACEHOLDER.search(text[-_WALL_TAIL:])
+    match = _placeholder().search(text[-_WALL_TAIL:])
     return f"a paywall or consent page, not the whole article ('{match.group(0)}')" if match else None
 
 
@@ -179,7 +171,7 @@ def placeholder(title: str | None, text: str) -> str | None:
     """Why a short text is a bot-check or paywall page rather than an article, or None."""
     if word_count(text) > _PLACEHOLDER_WORDS:
         return None
-    match = _PLACEHOLDER.search(f"{title or ''}\n{text}")
+    match = _placeholder().search(f"{title or ''}\n{text}")
     return f"a bot-check or paywall page, not the article ('{match.group(0)}')" if match else None
 
 

@@ -9,6 +9,8 @@ verification and retrieval read, and the thresholds verification decides with.
 - ``questions.toml``: how a question is read: what each opener asks for, the words that ask for
   the latest report, loss and age words, unit families, function words per language.
 - ``thresholds.toml``: every cut the support judges, briefs and answers decide with.
+- ``pages.toml``: what pages and items carry besides the story: boilerplate lines (credits,
+  notices, prompts) and the phrases of bot-check, paywall and consent pages, as patterns.
 
 Entries are general English, never words picked from the sample corpus; ``tests/test_lexicon.py``
 lists them for review. Loading parses the files once per process.
@@ -39,6 +41,12 @@ def english() -> dict[str, Any]:
 def questions() -> dict[str, Any]:
     """``questions.toml``: how questions are read (what each opener asks for, time, parts, languages)."""
     return tomllib.loads(_read("questions.toml"))
+
+
+@functools.cache
+def pages() -> dict[str, Any]:
+    """``pages.toml``: boilerplate line patterns and placeholder-page phrases (regular expressions)."""
+    return tomllib.loads(_read("pages.toml"))
 
 
 @functools.cache
