@@ -13,7 +13,6 @@ Needs no network and no model: articles are embedded by the packaged MiniLM (ONN
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -23,7 +22,9 @@ from datetime import UTC
 from pathlib import Path
 
 HERE = Path(__file__).parent
-CASES = HERE / "blind"
+sys.path.insert(0, str(HERE.parents[1]))  # the project, for briefing and evals.halves
+
+from evals.halves import arguments, report  # noqa: E402
 
 
 def run_case(folder: Path, embedder) -> tuple[int, int, list[str]]:
@@ -72,32 +73,12 @@ def _check(expect: dict, listed, counts: dict) -> tuple[int, int, list[str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=["tuning", "holdout", "both", "tuning-2"], default="tuning")
-    parser.add_argument("--show", choices=["misses"], help="print what failed in each case (tuning half only)")
-    args = parser.parse_args()
-    sys.path.insert(0, str(HERE.parents[1]))
+    args = arguments(__doc__.splitlines()[0])
     from briefing.embedding import make_embedder
     from briefing.settings import Settings
 
     embedder = make_embedder(Settings())
-    split = json.loads((HERE / "split.json").read_text())
-    split["tuning-2"] = sorted(f"../blind-2/{p.name}" for p in (HERE / "blind-2").iterdir() if p.is_dir())
-    halves = ["tuning", "holdout"] if args.half == "both" else [args.half]
-    for half in halves:
-        by_kind: dict[str, list[int]] = {}
-        for name in split[half]:
-            met, total, failed = run_case(CASES / name, embedder)
-            kind = json.loads((CASES / name / "case.json").read_text())["kind"]
-            tally = by_kind.setdefault(kind, [0, 0])
-            tally[0] += met == total
-            tally[1] += 1
-            if failed and args.show and half != "holdout":
-                print(f"  {name}: {'; '.join(failed)}")
-        cases = sum(t[1] for t in by_kind.values())
-        passed = sum(t[0] for t in by_kind.values())
-        kinds = ", ".join(f"{kind} {t[0]}/{t[1]}" for kind, t in sorted(by_kind.items()))
-        print(f"{half}: {passed}/{cases} cases right ({kinds})")
+    report(HERE, args.half, bool(args.show), lambda folder: run_case(folder, embedder)[2])
 
 
 if __name__ == "__main__":
