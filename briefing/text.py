@@ -29,8 +29,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def normalize(text: str) -> str:
-    """NFKC, one space between words, stripped lines, at most one blank line between paragraphs."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    """NFC, one space between words, stripped lines, at most one blank line between paragraphs.
+
+    NFC keeps what the writer wrote (full-width "（EPS）", half-width katakana, "…"); comparisons
+    fold compatibility forms themselves (``fold``)."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     lines = [_SPACE_RUN.sub(" ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
@@ -62,9 +65,16 @@ def _without_closing_boilerplate(text: str) -> str:
     return text
 
 
+def fold(text: str) -> str:
+    """``text`` for comparison: compatibility forms folded (NFKC: full-width letters and digits,
+    half-width katakana, ligatures) and case folded. Stored text keeps its forms (``normalize``)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def text_key(text: str) -> str:
-    """The form two texts must share to count as exact duplicates: case, punctuation and spacing ignored."""
-    return " ".join(re.findall(r"\w+", text.casefold()))
+    """The form two texts must share to count as exact duplicates: case, punctuation, spacing and
+    compatibility forms ignored."""
+    return " ".join(re.findall(r"\w+", fold(text)))
 
 
 HEADLINE_BREAK = "\n\n"

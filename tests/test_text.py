@@ -2,12 +2,14 @@ import itertools
 
 import pytest
 
-from briefing.text import chunk_spans, clean, leans_on_previous, normalize, sentence_spans, split_sentences
+from briefing.text import chunk_spans, clean, fold, leans_on_previous, normalize, sentence_spans, split_sentences, text_key
 
 
-def test_normalize_unicode_and_whitespace():
+def test_normalize_keeps_the_writer_s_forms_and_tidies_whitespace():
     raw = "North\u00a0Korean  troops\t\tarrived.\r\n\r\n\r\n\r\nＫｕｒｓｋ region  \n"
-    assert normalize(raw) == "North Korean troops arrived.\n\nKursk region"
+    assert normalize(raw) == "North Korean troops arrived.\n\nＫｕｒｓｋ region"
+    assert fold("Ｋｕｒｓｋ （EPS） ﾌﾚｯｼｭ") == "kursk (eps) フレッシュ"  # what comparisons see
+    assert text_key("Ｋｕｒｓｋ region") == text_key("Kursk Region")
 
 
 def test_clean_drops_photo_credits_and_continue_reading():

@@ -55,8 +55,8 @@ again on the next ingest. 2: the headline is part of an article's identity, stor
 encodings and page metadata are decided as in ``briefing.ingest.decoding`` and ``briefing.ingest.pages``.
 3: an article's text begins with its headline (``text.citable_text``), so headlines can be cited;
 Chinese, Japanese and Thai are keyword-indexed as character pairs. 4: a guid or link several
-unrelated items of a file share is no story key, and the same item seen again is a repeat, not an
-alternate source."""
+unrelated items of a file share is no story key, the same item seen again is a repeat, not an
+alternate source, and stored text keeps the writer's compatibility forms (NFC, not NFKC)."""
 
 EMBED_BATCH = 128  # chunks gathered, across files or within one, before they are embedded and upserted
 COMMIT_FILES = 64  # files gathered before one catalog transaction

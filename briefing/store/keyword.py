@@ -12,7 +12,7 @@ import numpy as np
 
 from briefing.store.folders import replace_folder
 from briefing.terms import split_unspaced
-from briefing.text import indexed_text
+from briefing.text import fold, indexed_text
 
 STOPWORDS = frozenset(
     """a an and are as at be been but by for from had has have he her his i in is it its of on or
@@ -34,7 +34,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens without stopwords; a crude plural strip so 'troops' meets 'troop'.
     Chinese, Japanese and Thai runs become character pairs (``terms.split_unspaced``)."""
     tokens = []
-    for word in (w for run in re.findall(r"\w+", text.casefold()) for w in split_unspaced(run)):
+    for word in (w for run in re.findall(r"\w+", fold(text)) for w in split_unspaced(run)):
         if word in STOPWORDS:
             continue
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
