@@ -55,13 +55,17 @@ _COPYRIGHT_TAIL = re.compile(r"\s*(©|\(c\)|copyright\b)\s*(\(c\)\s*)?(19|20)\d\
 """A copyright notice closing the text, run into its last sentence (no capital after the full stop to split at)."""
 
 
+_CLOSING_CHARS = 600  # how much of a text's end is read for closing notices (they are short)
+
+
 def _without_closing_boilerplate(text: str) -> str:
     while text:
         text = _COPYRIGHT_TAIL.sub("", text)
-        spans = sentence_spans(text)
-        if len(spans) < 2 or not is_boilerplate(text[spans[-1][0]:spans[-1][1]]):
+        start = max(0, len(text) - _CLOSING_CHARS)
+        spans = sentence_spans(text[start:])  # the end only: clean runs on every article ingested
+        if len(spans) < 2 or not is_boilerplate(text[start + spans[-1][0] : start + spans[-1][1]]):
             return text
-        text = text[: spans[-1][0]].rstrip()
+        text = text[: start + spans[-1][0]].rstrip()
     return text
 
 
