@@ -51,22 +51,22 @@ _EPOCH_MILLISECONDS = 10**11  # epoch values this large are milliseconds (10**11
 _HAS_YEAR = re.compile(r"(?<!\d)(1[89]|2\d)\d\d(?!\d)")
 _DAY_FIRST = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # 12.11.2024: dotted dates put the day first
 
-# Zone abbreviations with one meaning in news feeds (RFC 822's US zones and the common European and
-# Asia-Pacific ones), in seconds east of UTC. "IST" (India, Ireland, Israel) is left out on purpose.
-_ZONES = {
-    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 3600, "BST": 3600, "CET": 3600,
-    "CEST": 7200, "EET": 7200, "EEST": 10800, "MSK": 10800, "EST": -18000, "EDT": -14400,
-    "CST": -21600, "CDT": -18000, "MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200,
-    "AKST": -32400, "AKDT": -28800, "HST": -36000, "JST": 32400, "KST": 32400, "HKT": 28800,
-    "SGT": 28800, "AWST": 28800, "ACST": 34200, "AEST": 36000, "AEDT": 39600, "NZST": 43200,
-    "NZDT": 46800,
-}
-# Abbreviations with several meanings, each reading in seconds east of UTC, the most common in news
-# first: a time is kept (in the first reading) when every reading puts it on the same UTC day.
-_AMBIGUOUS_ZONES = {
-    "IST": (19800, 3600, 7200),  # India, Irish summer, Israel
-    "ET": (-18000, -14400), "CT": (-21600, -18000), "MT": (-25200, -21600), "PT": (-28800, -25200),  # US, winter or summer
-}
+@functools.cache
+def _zones() -> dict[str, int]:
+    """Zone abbreviations with one meaning, in seconds east of UTC (``lexicon/zones.toml``)."""
+    from briefing import lexicon
+
+    return dict(lexicon.zones()["one_meaning"])
+
+
+@functools.cache
+def _ambiguous_zones() -> dict[str, tuple[int, ...]]:
+    """Abbreviations with several meanings, each reading in seconds east of UTC, most common first."""
+    from briefing import lexicon
+
+    return {name: tuple(readings) for name, readings in lexicon.zones()["several_meanings"].items()}
+
+
 # An explicit offset followed by a redundant zone name ("2020-09-26T12:07:40+02:00CET"): the offset wins.
 _OFFSET_THEN_NAME = re.compile(r"([+-]\d{2}:?\d{2})\s*[A-Z]{2,5}$")
 
@@ -128,11 +128,11 @@ def _by_dateutil(text: str) -> datetime:
         try:
             # Two different defaults: a field the string lacks shows up as a difference.
             for default in (datetime(2000, 1, 1), datetime(2001, 2, 2)):
-                readings.append(parser.parse(text, default=default, dayfirst=day_first, tzinfos=_ZONES))
-            other_order = parser.parse(text, default=readings[0], dayfirst=not day_first, tzinfos=_ZONES)
+                readings.append(parser.parse(text, default=default, dayfirst=day_first, tzinfos=_zones()))
+            other_order = parser.parse(text, default=readings[0], dayfirst=not day_first, tzinfos=_zones())
         except UnknownTimezoneWarning as warning:
             zone = str(warning).split("tzname ")[-1].split(" ")[0]
-            if zone in _AMBIGUOUS_ZONES:
+            if zone in _ambiguous_zones():
                 return _ambiguous(text, zone, day_first)
             raise DateError(f"unknown time zone {zone}", text) from None
         except (ValueError, OverflowError, parser.ParserError):
@@ -149,9 +149,9 @@ def _ambiguous(text: str, zone: str, day_first: bool) -> datetime:
     falls on one UTC day (the day is certain), else an error naming the readings."""
     from dateutil import parser
 
-    readings = [parser.parse(text, dayfirst=day_first, tzinfos={zone: offset}) for offset in _AMBIGUOUS_ZONES[zone]]
+    readings = [parser.parse(text, dayfirst=day_first, tzinfos={zone: offset}) for offset in _ambiguous_zones()[zone]]
     if len({reading.astimezone(UTC).date() for reading in readings}) > 1:
-        hours = ", ".join(f"{offset / 3600:+g}h" for offset in _AMBIGUOUS_ZONES[zone])
+        hours = ", ".join(f"{offset / 3600:+g}h" for offset in _ambiguous_zones()[zone])
         raise DateError(f"time zone {zone} is ambiguous ({hours}) and the UTC day differs", text)
     return readings[0]
 

@@ -1,7 +1,7 @@
 """The language knowledge verification reads (briefing/lexicon): every list is shown here for
 review, and the table of states behaves as general knowledge, not as a corpus's vocabulary.
 
-``tests/snapshots/lexicon.txt`` is every entry of english.toml, thresholds.toml, questions.toml and pages.toml,
+``tests/snapshots/lexicon.txt`` is every entry of english.toml, thresholds.toml, questions.toml, zones.toml and pages.toml,
 one list a line: a change to a word list shows up in review as a change to that file (rewrite it with
 ``UPDATE_SNAPSHOTS=1``)."""
 
@@ -30,6 +30,8 @@ def listing() -> str:
             lines += [f"questions.{name}.{key}: {entry!r}" for key, entry in value.items()]
         else:
             lines.append(f"questions.{name}: {value!r}")
+    for section, values in lexicon.zones().items():
+        lines += [f"zones.{section}.{name}: {value!r}" for name, value in values.items()]
     for section, values in lexicon.pages().items():
         lines += [f"pages.{section}.{name}: {entry!r}" for name, entries in values.items() for entry in entries]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ verification and retrieval read, and the thresholds verification decides with.
 - ``questions.toml``: how a question is read: what each opener asks for, the words that ask for
   the latest report, loss and age words, unit families, function words per language.
 - ``thresholds.toml``: every cut the support judges, briefs and answers decide with.
+- ``zones.toml``: time zone abbreviations as dates write them, with one meaning or several.
 - ``pages.toml``: what pages and items carry besides the story: boilerplate lines (credits,
   notices, prompts) and the phrases of bot-check, paywall and consent pages, as patterns.
 
@@ -41,6 +42,12 @@ def english() -> dict[str, Any]:
 def questions() -> dict[str, Any]:
     """``questions.toml``: how questions are read (what each opener asks for, time, parts, languages)."""
     return tomllib.loads(_read("questions.toml"))
+
+
+@functools.cache
+def zones() -> dict[str, Any]:
+    """``zones.toml``: ``one_meaning`` (name → seconds east of UTC) and ``several_meanings`` (name → readings)."""
+    return tomllib.loads(_read("zones.toml"))
 
 
 @functools.cache
